@@ -1,0 +1,79 @@
+"""The command line: a thin layer over the library.
+
+``python -m plan_analysis documents PATH... --format csv|jsonl [--with-text]`` prints one row per
+document; problems with input files go to stderr, one line per file. ``report`` renders the
+notebooks to a static HTML site.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Sequence
+
+__all__ = ["main", "DOCUMENT_FIELDS"]
+
+#: the fields the ``documents`` command prints, in order
+DOCUMENT_FIELDS = ("doc_id", "source_file", "title", "place", "admin_level", "province", "doc_type",
+                   "is_local_plan", "label_year", "year_min", "year_max", "year_evidence", "published",
+                   "n_chars", "n_placeholders", "raw_start", "raw_end")
+
+
+def _write(df, fmt: str, out) -> None:
+    if fmt == "csv":
+        df.to_csv(out, index=False)
+    else:
+        text = df.to_json(orient="records", lines=True, force_ascii=False)
+        out.write(text if text.endswith("\n") or not text else text + "\n")
+
+
+def _cmd_documents(args: argparse.Namespace) -> int:
+    from .corpus import load_corpus
+
+    corpus = load_corpus(args.paths, cache=not args.no_cache, progress=False)
+    for row in corpus.load_report.itertuples(index=False):
+        if row.status != "loaded":
+            print(f"plan-analysis: {row.source_file}: {row.reason}", file=sys.stderr)
+        elif row.reason:
+            print(f"plan-analysis: {row.source_file}: loaded, but {row.reason}", file=sys.stderr)
+    if corpus.documents.empty:
+        print("plan-analysis: no document could be loaded from "
+              f"{', '.join(map(str, args.paths))}; give .txt files or folders holding them", file=sys.stderr)
+        return 1
+    fields = list(DOCUMENT_FIELDS) + (["text"] if args.with_text else [])
+    _write(corpus.documents[fields], args.format, sys.stdout)
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import build_report
+
+    return build_report(notebooks_dir=args.notebooks, out_dir=args.out, corpus=args.corpus)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``plan-analysis``."""
+    p = argparse.ArgumentParser(prog="plan-analysis", description=__doc__.split("\n\n")[0])
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress and details")
+    sub = p.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("documents", help="one row per document: metadata, dating evidence, raw offsets")
+    d.add_argument("paths", nargs="+", help="files or folders of .txt documents")
+    d.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    d.add_argument("--with-text", action="store_true", help="add the cleaned text of each document")
+    d.add_argument("--no-cache", action="store_true", help="do not read or write data/processed/")
+    d.set_defaults(func=_cmd_documents)
+    r = sub.add_parser("report", help="execute every notebook and write a static HTML site")
+    r.add_argument("--corpus", default="data/raw", help="folder of documents the notebooks analyse")
+    r.add_argument("--out", default="reports", help="output folder (index.html + one page per notebook)")
+    r.add_argument("--notebooks", default="notebooks", help="folder of numbered notebooks")
+    r.set_defaults(func=_cmd_report)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose or args.command == "report" else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    return int(args.func(args) or 0)

@@ -1,0 +1,200 @@
+"""Find input files, decode them, and say what happened to each one.
+
+Every file given (or found in a folder) ends up either decoded or named in the load report
+with the reason it was not: nothing is skipped silently.
+
+>>> decode_bytes("铁西街道".encode("gb18030"))
+('铁西街道', 'gb18030', '')
+>>> decode_bytes(b"\\xef\\xbb\\xbf\\xe8\\xae\\xa1\\xe5\\x88\\x92")
+('计划', 'utf-8-sig', '')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+__all__ = ["RawText", "LoadError", "decode_bytes", "find_files", "read_raw", "read_texts", "TEXT_SUFFIXES"]
+
+log = logging.getLogger(__name__)
+
+#: file endings read as text; others found in a folder are reported as skipped
+TEXT_SUFFIXES = (".txt", ".text", ".md")
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF file (extract its text first)"),
+    (b"PK\x03\x04", "a ZIP container (.docx/.xlsx? extract its text first)"),
+    (b"\xd0\xcf\x11\xe0", "an old Office file (.doc/.xls; extract its text first)"),
+    (b"\x7fELF", "an executable"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+
+
+class LoadError(Exception):
+    """A file could not be turned into text; the message names the file and the reason."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class RawText:
+    """A decoded input file. ``text`` is what every ``raw_start``/``raw_end`` offset indexes."""
+
+    source_file: str
+    path: Path
+    text: str
+    encoding: str
+    sha256: str
+    n_bytes: int
+    note: str = ""
+
+
+def _plausible(text: str) -> bool:
+    if not text:
+        return False
+    good = sum(1 for ch in text if ch.isprintable() or ch in "\n\r\t")
+    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    return good / len(text) > 0.97 and (han > 0 or text.isascii())
+
+
+def decode_bytes(data: bytes) -> tuple[str, str, str]:
+    """Decode ``data`` as UTF-8 (BOM or not), UTF-16/32 with BOM, UTF-16 without BOM, or GB18030.
+
+    Returns ``(text, encoding, note)``; ``note`` says what was repaired (a truncated final
+    character). Raises ``ValueError`` with the reason when the bytes are not text.
+
+    >>> decode_bytes("计划".encode("utf-16"))[1]
+    'utf-16'
+    >>> decode_bytes("计划".encode("utf-8")[:-1])
+    ('计', 'utf-8', 'truncated multi-byte character at the end: 2 byte(s) dropped')
+    """
+    if not data.strip():
+        raise ValueError("empty file" if not data else "file holds only whitespace")
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                     (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(enc), enc, ""
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"has a {enc} byte-order mark but does not decode as {enc} ({exc.reason} at byte {exc.start})") from None
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            raise ValueError(f"binary file: looks like {what}")
+    try:
+        return data.decode("utf-8"), "utf-8", ""
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
+            return (data[: exc.start].decode("utf-8"), "utf-8",
+                    f"truncated multi-byte character at the end: {len(data) - exc.start} byte(s) dropped")
+        utf8_error = f"{exc.reason} at byte {exc.start}"
+    if b"\x00" in data:
+        for enc in ("utf-16-le", "utf-16-be"):
+            try:
+                text = data.decode(enc)
+            except UnicodeDecodeError:
+                continue
+            if _plausible(text):
+                return text, enc, ""
+        raise ValueError("binary file: contains NUL bytes and is not UTF-16 text")
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"undecodable: not UTF-8 ({utf8_error}), UTF-16 or GB18030 ({exc.reason} at byte {exc.start})") from None
+    if not _plausible(text):
+        raise ValueError(f"undecodable: not UTF-8 ({utf8_error}); as GB18030 it is not plausible text")
+    return text, "gb18030", ""
+
+
+def find_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> tuple[list[tuple[Path, str]], list[tuple[str, str]]]:
+    """Expand files and folders into ``(path, source_file)`` pairs, plus ``(name, reason)`` problems.
+
+    Folders are searched recursively for text files (``TEXT_SUFFIXES``); hidden files and
+    ``MANIFEST``/``README`` files are passed over and reported. ``source_file`` is the path
+    relative to the folder given (or the file name for a file given directly).
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    found: list[tuple[Path, str]] = []
+    problems: list[tuple[str, str]] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            before = len(found) + len(problems)
+            for f in sorted(path.rglob("*")):
+                if not f.is_file() and not f.is_symlink():
+                    continue
+                rel = f.relative_to(path).as_posix()
+                if any(part.startswith(".") for part in f.relative_to(path).parts):
+                    continue
+                if f.suffix.lower() not in TEXT_SUFFIXES:
+                    problems.append((rel, f"skipped: not a text file ending ({f.suffix or 'no ending'}); "
+                                          f"supported: {', '.join(TEXT_SUFFIXES)}"))
+                    continue
+                if f.stem.upper() in ("MANIFEST", "README", "INDEX"):
+                    problems.append((rel, "skipped: a manifest/readme, not a document"))
+                    continue
+                found.append((f, rel))
+            if len(found) + len(problems) == before:
+                problems.append((str(path), f"empty folder: no files ending in {', '.join(TEXT_SUFFIXES)}"))
+        elif path.exists() or path.is_symlink():
+            found.append((path, path.name))
+        else:
+            problems.append((str(path), "not found: no such file or folder"))
+    names = [s for _, s in found]
+    if len(set(names)) != len(names):
+        found = [(f, str(f)) if names.count(s) > 1 else (f, s) for f, s in found]
+    return found, problems
+
+
+def read_raw(path: str | os.PathLike, *, source_file: str | None = None) -> RawText:
+    """Read and decode one file, raising :class:`LoadError` naming the file and the reason."""
+    p = Path(path)
+    name = source_file or p.name
+    try:
+        data = p.read_bytes()
+    except PermissionError:
+        raise LoadError(name, "unreadable: permission denied") from None
+    except IsADirectoryError:
+        raise LoadError(name, "is a folder, not a file") from None
+    except OSError as exc:
+        raise LoadError(name, f"unreadable: {exc.strerror or exc}") from None
+    try:
+        text, enc, note = decode_bytes(data)
+    except ValueError as exc:
+        raise LoadError(name, str(exc)) from None
+    return RawText(name, p, text, enc, hashlib.sha256(data).hexdigest(), len(data), note)
+
+
+def read_texts(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> tuple[list[RawText], pd.DataFrame]:
+    """Read every file under ``paths``; return the decoded texts and the load report.
+
+    Report columns: ``source_file``, ``status`` (``loaded`` or ``skipped``), ``encoding``,
+    ``n_bytes``, ``n_chars``, ``reason`` (why skipped, or what was repaired).
+    """
+    found, problems = find_files(paths)
+    texts: list[RawText] = []
+    rows = [(name, "skipped", "", 0, 0, reason) for name, reason in problems]
+    for path, name in found:
+        try:
+            raw = read_raw(path, source_file=name)
+        except LoadError as exc:
+            rows.append((name, "skipped", "", path.stat().st_size if path.exists() else 0, 0, exc.reason))
+            log.warning("%s", exc)
+            continue
+        texts.append(raw)
+        rows.append((name, "loaded", raw.encoding, raw.n_bytes, len(raw.text), raw.note))
+        if raw.note:
+            log.warning("%s: %s", name, raw.note)
+    report = pd.DataFrame(rows, columns=["source_file", "status", "encoding", "n_bytes", "n_chars", "reason"])
+    return texts, report

@@ -1,0 +1,277 @@
+"""Clean raw text with a record of every change, and mark placeholders.
+
+Cleaning removes content-mill furniture (paywall markers, ad snippets, mill preambles,
+"相关文章" lines, government-site header lines, anti-copy junk), applies an explicit width
+policy (not NFKC: Chinese punctuation full-width inside Chinese text, digits/Latin/% half-width)
+and tidies whitespace. Each change is an :class:`~plan_analysis.offsets.Edit` in raw
+coordinates, so nothing is dropped silently and every cleaned span maps back to the raw file.
+
+>>> c = clean_text("过去一年,前江街道##paidbegin##完成９０％")
+>>> c.text
+'过去一年，前江街道完成90%'
+>>> sorted({e.kind for e in c.edits})
+['paywall_marker', 'width']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterator, Sequence
+
+import pandas as pd
+
+from . import _patterns as P
+from .offsets import Edit, OffsetMap, apply_edits, lift_edits
+
+__all__ = ["Cleaned", "clean_text", "find_placeholders", "edits_frame", "EDIT_KINDS"]
+
+#: every kind of edit cleaning can record, with what it means
+EDIT_KINDS = {
+    "newline": "CRLF or CR line end made LF",
+    "invisible": "zero-width or control character removed",
+    "paywall_marker": "content-mill paywall/page marker removed (##paidbegin## …)",
+    "ad": "advertising snippet removed (【&更多素材搜索…】)",
+    "mill_preamble": "content-mill preamble/outro line removed (小编为您带来…)",
+    "related_articles": "trailing '相关文章' line removed",
+    "page_furniture": "web-page control line removed (下载/打印/全屏/收藏/字号/当前位置…)",
+    "site_header": "government-site header line removed (索引号/发布机构/成文日期…; kept as metadata)",
+    "anticopy": "anti-copy junk removed (the '.' in 的.位置)",
+    "width": "character width normalised (half-width digits/Latin/%, full-width Chinese punctuation)",
+    "quotes": "straight quotes inside Chinese text made curly",
+    "space": "odd, leading, trailing or inter-Han space removed or made a plain space",
+    "blank_lines": "run of blank lines collapsed, or blank lines at start/end removed",
+}
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """The result of :func:`clean_text`: cleaned ``text``, raw-coordinate ``edits`` and ``offsets``."""
+
+    raw: str
+    text: str
+    edits: tuple[Edit, ...]
+    offsets: OffsetMap
+
+    def raw_span(self, start: int, end: int) -> tuple[int, int]:
+        """Return the raw span of cleaned ``[start, end)``."""
+        return self.offsets.raw_span(start, end)
+
+
+# --- detectors: each takes the current text and yields edits in its coordinates ------------
+
+
+def _han_or_cjk_punct(ch: str) -> bool:
+    return bool(ch) and (P.HAN_RE.match(ch) is not None or "\u3000" <= ch <= "\u303f"
+                         or "\uff01" <= ch <= "\uff65" or ch in "“”‘’…—·")
+
+
+def _detect_furniture(text: str) -> Iterator[Edit]:
+    for m in P.PAYWALL_RE.finditer(text):
+        yield Edit(m.start(), m.end(), "", "paywall_marker")
+    for m in P.AD_RE.finditer(text):
+        yield Edit(m.start(), m.end(), "", "ad")
+    for m in P.MILL_LINE_RE.finditer(text):
+        yield Edit(m.start(), m.end(), "", "mill_preamble")
+    for m in P.RELATED_LINE_RE.finditer(text):
+        yield Edit(m.start(), m.end(), "", "related_articles")
+    for m in P.SITE_HEADER_LINE_RE.finditer(text):
+        yield Edit(m.start(), m.end(), "", "site_header")
+    for m in P.DATETIME_LINE_RE.finditer(text):
+        yield Edit(m.start(), m.end(), "", "site_header")
+    for m in P.UI_LINE_RE.finditer(text):
+        yield Edit(m.start(), m.end(), "", "page_furniture")
+
+
+def _detect_chars(text: str) -> Iterator[Edit]:
+    i = text.find("\r")
+    while i >= 0:
+        if text.startswith("\r\n", i):
+            yield Edit(i, i + 2, "\n", "newline")
+        else:
+            yield Edit(i, i + 1, "\n", "newline")
+        i = text.find("\r", i + 1)
+    for m in P.INVISIBLE_RE.finditer(text):
+        yield Edit(m.start(), m.end(), "", "invisible")
+    for m in P.ANTICOPY_RE.finditer(text):
+        yield Edit(m.start(), m.end(), "", "anticopy")
+    for m in P.FULL_TO_HALF_RE.finditer(text):
+        yield Edit(m.start(), m.end(), P.FULL_TO_HALF[m.group()], "width")
+    for m in P.FULL_DIGIT_PUNCT_RE.finditer(text):
+        yield Edit(m.start(), m.end(), "." if m.group() == "．" else "-", "width")
+
+
+def _neighbour(text: str, i: int, step: int) -> str:
+    j = i + step
+    while 0 <= j < len(text) and text[j] in " \u00a0\u3000\t":
+        j += step
+    return text[j] if 0 <= j < len(text) else ""
+
+
+def _han_lines(text: str) -> Iterator[tuple[int, str]]:
+    pos = 0
+    for line in text.split("\n"):
+        if P.HAN_RE.search(line):
+            yield pos, line
+        pos += len(line) + 1
+
+
+def _detect_punct(text: str) -> Iterator[Edit]:
+    for pos, line in _han_lines(text):
+        for m in P.HALF_PUNCT_RE.finditer(line):
+            i = m.start()
+            ch = m.group()
+            before = line[i - 1] if i else ""
+            if ch == "," and before.isdigit() and P.THOUSANDS_AFTER_RE.match(line, i + 1):
+                continue  # 15,749 stays
+            if ch == ":" and before.isdigit() and line[i + 1 : i + 2].isdigit():
+                continue  # 9:30 stays
+            if ch in "?!" and (before in "?!" or line[i + 1 : i + 2] in ("?", "!")):
+                continue
+            yield Edit(pos + i, pos + i + 1, P.HALF_TO_FULL[ch], "width")
+        for m in P.PAREN_RE.finditer(line):
+            yield Edit(pos + m.start(), pos + m.end(), "（" if m.group() == "(" else "）", "width")
+        for m in P.STRAIGHT_QUOTE_PAIR_RE.finditer(line):
+            if P.HAN_RE.search(m.group(1)):
+                yield Edit(pos + m.start(), pos + m.start() + 1, "“", "quotes")
+                yield Edit(pos + m.end() - 1, pos + m.end(), "”", "quotes")
+
+
+def _detect_space(text: str) -> Iterator[Edit]:
+    pos = 0
+    for line in text.split("\n"):
+        end = pos + len(line)
+        stripped = line.strip(" \t\u00a0\u3000\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u1680")
+        if stripped:
+            lead = line.index(stripped[0])
+            if lead:
+                yield Edit(pos, pos + lead, "", "space")
+            tail = len(line) - lead - len(stripped)
+            if tail:
+                yield Edit(end - tail, end, "", "space")
+            # inner runs of space
+            inner_start = pos + lead
+            k = 0
+            s = stripped
+            while k < len(s):
+                if s[k] in " \t\u00a0\u3000\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u1680":
+                    j = k
+                    while j < len(s) and s[j] in " \t\u00a0\u3000\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u1680":
+                        j += 1
+                    before, after = s[k - 1], s[j]
+                    run = s[k:j]
+                    if _han_or_cjk_punct(before) or _han_or_cjk_punct(after):
+                        yield Edit(inner_start + k, inner_start + j, "", "space")
+                    elif run != " ":
+                        yield Edit(inner_start + k, inner_start + j, " ", "space")
+                    k = j
+                else:
+                    k += 1
+        elif line:
+            yield Edit(pos, end, "", "space")
+        pos = end + 1
+
+
+def _detect_blank_lines(text: str) -> Iterator[Edit]:
+    n = len(text)
+    lead = len(text) - len(text.lstrip("\n"))
+    if lead:
+        yield Edit(0, lead, "", "blank_lines")
+    if lead == n:
+        return
+    tail = n - len(text.rstrip("\n"))
+    if tail:
+        yield Edit(n - tail, n, "", "blank_lines")
+    i = text.find("\n\n\n", lead)
+    while 0 <= i < n - tail:
+        j = i
+        while j < n - tail and text[j] == "\n":
+            j += 1
+        yield Edit(i + 2, j, "", "blank_lines")
+        i = text.find("\n\n\n", j)
+
+
+_PASSES: tuple[Callable[[str], Iterator[Edit]], ...] = (
+    _detect_furniture, _detect_chars, _detect_punct, _detect_space, _detect_blank_lines,
+)
+
+
+def _resolve(found: Sequence[Edit]) -> list[Edit]:
+    """Sort edits and drop any that overlap an earlier, longer one (the larger change wins)."""
+    out: list[Edit] = []
+    for e in sorted(found, key=lambda e: (e.start, -(e.end - e.start))):
+        if e.end <= e.start:
+            continue
+        if out and e.start < out[-1].end:
+            continue
+        out.append(e)
+    return out
+
+
+def clean_text(text: str, *, max_rounds: int = 4) -> Cleaned:
+    """Clean ``text``, recording every removal and rewrite as a raw-coordinate edit.
+
+    The detectors run in order (furniture, characters, punctuation, spaces, blank lines),
+    each on the output of the previous ones, and the whole chain repeats until it finds
+    nothing more, so cleaning is idempotent.
+
+    >>> c = clean_text("摆正自己的.位置 ,树立全局意识")
+    >>> c.text
+    '摆正自己的位置，树立全局意识'
+    >>> [(e.kind, c.raw[e.start:e.end]) for e in c.edits]
+    [('anticopy', '.'), ('space', ' '), ('width', ',')]
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"clean_text needs a str, got {type(text).__name__}")
+    edits: list[Edit] = []
+    cur, omap = apply_edits(text, edits)
+    for _ in range(max_rounds):
+        changed = False
+        for detect in _PASSES:
+            found = _resolve(list(detect(cur)))
+            if not found:
+                continue
+            changed = True
+            edits = lift_edits(edits, cur, omap, found)
+            cur, omap = apply_edits(text, edits)
+        if not changed:
+            break
+    return Cleaned(text, cur, tuple(edits), omap)
+
+
+def find_placeholders(text: str) -> pd.DataFrame:
+    """Find placeholders and redactions (xx, 20xx, x.x, x+x+N, ***, XX, A新时代 …).
+
+    Columns: ``start``, ``end`` (offsets in ``text``), ``placeholder`` (the characters) and
+    ``kind`` (formula, year, number, redaction, date, name). Placeholders are never numbers.
+
+    >>> find_placeholders("增速xx.xx%，20xx年，以A新时代为指导")[["placeholder", "kind"]].values.tolist()
+    [['xx.xx', 'number'], ['20xx', 'year'], ['A', 'name']]
+    """
+    taken: list[tuple[int, int, str, str]] = []
+    occupied: set[int] = set()
+    for kind, rx in P.PLACEHOLDER_PATTERNS:
+        for m in rx.finditer(text):
+            if m.end() <= m.start() or any(i in occupied for i in range(m.start(), m.end())):
+                continue
+            taken.append((m.start(), m.end(), m.group(), kind))
+            occupied.update(range(m.start(), m.end()))
+    taken.sort()
+    return pd.DataFrame(taken, columns=["start", "end", "placeholder", "kind"]).astype(
+        {"start": "int64", "end": "int64", "placeholder": "string", "kind": "string"}
+    )
+
+
+def edits_frame(cleaned: Cleaned, *, source_file: str = "") -> pd.DataFrame:
+    """Return the edits of ``cleaned`` as a table.
+
+    Columns: ``source_file``, ``kind``, ``raw_start``, ``raw_end``, ``removed`` (raw text),
+    ``inserted`` (replacement text, empty for removals).
+
+    >>> edits_frame(clean_text("甲 乙"))[["kind", "removed", "inserted"]].values.tolist()
+    [['space', ' ', '']]
+    """
+    rows = [(source_file, e.kind, e.start, e.end, cleaned.raw[e.start : e.end], e.new) for e in cleaned.edits]
+    return pd.DataFrame(rows, columns=["source_file", "kind", "raw_start", "raw_end", "removed", "inserted"]).astype(
+        {"source_file": "string", "kind": "string", "raw_start": "int64", "raw_end": "int64",
+         "removed": "string", "inserted": "string"}
+    )

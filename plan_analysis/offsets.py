@@ -1,0 +1,202 @@
+"""Edits in raw coordinates and the offset map from cleaned text back to the raw file.
+
+Every change cleaning makes is an :class:`Edit` on the *raw* text (the decoded file):
+a span ``[start, end)`` replaced by ``new`` (``""`` for a removal), with a ``kind`` naming
+the reason. Applying the edit list to the raw text gives the cleaned text, and the
+:class:`OffsetMap` built alongside maps any cleaned span back to its raw span.
+
+>>> raw = "计划##paidbegin##增长"
+>>> text, omap = apply_edits(raw, [Edit(2, 15, "", "paywall_marker")])
+>>> text
+'计划增长'
+>>> raw[slice(*omap.raw_span(2, 4))]
+'增长'
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+__all__ = ["Edit", "OffsetMap", "apply_edits", "lift_edits"]
+
+
+@dataclass(frozen=True, order=True)
+class Edit:
+    """One change to the raw text: ``raw[start:end]`` becomes ``new`` because of ``kind``.
+
+    >>> Edit(1, 2, "，", "width").removed("a,b")
+    ','
+    """
+
+    start: int
+    end: int
+    new: str
+    kind: str
+
+    def removed(self, raw: str) -> str:
+        """Return the raw characters this edit replaces."""
+        return raw[self.start : self.end]
+
+
+class OffsetMap:
+    """Map cleaned-text offsets to raw-text offsets.
+
+    The cleaned text is a sequence of segments: *identity* runs copied from the raw text
+    and *replacement* runs produced by an edit. A cleaned character in an identity run maps
+    to exactly one raw character; one in a replacement run maps to the edit's whole raw span.
+
+    >>> _, m = apply_edits("ab,cd", [Edit(2, 3, "，", "width")])
+    >>> m.raw_span(0, 5)
+    (0, 5)
+    >>> m.raw_span(2, 3)
+    (2, 3)
+    """
+
+    __slots__ = ("clean_starts", "clean_ends", "raw_starts", "raw_ends", "edit_index", "clean_len", "raw_len")
+
+    def __init__(self, segments: Sequence[tuple[int, int, int, int, int]], clean_len: int, raw_len: int):
+        self.clean_starts = [s[0] for s in segments]
+        self.clean_ends = [s[1] for s in segments]
+        self.raw_starts = [s[2] for s in segments]
+        self.raw_ends = [s[3] for s in segments]
+        self.edit_index = [s[4] for s in segments]
+        self.clean_len = clean_len
+        self.raw_len = raw_len
+
+    def __len__(self) -> int:
+        return len(self.clean_starts)
+
+    def _segment(self, i: int) -> int:
+        return bisect_right(self.clean_starts, i) - 1
+
+    def char_span(self, i: int) -> tuple[int, int]:
+        """Return the raw span of cleaned character ``i``."""
+        if not 0 <= i < self.clean_len:
+            raise IndexError(f"cleaned offset {i} outside 0..{self.clean_len - 1}")
+        k = self._segment(i)
+        if self.edit_index[k] < 0:
+            r = self.raw_starts[k] + (i - self.clean_starts[k])
+            return r, r + 1
+        return self.raw_starts[k], self.raw_ends[k]
+
+    def raw_pos(self, i: int) -> int:
+        """Return the raw offset where cleaned position ``i`` (a boundary, 0..len) falls."""
+        if i >= self.clean_len:
+            return self.raw_ends[-1] if self.clean_starts else 0
+        return self.char_span(i)[0]
+
+    def raw_span(self, start: int, end: int) -> tuple[int, int]:
+        """Return the raw span covering cleaned span ``[start, end)``."""
+        if end <= start:
+            p = self.raw_pos(start)
+            return p, p
+        return self.char_span(start)[0], self.char_span(end - 1)[1]
+
+    def clean_pos(self, raw: int) -> int:
+        """Return the cleaned offset of raw offset ``raw`` (the next kept character if removed)."""
+        k = bisect_right(self.raw_starts, raw) - 1
+        if k < 0:
+            return 0
+        if raw < self.raw_ends[k]:
+            if self.edit_index[k] < 0:
+                return self.clean_starts[k] + (raw - self.raw_starts[k])
+            return self.clean_starts[k]
+        return self.clean_ends[k]
+
+    def live_pieces(self, start: int, end: int) -> list[tuple[int, int, int, int, int]]:
+        """Return the segments (clipped for identity runs) that cleaned ``[start, end)`` touches.
+
+        Each piece is ``(clean_start, clean_end, raw_start, raw_end, edit_index)``;
+        replacement pieces are never clipped.
+        """
+        if end <= start:
+            return []
+        out = []
+        k = self._segment(start)
+        while k < len(self.clean_starts) and self.clean_starts[k] < end:
+            cs, ce, rs, re_, ei = (self.clean_starts[k], self.clean_ends[k], self.raw_starts[k],
+                                   self.raw_ends[k], self.edit_index[k])
+            if ei < 0:
+                a, b = max(start, cs), min(end, ce)
+                out.append((a, b, rs + (a - cs), rs + (b - cs), -1))
+            else:
+                out.append((cs, ce, rs, re_, ei))
+            k += 1
+        return out
+
+
+def apply_edits(raw: str, edits: Sequence[Edit]) -> tuple[str, OffsetMap]:
+    """Apply sorted, non-overlapping ``edits`` to ``raw``; return the text and its offset map.
+
+    >>> apply_edits("a\\r\\nb", [Edit(1, 3, "\\n", "newline")])[0]
+    'a\\nb'
+    """
+    parts: list[str] = []
+    segments: list[tuple[int, int, int, int, int]] = []
+    pos = 0  # raw cursor
+    out = 0  # clean cursor
+    for idx, e in enumerate(edits):
+        if e.start < pos or e.end < e.start or e.end > len(raw):
+            raise ValueError(f"edits overlap or fall outside the text at {e!r} (cursor {pos}, length {len(raw)})")
+        if e.start > pos:
+            n = e.start - pos
+            parts.append(raw[pos : e.start])
+            segments.append((out, out + n, pos, e.start, -1))
+            out += n
+        if e.new:
+            parts.append(e.new)
+            segments.append((out, out + len(e.new), e.start, e.end, idx))
+            out += len(e.new)
+        pos = e.end
+    if pos < len(raw):
+        parts.append(raw[pos:])
+        segments.append((out, out + len(raw) - pos, pos, len(raw), -1))
+        out += len(raw) - pos
+    return "".join(parts), OffsetMap(segments, out, len(raw))
+
+
+def lift_edits(edits: Sequence[Edit], text: str, omap: OffsetMap, new_edits: Iterable[Edit]) -> list[Edit]:
+    """Merge edits found on the cleaned ``text`` into the raw-coordinate ``edits``.
+
+    ``new_edits`` are in the coordinates of ``text`` (the result of applying ``edits``).
+    The result is again sorted and non-overlapping in raw coordinates; an earlier
+    replacement that a new edit rewrites is superseded (the new kind wins), while earlier
+    removals stay recorded as they were.
+
+    >>> raw = "甲\\u3000乙"
+    >>> e1 = [Edit(1, 2, " ", "width")]
+    >>> t, m = apply_edits(raw, e1)
+    >>> lift_edits(e1, t, m, [Edit(1, 2, "", "space")])
+    [Edit(start=1, end=2, new='', kind='space')]
+    """
+    superseded: set[int] = set()
+    added: list[Edit] = []
+    for d in new_edits:
+        if d.end <= d.start:
+            continue  # insertions are never produced by cleaning
+        pieces = omap.live_pieces(d.start, d.end)
+        if not pieces:
+            continue
+        # extend the replacement text over partially touched replacement segments
+        first, last = pieces[0], pieces[-1]
+        prefix = text[first[0] : d.start] if first[4] >= 0 and first[0] < d.start else ""
+        suffix = text[d.end : last[1]] if last[4] >= 0 and last[1] > d.end else ""
+        new_text = prefix + d.new + suffix
+        runs: list[list[int]] = []
+        for cs, ce, rs, re_, ei in pieces:
+            if ei >= 0:
+                superseded.add(ei)
+            if runs and runs[-1][1] == rs:
+                runs[-1][1] = re_
+            else:
+                runs.append([rs, re_])
+        for j, (rs, re_) in enumerate(runs):
+            added.append(Edit(rs, re_, new_text if j == 0 else "", d.kind))
+    kept = [e for i, e in enumerate(edits) if i not in superseded]
+    merged = sorted(kept + added)
+    for a, b in zip(merged, merged[1:]):
+        if b.start < a.end:
+            raise ValueError(f"internal error: overlapping edits {a!r} and {b!r}")
+    return merged

@@ -1,0 +1,226 @@
+"""The bundled corpus, document by document, against expectations written by hand from the seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from plan_analysis import load_corpus, process_text
+from plan_analysis.load import RawText
+
+RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
+
+# (doc_id suffix, opening words of the document, place, admin_level, province, doc_type, is_local_plan, label_year)
+# written by reading the seeds; see shared/README.md for what each file holds.
+GOLD = [
+    ("000_7170b9d65b80f81b-1", "2024年度工作思路\n一、坚持改革引领", "", "区", "浙江", "思路", True, 2024),
+    ("000_7170b9d65b80f81b-2", "街道2024年工作思路\n（一）壮大产业集群", "", "街道", "浙江", "思路", True, 2024),
+    ("001_64b46b310826ad2c-1", "铁西街道2024年工作计划", "铁西街道", "街道", "吉林", "plan", True, 2024),
+    ("002_edca951219e605da-1", "一、工作思路\n坚持以解放思想为先导", "三和镇", "镇", "安徽", "plan", True, 2024),
+    ("002_edca951219e605da-2", "上半年我城管办工作取得了一些进步", "大托街道", "街道", "湖南", "plan", True, 2024),
+    ("002_edca951219e605da-3", "上半年以来，在区委、区政府的坚强领导下", "秋长街道", "街道", "广东",
+     "half-year summary+plan", True, 2024),
+    ("002_edca951219e605da-4", "为深入贯彻《中华人民共和国政府信息公开条例》", "xx镇", "镇", "", "plan", True, 2024),
+    ("002_edca951219e605da-5", "坚持以“服务领导、服务基层、服务群众”为宗旨", "", "市", "陕西", "plan", True, 2024),
+    ("002_edca951219e605da-6", "北京市海淀区做为我市科技", "海淀区", "区", "北京", "research report", False, 2024),
+    ("002_edca951219e605da-7", "从司法部门到县政府办公室", "", "县", "", "personal plan", False, 2024),
+    ("002_edca951219e605da-8", "近日，全县计划免疫工作总结会议", "xx县", "县", "", "news", False, 2024),
+    ("002_edca951219e605da-9", "（一）经济指标平稳上升。上半年我镇预计实现", "百禄镇", "镇", "江苏", "summary", True, 2024),
+    ("002_edca951219e605da-10", "xx年，xx镇紧紧围绕县委、县政府", "xx镇", "镇", "江苏", "summary", True, 2024),
+    ("003_f7a6677d878e2b53-1", "2023年工作总结及2024年工作计划（镇乡）", "xx镇", "镇", "安徽", "summary+plan", True, 2024),
+    ("003_f7a6677d878e2b53-2", "2023年工作总结及2023年工作思路（街道）", "xx街道", "街道", "浙江", "summary+plan", True, 2023),
+    ("003_f7a6677d878e2b53-3", "公路街办2023年上半年工作总结暨下半年工作计划", "公路街道", "街道", "江西",
+     "half-year summary+plan", True, 2023),
+    ("004_c7e8bd28e2541a55-1", "前江街道2023年度工作总结及2024年度工作计划", "前江街道", "街道", "浙江", "summary+plan", True, 2024),
+]
+
+# year windows the text must support (the year the document concerns must lie inside them)
+YEARS = {
+    "001_64b46b310826ad2c-1": (2024, 2024),   # 主题教育 2023–24, 党纪学习教育 2024, names 2024
+    "002_edca951219e605da-1": (None, 2016),   # 美好乡村/三线三边 (Anhui, 2012–16), 计划生育
+    "002_edca951219e605da-3": (2014, 2016),   # 三严三实 (put forward 2014, 专题教育 2015), 国税/地税 before 2018
+    "002_edca951219e605da-6": (None, 2014),   # 人口计生委, merged away in March 2013 (+1 for late texts)
+    "002_edca951219e605da-9": (None, 2018),   # 国税/地税
+    "002_edca951219e605da-10": (None, 2014),  # 赣榆县 became 赣榆区 in 2014; 全面小康 still a goal
+    "003_f7a6677d878e2b53-1": (2023, None),   # 二十大, 和美乡村, 暖民心行动; names 2024
+    "004_c7e8bd28e2541a55-1": (2023, 2024),   # 二十大, 五经普, 杜苏芮 (2023), names 2024
+}
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return load_corpus(RAW, cache=False, progress=False)
+
+
+def test_inventory_is_17_documents(corpus):
+    counts = corpus.documents.groupby("source_file").size().to_dict()
+    assert counts == {"000_7170b9d65b80f81b.txt": 2, "001_64b46b310826ad2c.txt": 1, "002_edca951219e605da.txt": 10,
+                      "003_f7a6677d878e2b53.txt": 3, "004_c7e8bd28e2541a55.txt": 1}
+    assert corpus.documents["doc_id"].tolist() == [g[0] for g in GOLD]
+
+
+@pytest.mark.parametrize("gold", GOLD, ids=[g[0] for g in GOLD])
+def test_document_labels(corpus, gold):
+    doc_id, opening, place, level, province, doc_type, local, label_year = gold
+    row = corpus.documents.set_index("doc_id").loc[doc_id]
+    assert row["text"].startswith(opening)
+    got = (row["place"], row["admin_level"], row["province"], row["doc_type"], bool(row["is_local_plan"]),
+           row["label_year"])
+    assert got == (place, level, province, doc_type, local, label_year), row[["place_clue", "province_clue", "doc_type_why"]].to_dict()
+
+
+def test_overall_label_accuracy(corpus):
+    docs = corpus.documents.set_index("doc_id")
+    fields = ["place", "admin_level", "province", "doc_type", "is_local_plan", "label_year"]
+    hits = total = 0
+    for g in GOLD:
+        for name, want in zip(fields, g[2:]):
+            total += 1
+            hits += docs.at[g[0], name] == want
+    print(f"\nmetadata accuracy on the 17 seed documents: {hits}/{total} = {hits / total:.2%}")
+    assert hits == total
+
+
+@pytest.mark.parametrize("doc_id", sorted(YEARS))
+def test_dating_from_evidence(corpus, doc_id):
+    row = corpus.documents.set_index("doc_id").loc[doc_id]
+    lo, hi = YEARS[doc_id]
+    if lo is not None:
+        assert row["year_min"] is not pd.NA and row["year_min"] >= lo, row["year_evidence"]
+    if hi is not None:
+        assert row["year_max"] is not pd.NA and row["year_max"] <= hi, row["year_evidence"]
+
+
+def test_old_documents_labelled_2024_are_not_dated_2024(corpus):
+    docs = corpus.documents
+    taxed = docs[docs["text"].str.contains("国税|地税")]
+    assert set(taxed["doc_id"]) == {"002_edca951219e605da-3", "002_edca951219e605da-9"}
+    assert (taxed["label_year"] == 2024).all()
+    assert (taxed["year_max"] <= 2018).all()
+    assert not taxed["label_year_plausible"].any()
+    assert "国税" in " ".join(taxed["year_evidence"])
+
+
+def test_published_from_site_header(corpus):
+    docs = corpus.documents.set_index("doc_id")
+    assert docs.at["004_c7e8bd28e2541a55-1", "published"] == "2024-02-22"
+    assert (docs.drop(index="004_c7e8bd28e2541a55-1")["published"] == "").all()
+
+
+def _replay(raw: str, edits: pd.DataFrame, start: int, end: int) -> str:
+    """Apply the recorded clean-stage edits inside raw[start:end] to that slice."""
+    inside = edits[(edits["stage"] == "clean") & (edits["raw_start"] >= start) & (edits["raw_end"] <= end)]
+    out, pos = [], start
+    for e in inside.sort_values("raw_start").itertuples():
+        out.append(raw[pos:e.raw_start])
+        out.append(e.inserted)
+        pos = e.raw_end
+    out.append(raw[pos:end])
+    return "".join(out)
+
+
+def test_every_span_slices_back_to_the_raw_file(corpus):
+    docs = corpus.documents.set_index("doc_id")
+    for source, raw in corpus.raw_texts.items():
+        edits = corpus.edits[corpus.edits["source_file"] == source]
+        ids = docs.index[docs["source_file"] == source]
+        for row in corpus.sentences[corpus.sentences["doc_id"].isin(ids)].itertuples():
+            assert _replay(raw, edits, row.raw_start, row.raw_end) == row.text
+        for row in docs.loc[ids].itertuples():
+            assert _replay(raw, edits, row.raw_start, row.raw_end) == row.text
+        for row in corpus.sections[corpus.sections["doc_id"].isin(ids)].itertuples():
+            assert row.title in _replay(raw, edits, row.raw_start, row.raw_end)
+    for row in corpus.placeholders.itertuples():
+        assert corpus.raw_slice(row.source_file, row.raw_start, row.raw_end) == row.placeholder
+
+
+def test_documents_and_furniture_cover_the_raw_text(corpus):
+    """Every raw character is in a document, in the edit record, or is a line break between them."""
+    for source, raw in corpus.raw_texts.items():
+        covered = [False] * len(raw)
+        for r in corpus.documents[corpus.documents["source_file"] == source].itertuples():
+            covered[r.raw_start:r.raw_end] = [True] * (r.raw_end - r.raw_start)
+        for r in corpus.edits[corpus.edits["source_file"] == source].itertuples():
+            covered[r.raw_start:r.raw_end] = [True] * (r.raw_end - r.raw_start)
+        missing = {raw[i] for i, c in enumerate(covered) if not c}
+        assert missing <= {"\n"}, (source, missing)
+
+
+def test_compilation_furniture_is_recorded(corpus):
+    split_edits = corpus.edits[corpus.edits["stage"] == "split"]
+    assert split_edits.groupby("source_file")["kind"].apply(sorted).to_dict() == {
+        "000_7170b9d65b80f81b.txt": ["compilation_title", "toc"],
+        "002_edca951219e605da.txt": ["piece_marker"] * 8,
+    }
+    toc = split_edits[split_edits["kind"] == "toc"]["removed"].iloc[0]
+    assert toc.startswith("目 录") and "2.街道2024年工作思路" in toc
+
+
+def test_heading_tree(corpus):
+    secs = corpus.sections[corpus.sections["doc_id"] == "004_c7e8bd28e2541a55-1"]
+    top = secs[secs["level"] == 1]["title"].tolist()
+    assert top == ["2023年工作回顾", "2024年工作计划"]
+    second = secs[secs["parent_id"] == secs[secs["level"] == 1]["section_id"].iloc[1]]["title"].tolist()
+    assert second == ["持续争先进位，改革攻坚提能升级，加快建设都市现代产业集聚高地",
+                      "持续提高站位，深化创新引领发展，倾力打造拥江未来城市示范样板",
+                      "持续融合统筹，协同发力高效治理，共同绘就幸福共富和美家园图景",
+                      "持续破难解题，塑造变革实干敢为，全面展现干部争创一流担当作为"]
+    s001 = corpus.sections[corpus.sections["doc_id"] == "001_64b46b310826ad2c-1"]
+    assert s001[s001["level"] == 6]["marker"].tolist()[:3] == ["一是", "二是", "三是"]
+    assert s001[s001["level"] == 1]["title"].tolist() == ["重党建，领全局", "强经济，促发展", "保民生，增福祉", "促安全，维稳定"]
+
+
+def test_sentences_belong_to_sections(corpus):
+    sents = corpus.sentences.set_index("sent_id")
+    target = sents[sents["text"].str.contains("规上工业总产值前三季度计划增长24%")]
+    assert len(target) == 1
+    sec = corpus.sections.set_index("section_id").loc[target["section_id"].iloc[0]]
+    assert (sec["marker"], sec["title"]) == ("一是", "着重完成重点经济指标")
+    title = sents[(sents["doc_id"] == "001_64b46b310826ad2c-1") & (sents["role"] == "title")]["text"].tolist()
+    assert title == ["铁西街道2024年工作计划"]
+
+
+def test_placeholder_counts(corpus):
+    n = corpus.documents.set_index("doc_id")["n_placeholders"]
+    assert n["001_64b46b310826ad2c-1"] == 0
+    assert n["003_f7a6677d878e2b53-1"] > 150
+    assert n["000_7170b9d65b80f81b-2"] == 6  # XX redactions
+    assert (corpus.placeholders.groupby("doc_id").size().reindex(n.index, fill_value=0) == n).all()
+
+
+def test_cache_round_trip_gives_identical_tables(tmp_path):
+    cold = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    warm = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    for name in ("documents", "sections", "sentences", "placeholders", "edits"):
+        pd.testing.assert_frame_equal(getattr(cold, name), getattr(warm, name))
+    assert len(list(tmp_path.rglob("COMPLETE"))) == 5
+
+
+def test_half_written_cache_is_not_trusted(tmp_path):
+    load_corpus(RAW / "001_64b46b310826ad2c.txt", cache=True, cache_dir=tmp_path, progress=False)
+    (complete,) = list(tmp_path.rglob("COMPLETE"))
+    complete.unlink()  # as if the run was killed before the write finished
+    (complete.parent / "documents.parquet").write_bytes(b"garbage")
+    again = load_corpus(RAW / "001_64b46b310826ad2c.txt", cache=True, cache_dir=tmp_path, progress=False)
+    assert again.documents["place"].tolist() == ["铁西街道"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([
+    "xx镇2024年工作计划\n", "一、", "（一）", "1、", "一是", "规上工业总产值增长24%。", "国税收入2.26亿元。",
+    "\n", "\n\n", "##paidbegin##", "政府工作计划篇1\n", "目 录\n1.甲\n2.乙\n", "甲\n", "乙\n", "xx", "。", ",",
+]), max_size=30).map("".join))
+def test_pipeline_never_raises_and_spans_slice_back(text):
+    raw = RawText("t.txt", Path("t.txt"), text, "utf-8", "", len(text.encode()))
+    tables = process_text(raw)
+    for row in tables["placeholders"].itertuples():
+        assert _replay(text, tables["edits"], row.raw_start, row.raw_end) == row.placeholder
+    for row in tables["documents"].itertuples():
+        assert 0 <= row.raw_start <= row.raw_end <= len(text)
+    for row in tables["sentences"].itertuples():
+        assert 0 <= row.raw_start < row.raw_end <= len(text)
+        assert _replay(text, tables["edits"], row.raw_start, row.raw_end) == row.text

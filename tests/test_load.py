@@ -1,0 +1,110 @@
+"""Loading: encodings, bad inputs, and a load report that names every file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from plan_analysis.load import decode_bytes, read_texts
+
+TEXT = "铁西街道2024年工作计划\n规上工业总产值前三季度计划增长24%；招商引资实际到位内资全年计划完成7亿元。\n"
+
+
+def _report(tmp_path: Path) -> dict[str, tuple[str, str, str]]:
+    texts, report = read_texts(tmp_path)
+    return {r.source_file: (r.status, r.encoding, r.reason) for r in report.itertuples()}
+
+
+@pytest.mark.parametrize("encoding, expected", [
+    ("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gb18030", "gb18030"), ("gbk", "gb18030"),
+    ("utf-16", "utf-16"), ("utf-16-le", "utf-16-le"), ("utf-16-be", "utf-16-be"),
+])
+def test_encodings_are_detected(encoding, expected):
+    text, enc, note = decode_bytes(TEXT.encode(encoding))
+    assert (text, enc, note) == (TEXT, expected, "")
+
+
+def test_bad_inputs_each_get_one_clear_line(tmp_path):
+    (tmp_path / "good.txt").write_text(TEXT, encoding="utf-8")
+    (tmp_path / "gb.txt").write_bytes(TEXT.encode("gb18030"))
+    (tmp_path / "crlf.txt").write_bytes(TEXT.replace("\n", "\r\n").encode("utf-8"))
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "blank.txt").write_bytes(b" \n\t\n")
+    (tmp_path / "binary.txt").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    (tmp_path / "truncated.txt").write_bytes(TEXT.encode("utf-8") + "计".encode("utf-8")[:2])
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9 \xe0 la cr\xe8me, \xfc\xfc\xfc \xff\xfe\xfd".encode("latin-1"))
+    (tmp_path / "计划 空格 名.txt").write_text(TEXT, encoding="utf-8")
+    (tmp_path / "notes.docx").write_bytes(b"PK\x03\x04rest")
+    rep = _report(tmp_path)
+    assert rep["good.txt"][:2] == ("loaded", "utf-8")
+    assert rep["gb.txt"][:2] == ("loaded", "gb18030")
+    assert rep["crlf.txt"][:2] == ("loaded", "utf-8")
+    assert rep["计划 空格 名.txt"][:2] == ("loaded", "utf-8")
+    assert rep["empty.txt"] == ("skipped", "", "empty file")
+    assert rep["blank.txt"] == ("skipped", "", "file holds only whitespace")
+    assert rep["binary.txt"][0] == "skipped" and "binary" in rep["binary.txt"][2]
+    assert rep["image.txt"][0] == "skipped" and "PNG" in rep["image.txt"][2]
+    assert rep["truncated.txt"][0] == "loaded" and "truncated" in rep["truncated.txt"][2]
+    assert rep["latin1.txt"][0] == "skipped" and "undecodable" in rep["latin1.txt"][2]
+    assert rep["notes.docx"][0] == "skipped" and ".docx" in rep["notes.docx"][2]
+    assert len(rep) == 11  # nothing silently left out
+
+
+def test_unreadable_file(tmp_path, monkeypatch):
+    f = tmp_path / "locked.txt"
+    f.write_text(TEXT, encoding="utf-8")
+    (tmp_path / "ok.txt").write_text(TEXT, encoding="utf-8")
+    real = Path.read_bytes
+
+    def deny(self):
+        if self.name == "locked.txt":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", deny)  # tests run as root, where chmod 0 does not stop reads
+    rep = _report(tmp_path)
+    assert rep["locked.txt"] == ("skipped", "", "unreadable: permission denied")
+    assert rep["ok.txt"][0] == "loaded"
+
+
+def test_unreadable_file_via_folder_as_file(tmp_path):
+    (tmp_path / "folder.txt").mkdir()
+    (tmp_path / "a.txt").write_text(TEXT, encoding="utf-8")
+    texts, report = read_texts([tmp_path / "folder.txt", tmp_path / "a.txt", tmp_path / "missing.txt"])
+    reasons = dict(zip(report["source_file"], report["reason"]))
+    assert reasons[str(tmp_path / "folder.txt")].startswith("empty folder")
+    assert "not found" in reasons[str(tmp_path / "missing.txt")]
+    assert [t.source_file for t in texts] == ["a.txt"]
+
+
+def test_large_file_loads(tmp_path):
+    big = tmp_path / "big.txt"
+    line = TEXT.encode("utf-8")
+    with big.open("wb") as fh:
+        for _ in range(50 * 1024 * 1024 // len(line) + 1):
+            fh.write(line)
+    texts, report = read_texts(big)
+    assert report["status"].tolist() == ["loaded"] and texts[0].n_bytes >= 50 * 1024 * 1024
+
+
+def test_cli_reports_bad_files_on_stderr_and_still_prints(tmp_path):
+    (tmp_path / "good.txt").write_text(TEXT, encoding="utf-8")
+    (tmp_path / "empty.txt").write_bytes(b"")
+    out = subprocess.run([sys.executable, "-m", "plan_analysis", "documents", str(tmp_path), "--format", "csv",
+                          "--no-cache"], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "empty.txt: empty file" in out.stderr
+    assert out.stdout.splitlines()[0].startswith("doc_id,source_file,title,place")
+    assert "good.txt" in out.stdout
+
+
+def test_cli_fails_clearly_when_nothing_loads(tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    out = subprocess.run([sys.executable, "-m", "plan_analysis", "documents", str(tmp_path), "--no-cache"],
+                         capture_output=True, text=True, check=False)
+    assert out.returncode == 1
+    assert "empty.txt: empty file" in out.stderr and "no document could be loaded" in out.stderr

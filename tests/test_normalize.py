@@ -1,0 +1,177 @@
+"""Cleaning: real seed snippets, the width policy, the edit record and its offset map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from plan_analysis.normalize import clean_text, edits_frame, find_placeholders
+from plan_analysis.offsets import apply_edits
+
+RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
+
+
+def _raw(name: str) -> str:
+    return next(RAW.glob(f"{name}_*.txt")).read_text(encoding="utf-8")
+
+
+# --- furniture, exactly as it stands in the seeds ------------------------------------------
+
+def test_paywall_marker_inside_a_word_is_removed_and_recorded():
+    snippet = "一是严管深挖夯##paidbegin##实底气。"
+    c = clean_text(snippet)
+    assert c.text == "一是严管深挖夯实底气。"
+    assert [(e.kind, snippet[e.start:e.end]) for e in c.edits] == [("paywall_marker", "##paidbegin##")]
+
+
+def test_ad_line_of_seed_000_is_removed():
+    raw = _raw("000")
+    c = clean_text(raw)
+    assert "更多素材" not in c.text and "##paid" not in c.text
+    ads = [raw[e.start:e.end] for e in c.edits if e.kind == "ad"]
+    assert ads == ["^【&更多素材搜索哒哒文库#】"]
+
+
+def test_mill_preamble_and_related_line_of_seed_002():
+    raw = _raw("002")
+    c = clean_text(raw)
+    assert not c.text.startswith("在日常工作中")
+    assert "九九公文网" not in c.text and "相关文章" not in c.text
+    kinds = {e.kind for e in c.edits}
+    assert {"mill_preamble", "related_articles", "anticopy"} <= kinds
+
+
+@pytest.mark.parametrize("junk, clean", [
+    ("摆正自己的.位置，树立全局意识", "摆正自己的位置，树立全局意识"),
+    ("形成赏心悦目的'视觉效果。", "形成赏心悦目的视觉效果。"),
+    ("按照“打防并举，上下联动”的.工作方针", "按照“打防并举，上下联动”的工作方针"),
+])
+def test_anticopy_junk(junk, clean):
+    assert clean_text(junk).text == clean
+
+
+def test_site_header_removed_and_kept_as_record():
+    raw = _raw("004")
+    c = clean_text(raw)
+    assert c.text.startswith("前江街道2023年度工作总结及2024年度工作计划")
+    header = "".join(raw[e.start:e.end] for e in c.edits if e.kind == "site_header")
+    assert "成文日期: 2024-02-22" in header and "索引号" in header
+
+
+# --- width policy ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw, expected", [
+    ("过去一年,前江街道在区委区政府的坚强领导下", "过去一年，前江街道在区委区政府的坚强领导下"),
+    ("(一)聚焦靶向发力,护航经济发展行稳致远。", "（一）聚焦靶向发力，护航经济发展行稳致远。"),
+    ("使全街标准化建设率达到90％以上", "使全街标准化建设率达到90%以上"),
+    ("全年计划完成７亿元", "全年计划完成7亿元"),
+    ("同比增长77%;1-5月份工业增加值31.69亿元", "同比增长77%；1-5月份工业增加值31.69亿元"),
+    ("完成固定资产投资7.06亿元,同比 增长-40.8%", "完成固定资产投资7.06亿元，同比增长-40.8%"),
+    ("拆除面积约15,749平方米", "拆除面积约15,749平方米"),
+    ('按照"公开为原则,不公开为例外"的要求', "按照“公开为原则，不公开为例外”的要求"),
+    ("推动建立1-2个小区业主委员会", "推动建立1-2个小区业主委员会"),
+    ("确保每季度编发《内部送阅件》1—2期", "确保每季度编发《内部送阅件》1—2期"),
+    ("上午9:30召开会议", "上午9:30召开会议"),
+    ("The 2024 plan, in English: fine.", "The 2024 plan, in English: fine."),
+    ("中\u00a0文\u3000空\u2003格", "中文空格"),
+])
+def test_width_policy(raw, expected):
+    assert clean_text(raw).text == expected
+
+
+def test_crlf_and_bom_free_newlines():
+    c = clean_text("第一行\r\n第二行\r第三行")
+    assert c.text == "第一行\n第二行\n第三行"
+    assert {e.kind for e in c.edits} == {"newline"}
+
+
+def test_blank_lines_collapse_but_paragraph_breaks_stay():
+    assert clean_text("\n\n甲\n\n\n\n乙\n\n").text == "甲\n\n乙"
+
+
+# --- the record --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["000", "001", "002", "003", "004"])
+def test_edits_reproduce_clean_text_and_map_back(name):
+    raw = _raw(name)
+    c = clean_text(raw)
+    assert apply_edits(raw, c.edits)[0] == c.text
+    # every kept character maps to itself in the raw file, every rewritten one to its source
+    rewritten = {(e.start, e.end): e for e in c.edits}
+    for i, ch in enumerate(c.text):
+        rs, re_ = c.offsets.char_span(i)
+        if (rs, re_) in rewritten:
+            assert ch in rewritten[(rs, re_)].new
+        else:
+            assert raw[rs:re_] == ch, (i, ch, raw[rs:re_])
+    # every raw character is either kept or inside exactly one edit
+    covered = [0] * len(raw)
+    for e in c.edits:
+        for j in range(e.start, e.end):
+            covered[j] += 1
+    kept = set()
+    for i in range(len(c.text)):
+        rs, re_ = c.offsets.char_span(i)
+        kept.update(range(rs, re_))
+    for j in range(len(raw)):
+        assert covered[j] == 1 or (covered[j] == 0 and j in kept), (j, raw[j])
+
+
+def test_edits_frame_lists_removed_text():
+    df = edits_frame(clean_text("摆正自己的.位置"), source_file="x.txt")
+    assert df.to_dict("records") == [{"source_file": "x.txt", "kind": "anticopy", "raw_start": 5, "raw_end": 6,
+                                      "removed": ".", "inserted": ""}]
+
+
+# --- placeholders --------------------------------------------------------------------------------
+
+def test_placeholders_in_seed_003_sentence():
+    s = "规上工业产值xxxx.x万元，增速xx.xx%，限上商贸零销售额xxxx.x万元，总投资x.xx亿元，开展“x+x+N”类问题整改，以A新时代为指导，20xx年"
+    got = find_placeholders(s)[["placeholder", "kind"]].values.tolist()
+    assert got == [["xxxx.x", "number"], ["xx.xx", "number"], ["xxxx.x", "number"], ["x.xx", "number"],
+                   ["x+x+N", "formula"], ["A", "name"], ["20xx", "year"]]
+
+
+@pytest.mark.parametrize("text", ["“1+4+X”辖区管理体系", "1586专项行动", "省道s309两边", "国家4a级旅游景区", "10mw项目"])
+def test_not_placeholders(text):
+    assert find_placeholders(text).empty
+
+
+def test_redactions():
+    got = find_placeholders("辖区面积***平方公里，将XX模塑产业链重组，*月*日，A总书记考察")
+    assert got["kind"].tolist() == ["redaction", "redaction", "date", "date", "name"]
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+plan_like = st.lists(st.sampled_from([
+    "一、", "（一）", "(二)", "1、", "一是", "推进", "规上工业总产值", "增长", "24%", "９０％", "xx", "20xx", "x.x",
+    "***", "XX", "A新时代", ",", ";", ":", "。", "\n", "\n\n\n", " ", "\u3000", "\u00a0", "\r\n", "##paidbegin##",
+    "^【&更多素材搜索哒哒文库#】", "的.位置", "'", '"', "(", ")", "索引号: 123\n", "小编为您带来了\n", "相关文章:\n",
+]), max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), plan_like, st.text(alphabet=st.characters(min_codepoint=0x3000, max_codepoint=0x9fff))))
+def test_clean_never_raises_is_idempotent_and_maps_back(text):
+    c = clean_text(text)
+    assert clean_text(c.text).text == c.text
+    assert apply_edits(text, c.edits)[0] == c.text
+    for e in c.edits:
+        assert 0 <= e.start < e.end <= len(text)
+    for i in range(len(c.text)):
+        rs, re_ = c.offsets.char_span(i)
+        assert 0 <= rs < re_ <= len(text)
+    if c.text:
+        rs, re_ = c.offsets.raw_span(0, len(c.text))
+        assert 0 <= rs <= re_ <= len(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(), plan_like))
+def test_placeholder_spans_slice_back(text):
+    for row in find_placeholders(text).itertuples():
+        assert text[row.start:row.end] == row.placeholder
