@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import pandas as pd
 
@@ -35,7 +35,7 @@ TABLES: dict[str, tuple[str, ...]] = {
                   "place_clue", "province", "province_clue", "doc_type", "doc_type_why", "is_local_plan",
                   "label_year", "year_min", "year_max", "year_evidence", "year_conflict", "label_year_plausible",
                   "published", "n_chars", "n_sentences", "n_placeholders", "placeholders_per_1000",
-                  "raw_start", "raw_end", "text"),
+                  "raw_start", "raw_end", "clean_start", "clean_end", "text"),
     "sections": ("doc_id", "section_id", "parent_id", "level", "marker", "ordinal", "title", "start", "end",
                  "raw_start", "raw_end"),
     "sentences": ("doc_id", "sent_id", "section_id", "role", "text", "start", "end", "raw_start", "raw_end",
@@ -43,7 +43,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "placeholders": ("doc_id", "source_file", "placeholder", "kind", "start", "end", "raw_start", "raw_end"),
     "edits": ("source_file", "doc_id", "stage", "kind", "raw_start", "raw_end", "removed", "inserted"),
 }
-_INT_COLS = {"doc_index", "level", "ordinal", "start", "end", "raw_start", "raw_end", "n_chars", "n_sentences",
+_INT_COLS = {"doc_index", "level", "ordinal", "start", "end", "raw_start", "raw_end", "clean_start", "clean_end",
+             "n_chars", "n_sentences",
              "n_placeholders", "label_year", "year_min", "year_max"}
 _BOOL_COLS = {"is_local_plan", "year_conflict", "label_year_plausible"}
 
@@ -162,7 +163,8 @@ def process_text(raw: RawText) -> dict[str, pd.DataFrame]:
         doc_rows.append({"doc_id": doc_id, "source_file": raw.source_file, "doc_index": k, "label": d.label,
                          "split_how": d.how, **meta, "n_chars": len(dtext), "n_sentences": n_sent,
                          "n_placeholders": n_ph, "placeholders_per_1000": 1000.0 * n_ph / max(len(dtext), 1),
-                         "raw_start": raw_start, "raw_end": raw_end, "text": dtext})
+                         "raw_start": raw_start, "raw_end": raw_end, "clean_start": d.start, "clean_end": d.end,
+                         "text": dtext})
     return {
         "documents": _frame("documents", doc_rows),
         "sections": _frame("sections", sec_rows),
@@ -230,6 +232,7 @@ class Corpus:
     edits: pd.DataFrame
     load_report: pd.DataFrame
     raw_texts: dict[str, str] = field(default_factory=dict, repr=False)
+    _maps: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def raw_text(self, source_file: str) -> str:
         """Return the decoded raw text of ``source_file`` (what raw offsets index)."""
@@ -241,6 +244,23 @@ class Corpus:
     def raw_slice(self, source_file: str, raw_start: int, raw_end: int) -> str:
         """Return ``raw_text(source_file)[raw_start:raw_end]``."""
         return self.raw_text(source_file)[int(raw_start):int(raw_end)]
+
+    def raw_span(self, doc_id: str, start: int, end: int) -> tuple[int, int]:
+        """Map a span of a document's cleaned text (``[start, end)``) to raw offsets in its file."""
+        row = self._doc_row(doc_id)
+        source = str(row["source_file"])
+        if source not in self._maps:
+            self._maps[source] = clean_text(self.raw_text(source)).offsets
+        base = int(row["clean_start"])
+        return self._maps[source].raw_span(base + int(start), base + int(end))
+
+    def _doc_row(self, doc_id: str) -> pd.Series:
+        if not hasattr(self, "_doc_index") or self._doc_index is None or len(self._doc_index) != len(self.documents):
+            self._doc_index = self.documents.set_index("doc_id")
+        try:
+            return self._doc_index.loc[doc_id]
+        except KeyError:
+            raise KeyError(f"no document {doc_id!r}; see corpus.documents['doc_id']") from None
 
     def text(self, doc_id: str) -> str:
         """Return the cleaned text of one document."""

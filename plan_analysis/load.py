@@ -137,12 +137,12 @@ def find_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> tuple[
                 rel = f.relative_to(path).as_posix()
                 if any(part.startswith(".") for part in f.relative_to(path).parts):
                     continue
+                if f.stem.upper() in ("MANIFEST", "README", "INDEX", "LICENSE"):
+                    problems.append((rel, "skipped: a manifest/readme, not a document"))
+                    continue
                 if f.suffix.lower() not in TEXT_SUFFIXES:
                     problems.append((rel, f"skipped: not a text file ending ({f.suffix or 'no ending'}); "
                                           f"supported: {', '.join(TEXT_SUFFIXES)}"))
-                    continue
-                if f.stem.upper() in ("MANIFEST", "README", "INDEX"):
-                    problems.append((rel, "skipped: a manifest/readme, not a document"))
                     continue
                 found.append((f, rel))
             if len(found) + len(problems) == before:

@@ -1,0 +1,438 @@
+"""Extract growth targets and reported figures, each with its clause and raw offsets.
+
+One row per figure: what is measured (``indicator`` as written and ``indicator_canonical``
+from ``data/lexicons/indicators.tsv``), the number (``value``, ``value_high`` for ranges,
+``unit``, ``base_value`` in 元/平方米… where the scale is known), ``qualifier`` (左右, 以上,
+不少于 …), ``period`` (全年, 上半年, 年均 …), ``kind`` (``target`` or ``actual``),
+``is_growth_rate`` and ``direction``. Placeholders (``xx%``, ``x.xx亿元``) give a row with no
+value and ``placeholder`` set, so a reader can count what was hidden.
+
+>>> t = extract_targets("规上工业总产值前三季度计划增长24%；招商引资实际到位内资全年计划完成7亿元。")
+>>> t[["indicator_canonical", "value", "unit", "period", "kind", "is_growth_rate"]].values.tolist()
+[['规上工业总产值', 24.0, '%', '前三季度', 'target', True], ['实际到位内资', 7.0, '亿元', '全年', 'target', False]]
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from typing import Any, Literal
+
+import pandas as pd
+
+from . import _patterns as P
+
+__all__ = ["extract_targets", "find_figures", "canonical_indicator", "TARGET_FIELDS"]
+
+#: the columns of :func:`extract_targets`, in order (also the CLI's fields)
+TARGET_FIELDS = ("doc_id", "source_file", "indicator", "indicator_canonical", "value", "value_high", "unit",
+                 "base_value", "base_unit", "qualifier", "period", "kind", "is_growth_rate", "direction",
+                 "placeholder", "figure", "clause", "raw_start", "raw_end")
+
+# --- units: longest first; a scale prefix (万/亿/千) is split off for base_value ----------------
+_UNITS = sorted("""
+个百分点 百分点 万人次 人次 万美元 亿美元 万欧元 美元 欧元 亿元 万元 千元 元/人 元 万平方米 平方米 平方公里 平米 万平方 公顷
+万亩 亩 公里 千米 米 万吨 吨 万株 株 万棵 棵 万只 只 万头 头 万户 户 万人 人 名 位 家 个 次 场次 场 项 条 宗 起 处 例
+份 片 间 座 台 套 辆 所 批次 批 期 方 倍 % ‰ 件 封 张 部 支 篇 本 册 轮 季 万 亿 艘 架 盏 根 基 口 眼 栋 幢 层 组 队 类
+""".split(), key=len, reverse=True)
+_UNIT_RE = "|".join(re.escape(u) for u in _UNITS)
+_CN = "零〇一二两三四五六七八九十百千万亿"
+_NUM = r"(?:[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?|[0-9]*x+(?:\.[x0-9]+)?)"
+_CNNUM = f"[{_CN}]+(?:点[{_CN[:-4]}]+)?"
+_RANGE_SEP = r"[-—～~至到－]"
+#: a figure: number [unit] [- number] unit, with 余/多 between number and unit
+FIGURE_RE = re.compile(
+    rf"(?P<num>{_NUM}|{_CNNUM})(?P<unit1>%|‰)?"
+    rf"(?:\s*{_RANGE_SEP}\s*(?P<num2>{_NUM}|{_CNNUM}))?"
+    rf"(?P<approx>余|多)?(?P<ge>个亿)?(?P<unit>{_UNIT_RE})?"
+)
+_MONEY_SCALE = {"亿": 1e8, "万": 1e4, "千": 1e3}
+_COUNT_UNITS_CN = set("家户人名亩次场所座处批株棵辆台套间项村组")
+_CONCRETE_AFTER_GE = re.compile(r"^(?:村|社区|项目|企业|小区|班|网格|点|站|中心|基地|园区|公司|村民组|自然村|行政村|乡镇|街道|镇|部门|单位|示范)")
+
+_TARGET_WORDS = re.compile(r"计划|力争|确保|预期目标|目标|争取|拟|将要?|要(?!求)|努力")
+#: where the forward-looking part of a document without plan headings begins
+_PLAN_START_RE = re.compile(
+    r"(?:今年|明年|下半年|下一步|20[0-9]{2}年)(?:的)?(?:经济社会发展|全[省市区县镇])?(?:的)?(?:主要)?(?:预期)?目标(?:任务)?(?:是|为)?[：:]|"
+    r"(?:^|\n)[^\n]{0,12}(?:工作安排|工作计划|工作打算|工作思路|重点工作|主要任务|工作要点)[^\n]{0,12}(?:\n|$)")
+_STRONG_TARGET = re.compile(r"计划(?=[增完实投新建达开申培引招发争力确（(])|力争|确保|预期目标|预期增长|预期性|目标是|目标为|争取|拟|按增长|左右的(?:预期)?(?:增长)?目标")
+_STRONG_ACTUAL = re.compile(r"同比|累计|已(?:经)?|比去年|较去年|完成全年任务|共计|共有|共[^同享建治享]|实现了|完成了|达到了|取得|截至|截止")
+_SUMMARY_SECTION = re.compile(r"回顾|总结|成效|成绩|情况|进展|做法|工作完成|主要工作|过去|一年来|上半年(?!计划)")
+_PLAN_SECTION = re.compile(r"计划|思路|打算|安排|重点工作|工作重点|目标|举措|措施|任务|要点|下半年|明年|今年工作|预期目标")
+_GROWTH_BEFORE = re.compile(r"(?:增长|增速|增幅|上升|下降|提高|降低|减少|增加|回落|涨幅|下滑|增收|减收)(?:了)?(?:幅度)?(?:为|达|达到|约|近|超过|在)?\s*$")
+_DOWN = re.compile(r"(?:下降|降低|减少|回落|下滑|减收)[^，；。]{0,4}$")
+_PERIOD_RE = re.compile(
+    r"年均|全年|上半年|下半年|前三季度|第?[一二三四]季度|[0-9一二三四五六七八九十]{1,2}\s*[-—至到]\s*[0-9一二三四五六七八九十]{1,2}\s*月(?:份)?|"
+    r"每季度|每半月|每月|每周|每年|每个月|年内|今年|明年"
+)
+_QUAL_BEFORE = re.compile(r"(不少于|不低于|不超过|超过|达到|力争|确保|约|近|突破|高于|低于|保持在?)\s*$")
+_QUAL_AFTER = re.compile(r"^(左右|以上|以内|以下|上下)")
+_SKIP_BEFORE = re.compile(r"(?:第|前|后|近|全[省市县区国镇]第|排名第?|列|居|位居|位列|No\.?|编号|代码|热线|电话|号码?)\s*$")
+_INDICATOR_STRIP_END = re.compile(
+    r"(?:计划|预计|力争|确保|争取|要|将|已|已经|共|累计|全年|上半年|下半年|前三季度|年均|年内|今年|实现|完成|达到|达|"
+    r"增长|同比|上升|下降|增速|为|是|约|近|超过|不少于|不低于|保持|提高|提升|新增|新建|引进|培育|申报|实现了|完成了|按|"
+    r"总计|合计|共计|在|比|较|到|至|每季度|每半月|每月|每周|每年|[（(][^）)]*[）)]|[0-9一二三四五六七八九十]{1,2}\s*[-—至到]\s*[0-9一二三四五六七八九十]{1,2}\s*月(?:份)?|\s)+$"
+)
+_INDICATOR_STRIP_START = re.compile(r"^(?:其中|同时|并|和|及|以及|另外|此外|一是|二是|三是|四是|五是|我镇|我街道|我区|我县|我市|全镇|全街|今年|上半年|全年|共|累计|完成|实现|[0-9一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十0-9]+[）)])+")
+_CLAUSE_SPLIT = re.compile(r"[，；。！？：:\n]")
+
+
+def _to_number(s: str) -> float | None:
+    s = s.replace(",", "")
+    if not s or "x" in s:
+        return None
+    try:
+        return float(s)
+    except ValueError:
+        pass
+    import cn2an
+
+    try:
+        return float(cn2an.cn2an(s.replace("点", "点"), "smart"))
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def _split_scale(unit: str) -> tuple[float | None, str]:
+    if unit in ("%", "‰", "个百分点", "百分点", "倍"):
+        return None, ""
+    if unit in ("万", "亿"):
+        return _MONEY_SCALE[unit], ""
+    if unit == "平方公里":
+        return 1e6, "平方米"
+    if unit in ("平米", "平方米"):
+        return 1.0, "平方米"
+    if unit == "万平方":
+        return 1e4, "平方米"
+    if unit == "公里" or unit == "千米":
+        return 1000.0, "米"
+    if unit == "公顷":
+        return 1e4, "平方米"
+    if unit == "元/人":
+        return 1.0, "元/人"
+    if len(unit) > 1 and unit[0] in _MONEY_SCALE:
+        return _MONEY_SCALE[unit[0]], unit[1:]
+    return 1.0, unit
+
+
+@lru_cache(maxsize=2)
+def _indicator_rules(_key: str) -> tuple[tuple[re.Pattern[str], str, str], ...]:
+    from .lexicons import read_table
+
+    rows = read_table("indicators.tsv", columns={"pattern": "regex", "canonical": "str", "applies": "str", "note": "str?"})
+    for r in rows:
+        if r["applies"] not in ("rate", "level", "any"):
+            from .lexicons import LexiconError
+
+            raise LexiconError(f"indicators.tsv:{r['_line']}: applies must be rate, level or any, got {r['applies']!r}")
+    return tuple((r["pattern"], r["canonical"], r["applies"]) for r in rows)
+
+
+def canonical_indicator(indicator: str, *, is_growth_rate: bool = False) -> str:
+    """Return the canonical name of ``indicator`` from ``data/lexicons/indicators.tsv``, or ``""``.
+
+    >>> canonical_indicator("规模以上工业总产值"), canonical_indicator("经济", is_growth_rate=True)
+    ('规上工业总产值', '地区生产总值')
+    >>> canonical_indicator("蓝莓基地")
+    ''
+    """
+    from .lexicons import lexicon_fingerprint
+
+    if not indicator:
+        return ""
+    for rx, canonical, applies in _indicator_rules(lexicon_fingerprint()):
+        if applies == "rate" and not is_growth_rate:
+            continue
+        if applies == "level" and is_growth_rate:
+            continue
+        if rx.search(indicator):
+            return canonical
+    return ""
+
+
+_RATE_UNITS = ("%", "‰", "个百分点", "百分点")
+_MONEY_UNITS = ("亿元", "万元", "元", "千元", "万美元", "亿美元", "美元", "万欧元", "欧元")
+
+
+def _ends_with_verb(before: str) -> bool:
+    """True when the words before a figure end with a verb (新建2家, 理清8类), so the figure counts what follows."""
+    from .tokenize import get_tokenizer, word_tag
+
+    s = re.sub(r"[0-9x.%]+$", "", before.strip())
+    if not s:
+        return False
+    toks = get_tokenizer().lcut(s[-8:])
+    if not toks:
+        return False
+    tag = word_tag(toks[-1])
+    return tag is not None and tag[1] in ("v", "vn", "vd")
+
+
+def _clean_indicator(before: str) -> str:
+    s = before
+    for _ in range(4):
+        new = _INDICATOR_STRIP_END.sub("", s)
+        new = _INDICATOR_STRIP_START.sub("", new)
+        if new == s:
+            break
+        s = new
+    s = re.sub(r"“[^”]*”", "", s) if re.sub(r"“[^”]*”", "", s).strip() else s
+    s = re.sub(r"^(?:使|让|对|把|将|按照|通过|围绕)", "", s)
+    s = s.strip("的、 ")
+    if len(s) > 24:
+        s = s[-24:]
+    return s
+
+
+def _object_after(after: str) -> str:
+    m = re.match(rf"^[{P.HAN}A-Za-z“”]{{1,14}}", after)
+    if not m:
+        return ""
+    s = re.split(r"(?:的|和|与|及|等|，|进行|开展|实现|完成|参加|参与|建设(?=[^项工]))", m.group())[0]
+    return s.strip("“”")
+
+
+def find_figures(text: str) -> list[dict[str, Any]]:
+    """Find every figure in ``text`` (number + unit, ranges, placeholders); offsets are into ``text``.
+
+    Keys: ``start``, ``end``, ``figure``, ``value``, ``value_high``, ``unit``, ``approx``,
+    ``placeholder``. Years, dates, ordinals (第5, 全市第1), names in quotes ("1586"), codes and
+    numerals in formula names (三个一号工程) are not figures.
+
+    >>> [(f["figure"], f["value"], f["value_high"], f["unit"]) for f in find_figures("推动建立1-2个小区业主委员会，新建两家食堂，2024年")]
+    [('1-2个', 1.0, 2.0, '个'), ('两家', 2.0, None, '家')]
+    """
+    out: list[dict[str, Any]] = []
+    for m in FIGURE_RE.finditer(text):
+        num, num2 = m.group("num"), m.group("num2")
+        unit = m.group("unit1") or ""
+        unit2 = m.group("unit") or ""
+        if m.group("ge"):
+            unit2 = "亿元"
+        if not unit:
+            unit = unit2
+        elif unit2 and unit2 not in ("%", "‰"):
+            continue  # 5%个 is not a figure
+        if not unit:
+            continue
+        start, end = m.start(), m.end()
+        is_cn = not re.match(r"[0-9x]", num)
+        before = text[max(0, start - 6):start]
+        after = text[end:end + 8]
+        # not figures: years/dates, ordinals, serial numbers, quoted names, formula names
+        if re.match(r"^(?:年|月|日|号|时|届|期间|周年|世纪|代)", after) and unit in ("", "个"):
+            continue
+        if unit in ("年", "月", "日"):
+            continue
+        if _SKIP_BEFORE.search(before):
+            continue
+        if before.endswith(("“", "\"", "「")) and not re.match(r"^[”\"」]", text[end:end + 1]) is None:
+            pass
+        if before.endswith(("“", "「", "\"")) and re.search(r"^[^”」\"]{0,12}[”」\"]", text[end:end + 14]):
+            continue  # a figure inside a quoted name: “1586”专项行动, “三个一号工程”
+        if re.match(r"^[A-Za-z]", after) and unit in ("", "米"):
+            continue
+        if is_cn:
+            if unit == "万" or unit == "亿":
+                pass
+            elif unit == "个":
+                if not _CONCRETE_AFTER_GE.match(after):
+                    continue
+            elif unit not in _COUNT_UNITS_CN and unit not in ("万元", "亿元", "元", "万人", "平方米", "公里", "米", "吨"):
+                continue
+            if re.match(r"^(?:号|大|化|美|治|提|比|晒|进|好|无|有|不|零|全|个一)", after):
+                continue
+            if num in ("一",) and not re.search(r"每[^，；。]{0,3}$", before) and unit not in ("万元", "亿元"):
+                continue  # 一家/一个 as an article
+            if re.search(r"[一二三四五六七八九十]$", before):
+                continue
+        if unit in ("万", "亿") and re.match(rf"^[{P.HAN}]", after) and not re.match(r"^(?:余|多|人|户|元)", after):
+            # 5.6万 standing alone is a figure; 1万米围墙 is 万 + 米 (already a unit)
+            pass
+        if num.isdigit() and len(num) >= 5 and unit in ("", "个", "次"):
+            continue  # 12345 平台
+        placeholder = "x" in num or (num2 is not None and "x" in num2)
+        value = _to_number(num) if not placeholder else None
+        value_high = _to_number(num2) if num2 and not placeholder else None
+        if not placeholder and value is None:
+            continue
+        if not placeholder and value_high is not None and value is not None and value_high < value:
+            value_high = None if value_high == 0 else value_high
+        out.append({"start": start, "end": end, "figure": m.group(), "value": value, "value_high": value_high,
+                    "unit": unit, "approx": m.group("approx") or "", "placeholder": placeholder})
+    return out
+
+
+def _section_default(section_path: str, doc_type: str) -> str:
+    """target/actual from the heading path, the top-most heading with a signal deciding."""
+    for title in section_path.split(" / ") if section_path else []:
+        plan = _PLAN_SECTION.search(title)
+        summ = _SUMMARY_SECTION.search(title)
+        if plan and summ:
+            return "target" if plan.start() > summ.start() else "actual"
+        if plan:
+            return "target"
+        if summ:
+            return "actual"
+    if doc_type in ("summary",):
+        return "actual"
+    if doc_type in ("plan", "思路", "personal plan"):
+        return "target"
+    return ""
+
+
+def _doc_rows(doc: dict[str, Any], sections: pd.DataFrame | None) -> list[dict[str, Any]]:
+    text: str = doc["text"]
+    rows: list[dict[str, Any]] = []
+    # section title path for each offset
+    spans: list[tuple[int, int, str]] = []
+    if sections is not None and len(sections):
+        by_id = {r.section_id: r for r in sections.itertuples()}
+        for r in sections.itertuples():
+            path, p = [], r
+            while p is not None:
+                path.append(str(p.title))
+                p = by_id.get(p.parent_id) if p.parent_id else None
+            spans.append((int(r.start), int(r.end), " / ".join(reversed(path))))
+    doc_type = str(doc.get("doc_type") or "")
+    pm = _PLAN_START_RE.search(text)
+    plan_start = pm.start() if pm else None
+    # clause boundaries
+    bounds = [0] + [m.end() for m in _CLAUSE_SPLIT.finditer(text)] + [len(text) + 1]
+    carried_indicator = ""
+    carried_kind = ""
+    for a, b in zip(bounds, bounds[1:]):
+        clause_end = min(b, len(text))
+        clause = text[a:clause_end].rstrip("，；。！？：:\n")
+        if not clause.strip():
+            continue
+        figures = find_figures(clause)
+        if not figures:
+            carried_indicator = _clean_indicator(clause) if len(clause) <= 40 else ""
+            continue
+        # sentence context: from the previous 。 or line start
+        sent_start = max(text.rfind("。", 0, a), text.rfind("\n", 0, a)) + 1
+        sentence_before = text[sent_start:a]
+        sec_path = ""
+        best = -1
+        for s, e, path in spans:
+            if s <= a < e and s >= best:
+                sec_path, best = path, s
+        default = _section_default(sec_path, doc_type)
+        if not default and plan_start is not None and doc_type not in ("plan", "思路"):
+            default = "actual" if a < plan_start else "target"
+        prev_end = 0
+        for f in figures:
+            before = clause[prev_end:f["start"]]
+            before_full = clause[:f["start"]]
+            after = clause[f["end"]:]
+            is_rate = f["unit"] in ("%", "个百分点", "百分点", "‰") and bool(
+                _GROWTH_BEFORE.search(before_full) or re.search(r"增速|增幅|涨幅", before_full)
+                or re.search(r"^(?:的)?(?:增速|增幅|增长)", after))
+            if re.search(r"(?:占|率|比重|比例|任务的|进度的?|完成|达)[^，；。]{0,2}$", before_full) and not _GROWTH_BEFORE.search(before_full):
+                is_rate = False
+            direction = ""
+            if is_rate:
+                direction = "下降" if (_DOWN.search(before_full) or (f["value"] is not None and f["value"] < 0)) else "增长"
+            # qualifier
+            q = ""
+            qa = _QUAL_AFTER.match(after)
+            qb = _QUAL_BEFORE.search(before_full)
+            if qa:
+                q = qa.group(1)
+            elif f["approx"]:
+                q = f["approx"]
+            elif qb:
+                q = qb.group(1)
+            # period: the last period word before the figure in the clause, else in the sentence
+            periods = list(_PERIOD_RE.finditer(before_full)) or list(_PERIOD_RE.finditer(sentence_before))
+            period = periods[-1].group() if periods else ""
+            period = re.sub(r"\s+", "", period).replace("份", "")
+            if period in ("今年", "年内"):
+                period = "全年" if period == "年内" else ""
+            if period == "明年":
+                period = ""
+            # indicator: the noun phrase before the figure, else the object counted after it
+            indicator = _clean_indicator(before) or _clean_indicator(before_full)
+            obj = _object_after(after) if f["unit"] not in _RATE_UNITS else ""
+            if obj and (not indicator or f["unit"] not in _MONEY_UNITS or _ends_with_verb(before_full)):
+                indicator = obj
+            if not indicator:
+                indicator = carried_indicator
+            # kind
+            ctx = sentence_before[-30:] + before_full
+            if _STRONG_TARGET.search(ctx):
+                kind = "target"
+            elif _STRONG_ACTUAL.search(before_full) or _STRONG_ACTUAL.search(sentence_before[-20:]):
+                kind = "actual"
+            elif default:
+                kind = default
+            elif _TARGET_WORDS.search(ctx):
+                kind = "target"
+            else:
+                kind = "actual"
+            if re.search(r"预计", ctx) and default == "actual":
+                kind = "actual"
+            scale, base_unit = _split_scale(f["unit"])
+            base_value = f["value"] * scale if (scale is not None and f["value"] is not None) else math.nan
+            rows.append({
+                "indicator": indicator, "indicator_canonical": canonical_indicator(indicator, is_growth_rate=is_rate),
+                "value": f["value"] if f["value"] is not None else math.nan,
+                "value_high": f["value_high"] if f["value_high"] is not None else math.nan,
+                "unit": f["unit"], "base_value": base_value, "base_unit": base_unit if scale is not None else "",
+                "qualifier": q, "period": period, "kind": kind, "is_growth_rate": is_rate, "direction": direction,
+                "placeholder": f["placeholder"], "figure": f["figure"], "clause": clause,
+                "_start": a, "_end": a + len(clause), "_fig_start": a + f["start"], "section": sec_path,
+            })
+            prev_end = f["end"]
+            carried_indicator = indicator or carried_indicator
+            carried_kind = kind
+    del carried_kind
+    return rows
+
+
+def extract_targets(source: Any, *, include_placeholders: bool = True,
+                    kind: Literal["all", "target", "actual"] = "all") -> pd.DataFrame:
+    """Extract every figure from a corpus, a documents table, or plain text.
+
+    ``source`` is a :class:`~plan_analysis.corpus.Corpus` (its sections give each figure a
+    plan or summary context), a documents DataFrame (with ``doc_id`` and ``text``), or a
+    string (cleaned first; offsets then index that string). Columns: :data:`TARGET_FIELDS`
+    plus ``section`` (the heading path). Figures hidden by placeholders have no value and
+    ``placeholder`` true; drop them with ``include_placeholders=False``.
+    """
+    from .corpus import Corpus
+
+    rows: list[dict[str, Any]] = []
+    if isinstance(source, str):
+        from .normalize import clean_text
+
+        cleaned = clean_text(source)
+        doc = {"doc_id": "text", "source_file": "", "text": cleaned.text, "doc_type": ""}
+        for r in _doc_rows(doc, None):
+            r["raw_start"], r["raw_end"] = cleaned.raw_span(r.pop("_start"), r.pop("_end"))
+            r.pop("_fig_start")
+            rows.append({"doc_id": "text", "source_file": "", **r})
+    else:
+        corpus = source if isinstance(source, Corpus) else None
+        docs = corpus.documents if corpus is not None else source
+        secs = corpus.sections if corpus is not None else None
+        for doc in docs.to_dict("records"):
+            dsecs = secs[secs["doc_id"] == doc["doc_id"]] if secs is not None else None
+            for r in _doc_rows(doc, dsecs):
+                a, b = r.pop("_start"), r.pop("_end")
+                r.pop("_fig_start")
+                if corpus is not None:
+                    r["raw_start"], r["raw_end"] = corpus.raw_span(doc["doc_id"], a, b)
+                else:
+                    r["raw_start"], r["raw_end"] = a, b
+                rows.append({"doc_id": doc["doc_id"], "source_file": doc.get("source_file", ""), **r})
+    cols = list(TARGET_FIELDS) + ["section"]
+    df = pd.DataFrame(rows, columns=cols)
+    if not include_placeholders:
+        df = df[~df["placeholder"].astype(bool)]
+    if kind != "all":
+        df = df[df["kind"] == kind]
+    return df.reset_index(drop=True).astype({"value": "float64", "value_high": "float64", "base_value": "float64",
+                                              "is_growth_rate": "bool", "placeholder": "bool"})
