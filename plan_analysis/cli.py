@@ -1,8 +1,8 @@
 """The command line: a thin layer over the library.
 
 ``python -m plan_analysis documents PATH... --format csv|jsonl [--with-text]`` prints one row per
-document; problems with input files go to stderr, one line per file. ``report`` renders the
-notebooks to a static HTML site.
+document and ``targets PATH...`` one row per figure; problems with input files go to stderr, one
+line per file. ``report`` renders the notebooks to a static HTML site.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ def _write(df, fmt: str, out) -> None:
         out.write(text if text.endswith("\n") or not text else text + "\n")
 
 
-def _cmd_documents(args: argparse.Namespace) -> int:
+def _load(args: argparse.Namespace):
+    """Load the corpus, reporting every file problem on stderr; ``None`` when nothing loaded."""
     from .corpus import load_corpus
 
     corpus = load_corpus(args.paths, cache=not args.no_cache, progress=False)
@@ -40,9 +41,27 @@ def _cmd_documents(args: argparse.Namespace) -> int:
     if corpus.documents.empty:
         print("plan-analysis: no document could be loaded from "
               f"{', '.join(map(str, args.paths))}; give .txt files or folders holding them", file=sys.stderr)
+        return None
+    return corpus
+
+
+def _cmd_documents(args: argparse.Namespace) -> int:
+    corpus = _load(args)
+    if corpus is None:
         return 1
     fields = list(DOCUMENT_FIELDS) + (["text"] if args.with_text else [])
     _write(corpus.documents[fields], args.format, sys.stdout)
+    return 0
+
+
+def _cmd_targets(args: argparse.Namespace) -> int:
+    from .targets import TARGET_FIELDS, extract_targets
+
+    corpus = _load(args)
+    if corpus is None:
+        return 1
+    t = extract_targets(corpus, include_placeholders=not args.no_placeholders, kind=args.kind)
+    _write(t[list(TARGET_FIELDS)], args.format, sys.stdout)
     return 0
 
 
@@ -63,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--with-text", action="store_true", help="add the cleaned text of each document")
     d.add_argument("--no-cache", action="store_true", help="do not read or write data/processed/")
     d.set_defaults(func=_cmd_documents)
+    t = sub.add_parser("targets", help="one row per figure: indicator, value, unit, qualifier, period, kind, raw offsets")
+    t.add_argument("paths", nargs="+", help="files or folders of .txt documents")
+    t.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    t.add_argument("--kind", choices=("all", "target", "actual"), default="all", help="only targets or only reported figures")
+    t.add_argument("--no-placeholders", action="store_true", help="leave out figures hidden behind placeholders (xx%%)")
+    t.add_argument("--no-cache", action="store_true", help="do not read or write data/processed/")
+    t.set_defaults(func=_cmd_targets)
     r = sub.add_parser("report", help="execute every notebook and write a static HTML site")
     r.add_argument("--corpus", default="data/raw", help="folder of documents the notebooks analyse")
     r.add_argument("--out", default="reports", help="output folder (index.html + one page per notebook)")

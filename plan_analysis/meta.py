@@ -35,15 +35,18 @@ _NAME_STOP_LAST = set("我全本该各每此其乡城集小名村")
 _NAMED_UNIT_RE = re.compile(
     f"([{P.HAN}]{{2}}|xx|XX)(街道办事处|街道办|街道|街办|镇(?![村街区域级])|乡(?![村镇土亲愁里下风贤])|县(?![城域级乡])|区(?![域级块间])|市(?![场民区县级民政]))"
     "(?![长委政府党人])")
-_TITLE_PLACE_RE = re.compile(f"([{P.HAN}]{{2,8}}?|xx|XX)(街道办事处|街道办|街道|街办|镇|乡|自治区|省|市|县|区)(?=[0-9xX]{{2,4}}|关于|政府|人民政府|上半年|工作|年度)")
+_TITLE_PLACE_RE = re.compile(f"((?:(?!年|度)[{P.HAN}]){{2,8}}?|xx|XX)(街道办事处|街道办|街道|街办|镇|乡|自治区|省|市|县|区)(?=[0-9xX]{{2,4}}|关于|政府|人民政府|上半年|工作|年度)")
 _ALIAS_RE_LIST = (
     re.compile(f"平安([{P.HAN}]{{2}})(?=[”\"。，；\n]|$)"),
     re.compile(f"([{P.HAN}]{{2}})集镇"),
     re.compile(f"新([{P.HAN}]{{2}})(?=[。！，；”])"),
 )
-_CONGRESS_RE = re.compile(f"在([{P.HAN}]{{2,8}}?(?:省|自治区|市))(?:第?[{P.CN_NUM}]{{1,3}})届人民代表大会")
+_CONGRESS_RE = re.compile(f"在([{P.HAN}]{{2,8}}?(?:省|自治区|市))(?:第?[{P.CN_NUM}]{{1,3}})届\\s*人民代表大会")
+_CONGRESS_DATE_RE = re.compile(r"((?:19|20)[0-9]{2})年[0-9]{1,2}月[0-9]{1,2}日\s*在[^。]{2,24}?人民代表大会")
+_MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")
 _TITLE_YEAR_RE = re.compile(r"((?:19|20)[0-9]{2})\s*年?")
-_EXPLICIT_YEAR_RE = re.compile(r"(?<![0-9到至])(?<!到)((?:19|20)[0-9]{2})(?=\s*年(?!前|以前|远景|目标))")
+_EXPLICIT_YEAR_RE = re.compile(
+    r"(?<![0-9—\-~～])(?<!到|至|前|在)(?<!力争|争取|确保)((?:19|20)[0-9]{2})(?=\s*年(?!前|以前|远景|目标|基本|全面|实现|建成|左右))")
 
 
 def _norm_level(suffix: str) -> str:
@@ -113,11 +116,13 @@ def find_place(text: str, *, title: str = "") -> dict[str, str]:
             level = _norm_level(m.group(2))
             name = m.group(1)
             suffix = "街道" if level == "街道" else m.group(2)
+            if name + suffix in _MUNICIPALITIES:
+                level = "省"
             return {"place": name + suffix, "admin_level": level, "place_clue": f"title: {m.group()}"}
     m = _CONGRESS_RE.search(text[:2000])
     # (a title wins; so does a report given before a people's congress)
     if m:
-        level = "省" if m.group(1).endswith(("省", "自治区")) or m.group(1) in ("北京市", "天津市", "上海市", "重庆市") else "市"
+        level = "省" if m.group(1).endswith(("省", "自治区")) or m.group(1) in _MUNICIPALITIES else "市"
         return {"place": m.group(1), "admin_level": level, "place_clue": f"text: {m.group()}"}
     title_level = _title_level(title)
     cands: dict[str, Counter[str]] = {}
@@ -228,8 +233,9 @@ def estimate_years(text: str) -> dict[str, Any]:
         if rx.search(text):
             seen.add(label)
             constraints.append((lo, hi, f"{label} ({_window(lo, hi)})"))
-    years = [int(m.group(1)) for m in _EXPLICIT_YEAR_RE.finditer(text)]
-    years = [y for y in years if 1949 <= y <= 2040]
+    counts = Counter(int(m.group(1)) for m in _EXPLICIT_YEAR_RE.finditer(text))
+    first_line = text.split("\n", 1)[0]
+    years = [y for y, n in counts.items() if 1949 <= y <= 2040 and (n >= 2 or str(y) in first_line)]
     if years:
         y = max(years)
         constraints.append((y, None, f"names {y} (≥{y})"))
@@ -334,6 +340,9 @@ def label_document(text: str, *, title: str = "", label: str = "", headings: Ite
     doc_type, why = classify_doc_type(text, title=title, headings=headings)
     years = estimate_years(text)
     label_year = _label_year(title, label)
+    if label_year is None:
+        cm = _CONGRESS_DATE_RE.search(text[:600])
+        label_year = int(cm.group(1)) if cm else None
     plausible: bool | None = None
     if label_year is not None and (years["year_min"] is not None or years["year_max"] is not None):
         plausible = ((years["year_min"] is None or label_year >= years["year_min"])

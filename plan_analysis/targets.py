@@ -34,7 +34,8 @@ TARGET_FIELDS = ("doc_id", "source_file", "indicator", "indicator_canonical", "v
 _UNITS = sorted("""
 个百分点 百分点 万人次 人次 万美元 亿美元 万欧元 美元 欧元 亿元 万元 千元 元/人 元 万平方米 平方米 平方公里 平米 万平方 公顷
 万亩 亩 公里 千米 米 万吨 吨 万株 株 万棵 棵 万只 只 万头 头 万户 户 万人 人 名 位 家 个 次 场次 场 项 条 宗 起 处 例
-份 片 间 座 台 套 辆 所 批次 批 期 方 倍 % ‰ 件 封 张 部 支 篇 本 册 轮 季 万 亿 艘 架 盏 根 基 口 眼 栋 幢 层 组 队 类
+份 片 间 座 台 套 辆 所 批次 批 期 方 倍 % ‰ 件 封 张 部 支 篇 本 册 轮 万 亿 艘 架 盏 根 基 口 眼 栋 幢 层 组 队 类
+万米 万公里 万辆 万台 万件 万份 万平方米 万立方米 立方米
 """.split(), key=len, reverse=True)
 _UNIT_RE = "|".join(re.escape(u) for u in _UNITS)
 _CN = "零〇一二两三四五六七八九十百千万亿"
@@ -43,7 +44,7 @@ _CNNUM = f"[{_CN}]+(?:点[{_CN[:-4]}]+)?"
 _RANGE_SEP = r"[-—～~至到－]"
 #: a figure: number [unit] [- number] unit, with 余/多 between number and unit
 FIGURE_RE = re.compile(
-    rf"(?P<num>{_NUM}|{_CNNUM})(?P<unit1>%|‰)?"
+    rf"(?P<sign>(?<=[增长速幅率为])-)?(?P<num>{_NUM}|{_CNNUM})(?P<unit1>%|‰)?"
     rf"(?:\s*{_RANGE_SEP}\s*(?P<num2>{_NUM}|{_CNNUM}))?"
     rf"(?P<approx>余|多)?(?P<ge>个亿)?(?P<unit>{_UNIT_RE})?"
 )
@@ -252,6 +253,10 @@ def find_figures(text: str) -> list[dict[str, Any]]:
             pass
         if num.isdigit() and len(num) >= 5 and unit in ("", "个", "次"):
             continue  # 12345 平台
+        if unit == "期" and re.match(rf"[{P.HAN}A-Za-z]", text[start - 1:start] or " ") and re.match(r"^(?:[）)]|项目|工程)", after):
+            continue  # 安博1期 is a project name
+        if m.group("sign"):
+            num = "-" + num
         placeholder = "x" in num or (num2 is not None and "x" in num2)
         value = _to_number(num) if not placeholder else None
         value_high = _to_number(num2) if num2 and not placeholder else None
@@ -360,8 +365,8 @@ def _doc_rows(doc: dict[str, Any], sections: pd.DataFrame | None) -> list[dict[s
                 indicator = obj
             if not indicator:
                 indicator = carried_indicator
-            # kind
-            ctx = sentence_before[-30:] + before_full
+            # kind ("完成预期目标" reports an outcome, it does not set a target)
+            ctx = re.sub(r"完成(?:了)?(?:全年)?(?:预期|既定)?目标(?:任务)?", "完成", sentence_before[-30:] + before_full)
             if _STRONG_TARGET.search(ctx):
                 kind = "target"
             elif _STRONG_ACTUAL.search(before_full) or _STRONG_ACTUAL.search(sentence_before[-20:]):

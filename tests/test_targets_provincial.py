@@ -12,7 +12,7 @@ from plan_analysis import load_corpus
 from plan_analysis.targets import extract_targets
 
 HERE = Path(__file__).resolve().parent
-PROVINCIAL = HERE.parent.parent / "shared" / "corpora" / "provincial-2026" / "texts"
+PROVINCIAL = HERE.parent / "data" / "corpora" / "provincial-2026" / "texts"
 
 
 def _gold() -> list[dict[str, str]]:
@@ -23,7 +23,7 @@ def _gold() -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def gdp_rows():
     if not PROVINCIAL.is_dir():
-        pytest.fail(f"the provincial corpus is missing: expected {PROVINCIAL} (shared/ beside the checkout)")
+        pytest.fail(f"the bundled provincial corpus is missing: expected {PROVINCIAL}")
     corpus = load_corpus(PROVINCIAL, progress=False)
     t = extract_targets(corpus, include_placeholders=False)
     t = t[(t["indicator_canonical"] == "地区生产总值") & (t["kind"] == "target") & t["is_growth_rate"]
