@@ -1,19 +1,44 @@
-"""A private jieba tokenizer (never jieba's shared global one) and word-class lookups.
+"""Segment Chinese plan text with a private jieba tokenizer (never jieba's shared global one).
 
-The tokenizer is built lazily on first use, with its cache file inside the project
-(``data/processed/jieba/``), and jieba's logging silenced.
+* The tokenizer is built lazily with jieba's dictionary plus ``data/lexicons/policy_terms.tsv``
+  (规上工业, 招商引资, 枫桥经验 …), its cache file inside the project (``data/processed/jieba/``)
+  and jieba's logging silenced. HMM is on (jieba's default): it joins unknown place names such as
+  秋长 or 百禄 into words instead of single characters, which matters for township texts.
+* jieba splits at quote marks, ``·``, ``+`` and digits; terms containing them (“八八战略”, 1+4+X,
+  石榴红·调解室, 人工智能+) are matched on the raw characters first and kept whole, as are any
+  ``extra_words`` a caller passes (slogans found by the phrasing helpers). Extra words never
+  change the shared tokenizer, so results do not depend on call order.
+* Placeholders (xx, 20xx, ***, XX, A新时代) never become tokens.
+
+>>> [t.word for t in tokenize("持续推进“千万工程”，规上工业增长xx%，以“1+4+X”为抓手", drop_punct=True)]
+['持续', '推进', '千万工程', '规上工业', '增长', '以', '1+4+X', '为', '抓手']
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Sequence
 
-__all__ = ["get_tokenizer", "word_tag", "is_common_word"]
+from . import _patterns as P
+
+__all__ = ["Token", "tokenize", "get_tokenizer", "policy_terms", "load_stopwords", "word_tag", "is_common_word"]
 
 log = logging.getLogger(__name__)
+_PUNCT_RE = re.compile(rf"^[\s{P.CJK_PUNCT}!-/:-@\[-`{{-~、。，；：！？“”‘’（）《》【】—…·]+$")
+
+
+@dataclass(frozen=True)
+class Token:
+    """A word and its ``[start, end)`` offsets in the text it came from."""
+
+    word: str
+    start: int
+    end: int
 
 
 def _cache_dir() -> Path:
@@ -22,13 +47,31 @@ def _cache_dir() -> Path:
     return base / "jieba"
 
 
-@lru_cache(maxsize=1)
-def get_tokenizer():
-    """Return the project's private ``jieba.Tokenizer`` (built once, cache inside the project).
+def _lexicon_key() -> str:
+    from .lexicons import lexicon_fingerprint
 
-    >>> get_tokenizer().lcut("规上工业总产值增长")[:1]
-    ['规上']
+    return lexicon_fingerprint()
+
+
+@lru_cache(maxsize=2)
+def _policy_rows(_key: str) -> tuple[tuple[str, str], ...]:
+    from .lexicons import read_table
+
+    rows = read_table("policy_terms.tsv", columns={"term": "str", "tag": "str?", "note": "str?"})
+    return tuple((r["term"], r["tag"] or "n") for r in rows)
+
+
+def policy_terms() -> tuple[str, ...]:
+    """Return the policy terms of ``data/lexicons/policy_terms.tsv``.
+
+    >>> "枫桥经验" in policy_terms()
+    True
     """
+    return tuple(t for t, _ in _policy_rows(_lexicon_key()))
+
+
+@lru_cache(maxsize=2)
+def _tokenizer(_key: str):
     import jieba
 
     logging.getLogger("jieba").setLevel(logging.WARNING)
@@ -40,7 +83,115 @@ def get_tokenizer():
     except OSError as exc:  # a read-only checkout still works, it just rebuilds the prefix dict
         log.warning("jieba cache folder %s not writable (%s); using the system temp folder", folder, exc)
     tok.initialize()
+    for term, tag in _policy_rows(_key):
+        if re.fullmatch(f"[{P.HAN}]+", term):
+            tok.add_word(term, freq=None, tag=tag)
+            tok.suggest_freq(term, tune=True)
     return tok
+
+
+def get_tokenizer():
+    """Return the project's private ``jieba.Tokenizer`` with the policy terms loaded.
+
+    >>> get_tokenizer().lcut("规上工业总产值增长")[:1]
+    ['规上工业总产值']
+    """
+    return _tokenizer(_lexicon_key())
+
+
+@lru_cache(maxsize=8)
+def _protect_re(extra: tuple[str, ...], _key: str) -> re.Pattern[str] | None:
+    special = [t for t in policy_terms() if not re.fullmatch(f"[{P.HAN}]+", t)]
+    words = sorted(set(special) | set(w for w in extra if w), key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile("|".join(re.escape(w) for w in words))
+
+
+def tokenize(text: str, *, extra_words: Sequence[str] = (), drop_punct: bool = True,
+             drop_stopwords: bool = False, hmm: bool = True) -> list[Token]:
+    """Segment ``text`` into :class:`Token` objects with offsets into ``text``.
+
+    ``extra_words`` are kept whole wherever they occur (slogans, formulae); placeholders are
+    never tokens; ``drop_stopwords`` removes the words of ``data/lexicons/stopwords.txt``.
+
+    >>> [t.word for t in tokenize("深化“红色领航+产业链党建”品牌", extra_words=["红色领航+产业链党建"])]
+    ['深化', '红色领航+产业链党建', '品牌']
+    """
+    from .normalize import find_placeholders
+
+    if not text:
+        return []
+    blocked: list[tuple[int, int]] = []
+    if re.search(r"[xX*A-Z]", text):
+        ph = find_placeholders(text)
+        blocked = list(zip(ph["start"].astype(int), ph["end"].astype(int)))
+    pieces: list[tuple[int, int, bool]] = []  # (start, end, is_protected)
+    rx = _protect_re(tuple(extra_words), _lexicon_key())
+    pos = 0
+    if rx is not None:
+        for m in rx.finditer(text):
+            if m.start() > pos:
+                pieces.append((pos, m.start(), False))
+            pieces.append((m.start(), m.end(), True))
+            pos = m.end()
+    if pos < len(text):
+        pieces.append((pos, len(text), False))
+    stop = load_stopwords() if drop_stopwords else frozenset()
+    tok = get_tokenizer()
+    out: list[Token] = []
+
+    def emit(word: str, s: int, e: int) -> None:
+        if any(bs < e and s < be for bs, be in blocked):
+            # drop placeholder characters but keep what surrounds them (xx镇 → 镇)
+            kept = "".join(ch if not any(bs <= s + i < be for bs, be in blocked) else " " for i, ch in enumerate(word))
+            for m in re.finditer(r"\S+", kept):
+                emit(m.group(), s + m.start(), s + m.start() + len(m.group()))
+            return
+        if drop_punct and (_PUNCT_RE.match(word) or not word.strip()):
+            return
+        if word in stop:
+            return
+        out.append(Token(word, s, e))
+
+    for s, e, protected in pieces:
+        if protected:
+            emit(text[s:e], s, e)
+            continue
+        off = s
+        for w in tok.cut(text[s:e], HMM=hmm):
+            emit(w, off, off + len(w))
+            off += len(w)
+    return out
+
+
+@lru_cache(maxsize=2)
+def _stopwords(_key: str) -> frozenset[str]:
+    from .lexicons import LexiconError, lexicon_dir
+
+    path = lexicon_dir() / "stopwords.txt"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise LexiconError(f"{path}:0: stopword list not found") from None
+    words = set()
+    for n, line in enumerate(lines, start=1):
+        w = line.strip()
+        if not w or w.startswith("#"):
+            continue
+        if len(w.split()) != 1:
+            raise LexiconError(f"{path}:{n}: one word per line, got {w!r}")
+        words.add(w)
+    return frozenset(words)
+
+
+def load_stopwords() -> frozenset[str]:
+    """Return the stopwords of ``data/lexicons/stopwords.txt`` (policy verbs are kept out of it).
+
+    >>> "的" in load_stopwords(), "推进" in load_stopwords()
+    (True, False)
+    """
+    return _stopwords(_lexicon_key())
 
 
 @lru_cache(maxsize=1)
