@@ -123,3 +123,99 @@ def plot_edits(edits: pd.DataFrame, *, ax: Axes | None = None, kinds: Sequence[s
     ax.set_xlabel("number of edits (log scale)")
     ax.set_title("What cleaning changed, by kind")
     return ax
+
+
+_QUAL_MARKERS = {"以上": ">", "不低于": "^", "不少于": "^", "超过": "^", "左右": "o", "约": "o", "以内": "v",
+                 "力争": "*", "确保": "D", "": "s"}
+
+
+def plot_growth_targets(targets: pd.DataFrame, *, by: str = "place", ax: Axes | None = None,
+                        title: str = "Growth-rate targets by indicator") -> Axes:
+    """Dot plot of growth-rate targets: one row per canonical indicator, one colour per ``by`` group.
+
+    Ranges (4.5%–5%) are drawn as a line between their ends; the marker says the qualifier
+    (> 以上, ^ 不低于/不少于, o 左右, * 力争, ■ none).
+    """
+    t = targets[targets["is_growth_rate"] & (targets["kind"] == "target") & ~targets["placeholder"]
+                & (targets["indicator_canonical"] != "")].copy()
+    inds = sorted(t["indicator_canonical"].unique())
+    ax = _axes(ax, (9, 0.55 * max(len(inds), 2) + 1.6))
+    groups = sorted(t[by].fillna("").replace("", "(unnamed)").unique()) if len(t) else []
+    colours = plt.get_cmap("tab20")
+    for gi, gname in enumerate(groups):
+        sub = t[t[by].fillna("").replace("", "(unnamed)") == gname]
+        offset = (gi - (len(groups) - 1) / 2) * 0.12
+        for _, r in sub.iterrows():
+            y = inds.index(r["indicator_canonical"]) + offset
+            c = colours(gi % 20)
+            if pd.notna(r["value_high"]):
+                ax.plot([r["value"], r["value_high"]], [y, y], color=c, lw=2)
+            ax.plot(r["value"] if pd.isna(r["value_high"]) else r["value_high"], y,
+                    _QUAL_MARKERS.get(r["qualifier"], "s"), color=c, ms=7, label=gname)
+    handles, labels = ax.get_legend_handles_labels()
+    uniq = dict(zip(labels, handles))
+    if uniq:
+        ax.legend(uniq.values(), uniq.keys(), fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), title=by)
+    ax.set_yticks(range(len(inds)), inds)
+    ax.set_xlabel("target growth rate (%)   markers: > 以上  ^ 不低于  o 左右  * 力争  ■ none")
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+def plot_gdp_targets(gdp: pd.DataFrame, *, national: tuple[float, float] = (4.5, 5.0), label: str = "place",
+                     ax: Axes | None = None) -> Axes:
+    """Each place's GDP growth target against the national range (shaded): 层层加码 made visible."""
+    g = gdp.copy()
+    g["high"] = g["value_high"].fillna(g["value"])
+    g = g.sort_values(["high", "value"]).reset_index(drop=True)
+    ax = _axes(ax, (8, 0.28 * len(g) + 1.5))
+    ax.axvspan(national[0], national[1], color="#cccccc", alpha=0.5, label=f"national {national[0]:g}–{national[1]:g}%")
+    above = 0
+    for i, r in g.iterrows():
+        over = r["high"] > national[1] or (r["high"] >= national[1] and r["qualifier"] in ("以上", "不低于"))
+        above += bool(over)
+        colour = "#d62728" if over else "#1f77b4"
+        if r["high"] != r["value"]:
+            ax.plot([r["value"], r["high"]], [i, i], color=colour, lw=4, solid_capstyle="round")
+        else:
+            ax.plot(r["value"], i, _QUAL_MARKERS.get(r["qualifier"], "s"), color=colour, ms=7)
+    ax.set_yticks(range(len(g)), g[label].astype(str), fontsize=8)
+    ax.set_xlabel("2026 GDP growth target (%) — red: reaches above the national range")
+    ax.set_title(f"GDP growth targets vs the national {national[0]:g}–{national[1]:g}%: {above} of {len(g)} above")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+def plot_hidden_figures(hidden: pd.DataFrame, documents: pd.DataFrame | None = None, *, ax: Axes | None = None) -> Axes:
+    """Stacked bars per document: figures stated vs figures hidden behind placeholders."""
+    h = hidden.copy()
+    if documents is not None:
+        h = h.merge(documents[["doc_id", "place", "title"]], on="doc_id", how="left")
+        h.index = doc_labels(h)
+    else:
+        h.index = h["doc_id"]
+    h = h.sort_values("figures")
+    ax = _axes(ax, (8, 0.3 * len(h) + 1.4))
+    pd.DataFrame({"stated": h["figures"] - h["hidden"], "hidden (xx, x.x, 20xx…)": h["hidden"]}).plot.barh(
+        stacked=True, ax=ax, color=["#1f77b4", "#ff7f0e"])
+    ax.set_xlabel("figures")
+    ax.set_title("How many figures each document states, and how many are hidden")
+    return ax
+
+
+def plot_plan_vs_actual(pairs: pd.DataFrame, *, label: str = "doc_id", ax: Axes | None = None) -> Axes:
+    """Planned against reported values (growth rates), one arrow per place and indicator."""
+    p = pairs[pairs["is_growth_rate"]].reset_index(drop=True)
+    ax = _axes(ax, (8, 0.3 * len(p) + 1.5))
+    for i, r in p.iterrows():
+        ax.annotate("", xy=(r["target"], i), xytext=(r["actual"], i),
+                    arrowprops={"arrowstyle": "->", "color": "#d62728" if r["target"] > r["actual"] else "#2ca02c"})
+        ax.plot(r["actual"], i, "o", color="#555555", ms=5)
+        ax.plot(r["target"], i, "D", color="#1f77b4", ms=6)
+    ax.set_yticks(range(len(p)), (p[label].astype(str) + " · " + p["indicator_canonical"]).tolist(), fontsize=8)
+    ax.set_xlabel("growth rate (%): ● reported   ◆ planned   (arrow from reported to planned)")
+    ax.set_title("Reported vs planned growth")
+    ax.grid(axis="x", alpha=0.3)
+    return ax

@@ -441,3 +441,60 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
         df = df[df["kind"] == kind]
     return df.reset_index(drop=True).astype({"value": "float64", "value_high": "float64", "base_value": "float64",
                                               "is_growth_rate": "bool", "placeholder": "bool"})
+
+
+def count_hidden(targets: pd.DataFrame) -> pd.DataFrame:
+    """Per document: figures found, figures hidden behind placeholders, and the hidden share.
+
+    Columns: ``doc_id``, ``figures``, ``hidden``, ``hidden_share``.
+
+    >>> count_hidden(extract_targets("增速xx.xx%，完成投资3亿元，新建x个站点"))[["figures", "hidden"]].values.tolist()
+    [[3, 2]]
+    """
+    g = targets.groupby("doc_id")["placeholder"]
+    out = pd.DataFrame({"figures": g.size(), "hidden": g.sum().astype(int)}).reset_index()
+    out["hidden_share"] = out["hidden"] / out["figures"]
+    return out.sort_values("hidden_share", ascending=False).reset_index(drop=True)
+
+
+def main_growth_targets(targets: pd.DataFrame, *, indicator: str = "地区生产总值") -> pd.DataFrame:
+    """The annual growth target for ``indicator`` of each document: one row per document that has exactly one.
+
+    Rows are ``kind == "target"`` growth rates of the canonical indicator with no period (so
+    年均 five-year averages and 上半年 figures are left out). Columns as :data:`TARGET_FIELDS`.
+
+    >>> t = extract_targets("今年主要预期目标是：地区生产总值增长5%左右。“十五五”时期地区生产总值年均增长5%。")
+    >>> main_growth_targets(t)[["value", "qualifier"]].values.tolist()
+    [[5.0, '左右']]
+    """
+    sel = targets[(targets["indicator_canonical"] == indicator) & (targets["kind"] == "target")
+                  & targets["is_growth_rate"] & (targets["period"] == "") & ~targets["placeholder"]]
+    counts = sel.groupby("doc_id")["value"].transform("size")
+    return sel[counts == 1].reset_index(drop=True)
+
+
+def pair_targets(targets: pd.DataFrame, *, by: str = "doc_id") -> pd.DataFrame:
+    """Line up planned and reported figures of the same indicator for the same ``by`` group.
+
+    Only canonical indicators with both a ``target`` and an ``actual`` row, both growth rates or
+    both amounts in the same unit, are paired (the first of each). Columns: ``by`` value,
+    ``indicator_canonical``, ``unit``, ``is_growth_rate``, ``target``, ``target_qualifier``,
+    ``target_clause``, ``actual``, ``actual_clause``, ``difference`` (actual − target).
+
+    >>> t = extract_targets("一、2025年工作回顾\\n地区生产总值增长5.2%。\\n二、2026年工作安排\\n今年的主要预期目标是：地区生产总值增长5%左右。")
+    >>> pair_targets(t)[["target", "actual", "difference"]].values.round(1).tolist()
+    [[5.0, 5.2, 0.2]]
+    """
+    t = targets[(targets["indicator_canonical"] != "") & ~targets["placeholder"] & (targets["period"] != "年均")]
+    rows = []
+    for (key, ind, unit, rate), g in t.groupby([by, "indicator_canonical", "unit", "is_growth_rate"], sort=True):
+        tg, ac = g[g["kind"] == "target"], g[g["kind"] == "actual"]
+        if tg.empty or ac.empty:
+            continue
+        a, b = tg.iloc[0], ac.iloc[0]
+        rows.append({by: key, "indicator_canonical": ind, "unit": unit, "is_growth_rate": bool(rate),
+                     "target": a["value"], "target_qualifier": a["qualifier"], "target_clause": a["clause"],
+                     "actual": b["value"], "actual_clause": b["clause"], "difference": b["value"] - a["value"]})
+    cols = [by, "indicator_canonical", "unit", "is_growth_rate", "target", "target_qualifier", "target_clause",
+            "actual", "actual_clause", "difference"]
+    return pd.DataFrame(rows, columns=cols)
