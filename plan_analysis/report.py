@@ -268,6 +268,7 @@ def _output_failure(nb) -> tuple[int, str, str] | None:
 def _kernel_env(corpus: Path) -> dict[str, str]:
     env = dict(os.environ)
     env[CORPUS_ENV] = str(corpus)
+    env["PLAN_ANALYSIS_STATIC"] = "1"  # explorers render as static tables in the report
     env.pop("MPLBACKEND", None)  # let ipykernel pick the inline backend
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiet debugpy warning
     return env
@@ -362,19 +363,48 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def _index_page(results: list[NotebookResult], corpus: str) -> str:
-    rows = []
-    for r in results:
+def _corpus_summary(documents, load_report) -> str:
+    """HTML (escaped) summary of the corpus for the index page."""
+    if documents is None:
+        return ""
+    esc = html_lib.escape
+    n_files = int((load_report["status"] == "loaded").sum()) if load_report is not None else 0
+    skipped = load_report[load_report["status"] != "loaded"] if load_report is not None else None
+    parts = [f"<p>{len(documents)} documents from {n_files} file(s)"
+             + (f"; {len(skipped)} file(s) not loaded" if skipped is not None and len(skipped) else "") + ".</p>"]
+    for col, label in (("doc_type", "type"), ("admin_level", "level"), ("province", "province")):
+        counts = documents[col].fillna("").replace("", "(unknown)").value_counts()
+        parts.append(f"<p><strong>By {label}:</strong> "
+                     + ", ".join(f"{esc(str(k))} {v}" for k, v in counts.items()) + "</p>")
+    if skipped is not None and len(skipped):
+        items = "".join(f"<li><code>{esc(str(r.source_file))}</code>: {esc(str(r.reason))}</li>"
+                        for r in skipped.itertuples())
+        parts.append(f"<details><summary>Files not loaded</summary><ul>{items}</ul></details>")
+    return "\n".join(parts)
+
+
+def _index_page(results: list[NotebookResult], corpus: str, *, summary_html: str = "",
+                profiles: list[NotebookResult] | None = None) -> str:
+    def row(r: NotebookResult) -> str:
         cls = "ok" if r.ok else "failed"
-        rows.append(
+        return (
             f'<tr class="{cls}"><td><a href="{html_lib.escape(r.html_name)}">'
             f"{html_lib.escape(r.title)}</a></td>"
             f"<td><code>{html_lib.escape(r.notebook.name)}</code></td>"
             f'<td class="status">{html_lib.escape(r.status)}</td>'
             f"<td>{r.seconds:.1f} s</td></tr>"
         )
-    failed = sum(not r.ok for r in results)
-    summary = f"{len(results)} notebook(s), " + (f"{failed} failed" if failed else "all ok")
+
+    rows = [row(r) for r in results]
+    profiles = profiles or []
+    failed = sum(not r.ok for r in results + profiles)
+    total = len(results) + len(profiles)
+    summary = f"{total} page(s), " + (f"{failed} failed" if failed else "all ok")
+    profile_table = ""
+    if profiles:
+        profile_table = ("<h2>Profiles</h2>\n<table>\n<thead><tr><th>Place / document</th><th>Notebook</th>"
+                         "<th>Status</th><th>Time</th></tr></thead>\n<tbody>\n"
+                         + "\n".join(row(r) for r in profiles) + "\n</tbody>\n</table>")
     return f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
@@ -393,16 +423,97 @@ tr.ok td.status {{ color: #070; }}
 <main>
 <h1>plan-analysis report</h1>
 <p>Corpus: <code>{html_lib.escape(corpus)}</code> &middot; {summary}</p>
+{summary_html}
+<h2>Notebooks</h2>
 <table>
 <thead><tr><th>Notebook</th><th>File</th><th>Status</th><th>Time</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody>
 </table>
+{profile_table}
 </main>
 </body>
 </html>
 """
+
+
+def profile_targets(documents) -> list[tuple[str, dict[str, str]]]:
+    """One profile per named place (all its local documents), one per document of an unnamed place.
+
+    Returns ``(label, parameters)`` pairs; parameters are the profile notebook's ``PLACE`` and
+    ``DOC_ID``.
+
+    >>> import pandas as pd
+    >>> docs = pd.DataFrame({"doc_id": ["a-1", "a-2", "b-1"], "place": ["铁西街道", "铁西街道", "xx镇"],
+    ...                      "is_local_plan": [True, True, True]})
+    >>> profile_targets(docs)
+    [('铁西街道', {'PLACE': '铁西街道', 'DOC_ID': ''}), ('xx镇 · b-1', {'PLACE': '', 'DOC_ID': 'b-1'})]
+    """
+    out: list[tuple[str, dict[str, str]]] = []
+    local = documents[documents["is_local_plan"].fillna(False).astype(bool)]
+    seen: set[str] = set()
+    for r in local.itertuples():
+        place = str(r.place) if isinstance(r.place, str) else ""
+        anonymous = not place or re.match(r"^(?:xx|XX|x+|X+)", place) is not None
+        if anonymous:
+            out.append((f"{place or '(unnamed)'} · {r.doc_id}", {"PLACE": "", "DOC_ID": str(r.doc_id)}))
+        elif place not in seen:
+            seen.add(place)
+            out.append((place, {"PLACE": place, "DOC_ID": ""}))
+    return out
+
+
+def _inject_parameters(nb, params: dict[str, str]) -> None:
+    """Insert an ``injected-parameters`` cell after the ``parameters`` cell (papermill's convention)."""
+    import nbformat
+
+    source = "# Parameters injected by plan_analysis.report\n" + "\n".join(f"{k} = {v!r}" for k, v in params.items())
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+    idx = next((i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])), -1)
+    nb.cells.insert(idx + 1, cell)
+
+
+def _is_profile(nb) -> bool:
+    return bool(nb.metadata.get("plan_analysis", {}).get("profile"))
+
+
+def _render(path: Path, result: NotebookResult, *, nb_dir: Path, env: dict[str, str], timeout: int,
+            show_code: bool, params: dict[str, str] | None = None) -> str:
+    """Execute one notebook (with injected ``params``) and return its offline HTML page."""
+    import nbformat
+
+    nb = None
+    try:
+        nb = nbformat.read(path, as_version=4)
+        if params is None:
+            result.title = _notebook_title(nb, path.stem)
+        else:
+            _inject_parameters(nb, params)
+        _execute(nb, result, cwd=nb_dir, env=env, timeout=timeout)
+    except Exception as exc:  # unreadable notebook (bad JSON, wrong format)
+        result.ok = False
+        result.error = f"{type(exc).__name__}: {exc}"
+    if nb is None:
+        page = _fallback_page(result, result.error)
+    else:
+        try:
+            page = _export(nb, result, cwd=nb_dir, show_code=show_code)
+        except Exception as exc:
+            log.error("cannot export %s to HTML: %s: %s", path.name, type(exc).__name__, exc)
+            if result.ok:
+                result.ok = False
+                result.error = f"HTML export failed: {type(exc).__name__}: {exc}"
+            page = _fallback_page(result, str(exc))
+    return embed_font(_strip_external(page, path.name))
+
+
+def _log_result(result: NotebookResult, name: str) -> None:
+    if result.ok:
+        log.info("done %s in %.1f s", name, result.seconds)
+    else:
+        where = f"cell {result.cell_index}" if result.cell_index is not None else "setup"
+        log.error("FAILED %s at %s after %.1f s: %s", name, where, result.seconds, result.error)
 
 
 def build_report(
@@ -412,17 +523,24 @@ def build_report(
     corpus: str | Path = "data/raw",
     timeout: int = 600,
     show_code: bool = False,
+    profiles: bool = True,
+    workers: int = 2,
 ) -> int:
     """Execute the numbered notebooks and write an offline HTML site; return 0 if all ran.
 
-    ``timeout`` is per cell, in seconds. Returns 1 if any notebook failed or
-    none was found; failing notebooks still get a page showing the error.
+    The index page summarises the corpus and links every page. A notebook whose metadata has
+    ``plan_analysis.profile`` (``10_township_profile.ipynb``) is run once per place instead, with
+    ``PLACE``/``DOC_ID`` injected after its ``parameters`` cell (papermill's convention), on
+    ``workers`` kernels at a time. ``timeout`` is per cell, in seconds. Returns 1 if any page
+    failed or no notebook was found; failing notebooks still get a page showing the error.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     build_report(notebooks_dir=tmp, out_dir=tmp)
+    ...     build_report(notebooks_dir=tmp, out_dir=tmp, profiles=False)
     1
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
@@ -442,48 +560,61 @@ def build_report(
 
     import nbformat
 
+    documents = load_report = None
+    if corpus_path.exists() and (paths or profiles):
+        from .corpus import load_corpus
+
+        log.info("loading corpus %s", corpus)
+        loaded = load_corpus(corpus_path, progress=True)
+        documents, load_report = loaded.documents, loaded.load_report
+
     results: list[NotebookResult] = []
+    profile_paths: list[Path] = []
     with logging_redirect_tqdm():
         for path in tqdm(paths, desc="notebooks", unit="nb"):
+            try:
+                if _is_profile(nbformat.read(path, as_version=4)):
+                    profile_paths.append(path)
+                    continue
+            except Exception:  # unreadable: _render reports it
+                pass
             result = NotebookResult(notebook=path, html_name=f"{path.stem}.html", title=path.stem)
             results.append(result)
             log.info("start %s", path.name)
             started = time.monotonic()
-            nb = None
-            try:
-                nb = nbformat.read(path, as_version=4)
-                result.title = _notebook_title(nb, path.stem)
-                _execute(nb, result, cwd=nb_dir, env=env, timeout=timeout)
-            except Exception as exc:  # unreadable notebook (bad JSON, wrong format)
-                result.ok = False
-                result.error = f"{type(exc).__name__}: {exc}"
-            if nb is None:
-                page = _fallback_page(result, result.error)
-            else:
-                try:
-                    page = _export(nb, result, cwd=nb_dir, show_code=show_code)
-                except Exception as exc:
-                    log.error("cannot export %s to HTML: %s: %s", path.name, type(exc).__name__, exc)
-                    if result.ok:
-                        result.ok = False
-                        result.error = f"HTML export failed: {type(exc).__name__}: {exc}"
-                    page = _fallback_page(result, str(exc))
-            page = embed_font(_strip_external(page, path.name))
+            page = _render(path, result, nb_dir=nb_dir, env=env, timeout=timeout, show_code=show_code)
             _write_atomic(out / result.html_name, page)
             result.seconds = time.monotonic() - started
-            if result.ok:
-                log.info("done %s in %.1f s", path.name, result.seconds)
-            else:
-                where = f"cell {result.cell_index}" if result.cell_index is not None else "setup"
-                log.error(
-                    "FAILED %s at %s after %.1f s: %s",
-                    path.name, where, result.seconds, result.error,
-                )
+            _log_result(result, path.name)
 
-    _write_atomic(out / "index.html", embed_font(_index_page(results, str(corpus))))
-    failed = [r.notebook.name for r in results if not r.ok]
+        profile_results: list[NotebookResult] = []
+        if profiles and profile_paths and documents is not None:
+            jobs = []
+            for path in profile_paths:
+                for k, (label, params) in enumerate(profile_targets(documents), start=1):
+                    r = NotebookResult(notebook=path, html_name=f"{path.stem}-{k:02d}.html", title=label)
+                    profile_results.append(r)
+                    jobs.append((path, r, params))
+
+            def run(job: tuple[Path, NotebookResult, dict[str, str]]) -> None:
+                path, r, params = job
+                started = time.monotonic()
+                page = _render(path, r, nb_dir=nb_dir, env=env, timeout=timeout, show_code=show_code, params=params)
+                _write_atomic(out / r.html_name, page)
+                r.seconds = time.monotonic() - started
+                _log_result(r, f"{path.name} [{r.title}]")
+
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                list(tqdm(pool.map(run, jobs), total=len(jobs), desc="profiles", unit="page"))
+
+    summary_html = _corpus_summary(documents, load_report)
+    _write_atomic(out / "index.html", embed_font(_index_page(results, str(corpus), summary_html=summary_html,
+                                                             profiles=profile_results)))
+    failed = [r.notebook.name + (f" [{r.title}]" if r in profile_results else "")
+              for r in results + profile_results if not r.ok]
     if failed:
-        log.error("%d of %d notebook(s) failed: %s", len(failed), len(results), ", ".join(failed))
+        log.error("%d of %d page(s) failed: %s", len(failed), len(results) + len(profile_results), ", ".join(failed))
     else:
-        log.info("report written to %s (%d notebook(s))", out / "index.html", len(results))
+        log.info("report written to %s (%d notebook(s), %d profile(s))", out / "index.html", len(results),
+                 len(profile_results))
     return 1 if failed or not results else 0

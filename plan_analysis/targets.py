@@ -23,7 +23,8 @@ import pandas as pd
 
 from . import _patterns as P
 
-__all__ = ["extract_targets", "find_figures", "canonical_indicator", "TARGET_FIELDS"]
+__all__ = ["extract_targets", "find_figures", "canonical_indicator", "mask_list_markers", "count_hidden",
+           "main_growth_targets", "pair_targets", "TARGET_FIELDS"]
 
 #: the columns of :func:`extract_targets`, in order (also the CLI's fields)
 TARGET_FIELDS = ("doc_id", "source_file", "indicator", "indicator_canonical", "value", "value_high", "unit",
@@ -269,6 +270,31 @@ def find_figures(text: str) -> list[dict[str, Any]]:
     return out
 
 
+_INLINE_MARKER_RE = re.compile(r"(?:(?<=[。；：:\n])|^)([0-9]{1,2})[.．、](?=[0-9]*[^0-9])")
+
+
+def mask_list_markers(text: str) -> str:
+    """Blank out inline list numbers (``1.`` … ``4.``) so ``4.95亩`` after ``3.`` reads as item 4, 95亩.
+
+    Offsets are kept: markers are replaced by spaces of the same length.
+
+    >>> mask_list_markers("1.职教中心区块推进征收。2.七里王区块启动。3.打通断头路。4.95亩村留地完成农转用。")[-14:]
+    '  95亩村留地完成农转用。'
+    """
+    out = list(text)
+    expected = 1
+    last_end = -10**9
+    for m in _INLINE_MARKER_RE.finditer(text):
+        n = int(m.group(1))
+        if m.start() - last_end > 400:
+            expected = 1
+        if n == expected:
+            out[m.start():m.end()] = " " * (m.end() - m.start())
+            expected = n + 1
+            last_end = m.end()
+    return "".join(out)
+
+
 def _section_default(section_path: str, doc_type: str) -> str:
     """target/actual from the heading path, the top-most heading with a signal deciding."""
     for title in section_path.split(" / ") if section_path else []:
@@ -301,6 +327,7 @@ def _doc_rows(doc: dict[str, Any], sections: pd.DataFrame | None) -> list[dict[s
                 p = by_id.get(p.parent_id) if p.parent_id else None
             spans.append((int(r.start), int(r.end), " / ".join(reversed(path))))
     doc_type = str(doc.get("doc_type") or "")
+    masked = mask_list_markers(text)
     pm = _PLAN_START_RE.search(text)
     plan_start = pm.start() if pm else None
     # clause boundaries
@@ -312,7 +339,7 @@ def _doc_rows(doc: dict[str, Any], sections: pd.DataFrame | None) -> list[dict[s
         clause = text[a:clause_end].rstrip("，；。！？：:\n")
         if not clause.strip():
             continue
-        figures = find_figures(clause)
+        figures = find_figures(masked[a:a + len(clause)])
         if not figures:
             carried_indicator = _clean_indicator(clause) if len(clause) <= 40 else ""
             continue

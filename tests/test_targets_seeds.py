@@ -134,3 +134,12 @@ def test_raw_offsets_contain_the_figure(extracted):
         raw = corpus.raw_slice(r.source_file, r.raw_start, r.raw_end)
         digits = "".join(ch for ch in r.figure if ch.isdigit() or ch == "x")
         assert digits in "".join(ch for ch in raw if ch.isdigit() or ch == "x"), (r.figure, raw)
+
+
+def test_inline_list_numbers_are_not_decimals(extracted):
+    """Seed 000: '…3.打通新江北路断头路。4.95亩村留地完成农用转后谋划启动' is item 4, 95亩 (a real-document case)."""
+    corpus, _ = extracted
+    t = extract_targets(corpus)
+    row = t[t["clause"].str.contains("村留地")]
+    assert row[["value", "unit"]].values.tolist() == [[95.0, "亩"]]
+    assert "4.95亩村留地" in row["clause"].iloc[0]

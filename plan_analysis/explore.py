@@ -1,0 +1,175 @@
+"""Tables and explorers for notebooks: interactive in JupyterLab, static and safe in HTML reports.
+
+Text from documents is untrusted: every table here escapes HTML, so a raw file holding
+``<script>`` shows it as text. In JupyterLab the explorers are ipywidgets (dropdowns, a search
+box); when a report is rendered (``PLAN_ANALYSIS_STATIC=1``, set by
+:func:`plan_analysis.report.build_report`) or ipywidgets is missing they fall back to a static
+table of the same rows.
+
+>>> import pandas as pd
+>>> html = show_table(pd.DataFrame({"clause": ["<script>alert(1)</script>增长24%"]})).to_html()
+>>> "<script>" in html, "&lt;script&gt;" in html
+(False, True)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Sequence
+
+import pandas as pd
+
+__all__ = ["show_table", "explore_table", "pick_document", "search_corpus", "is_static"]
+
+STATIC_ENV = "PLAN_ANALYSIS_STATIC"
+
+
+def is_static() -> bool:
+    """True when output is for a static HTML report (``$PLAN_ANALYSIS_STATIC`` set) or widgets are unavailable.
+
+    >>> isinstance(is_static(), bool)
+    True
+    """
+    if os.environ.get(STATIC_ENV, "") not in ("", "0"):
+        return True
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return True
+    return False
+
+
+def show_table(df: pd.DataFrame, *, max_rows: int = 60, columns: Sequence[str] | None = None,
+               max_chars: int = 120) -> Any:
+    """Return an HTML-escaped, index-free view of ``df`` (at most ``max_rows`` rows, long text cut).
+
+    >>> show_table(pd.DataFrame({"a": ["铁西街道"] * 3}), max_rows=2).data.shape
+    (2, 1)
+    """
+    view = df.loc[:, list(columns)] if columns is not None else df
+    view = view.head(max_rows).copy()
+    for c in view.columns:
+        if view[c].dtype == object or str(view[c].dtype) == "string":
+            view[c] = view[c].astype("string").str.slice(0, max_chars)
+    styler = view.style.format(escape="html", na_rep="", precision=2).hide(axis="index")
+    return styler.set_table_styles([{"selector": "td", "props": "text-align: left; vertical-align: top;"}])
+
+
+def explore_table(df: pd.DataFrame, *, filters: Sequence[str] = (), search: str | None = None,
+                  max_rows: int = 60, columns: Sequence[str] | None = None) -> Any:
+    """Filter ``df`` with a dropdown per column in ``filters`` and a text box over ``search``.
+
+    Returns an ipywidgets box in JupyterLab; in a static report, the first ``max_rows`` rows as
+    :func:`show_table`.
+    """
+    if is_static():
+        return show_table(df, max_rows=max_rows, columns=columns)
+    import ipywidgets as w
+    from IPython.display import display
+
+    dropdowns = {c: w.Dropdown(options=["(all)"] + sorted(map(str, df[c].dropna().unique())), description=c)
+                 for c in filters}
+    box = w.Text(description=search or "", placeholder="contains…") if search else None
+    out = w.Output()
+
+    def refresh(*_: Any) -> None:
+        sel = df
+        for c, dd in dropdowns.items():
+            if dd.value != "(all)":
+                sel = sel[sel[c].astype(str) == dd.value]
+        if box is not None and box.value:
+            sel = sel[sel[search].astype(str).str.contains(box.value, regex=False)]
+        out.clear_output()
+        with out:
+            print(f"{len(sel)} rows")
+            display(show_table(sel, max_rows=max_rows, columns=columns))
+
+    for dd in dropdowns.values():
+        dd.observe(refresh, names="value")
+    if box is not None:
+        box.observe(refresh, names="value")
+    refresh()
+    controls = list(dropdowns.values()) + ([box] if box is not None else [])
+    return w.VBox([w.HBox(controls), out])
+
+
+def _document_view(corpus: Any, doc_id: str, *, max_chars: int) -> pd.DataFrame:
+    sents = corpus.sentences[corpus.sentences["doc_id"] == doc_id]
+    return sents[["role", "text", "raw_start", "raw_end"]].head(max_chars)
+
+
+def pick_document(corpus: Any, *, max_sentences: int = 80) -> Any:
+    """Pick a place, then one of its documents, and read its sentences with their raw offsets."""
+    docs = corpus.documents
+    if is_static():
+        return show_table(docs[["doc_id", "place", "doc_type", "label_year", "year_min", "year_max", "title"]],
+                          max_rows=200)
+    import ipywidgets as w
+    from IPython.display import display
+
+    places = sorted(docs["place"].fillna("").replace("", "(unnamed)").unique())
+    place_dd = w.Dropdown(options=places, description="place")
+    doc_dd = w.Dropdown(description="document")
+    out = w.Output()
+
+    def on_place(*_: Any) -> None:
+        name = "" if place_dd.value == "(unnamed)" else place_dd.value
+        ids = docs[docs["place"].fillna("") == name]["doc_id"].tolist()
+        doc_dd.options = ids
+        doc_dd.value = ids[0] if ids else None
+
+    def on_doc(*_: Any) -> None:
+        out.clear_output()
+        if doc_dd.value:
+            with out:
+                display(show_table(_document_view(corpus, doc_dd.value, max_chars=max_sentences), max_rows=max_sentences,
+                                   max_chars=400))
+
+    place_dd.observe(on_place, names="value")
+    doc_dd.observe(on_doc, names="value")
+    on_place()
+    on_doc()
+    return w.VBox([w.HBox([place_dd, doc_dd]), out])
+
+
+def _search(corpus: Any, pattern: str, *, window: int) -> pd.DataFrame:
+    rows = []
+    try:
+        rx = re.compile(pattern)
+    except re.error:
+        rx = re.compile(re.escape(pattern))
+    for d in corpus.documents.itertuples():
+        for m in rx.finditer(d.text):
+            rs, re_ = corpus.raw_span(d.doc_id, m.start(), m.end())
+            rows.append({"doc_id": d.doc_id, "place": d.place,
+                         "left": d.text[max(0, m.start() - window):m.start()].replace("\n", " "),
+                         "match": m.group(), "right": d.text[m.end():m.end() + window].replace("\n", " "),
+                         "raw_start": rs, "raw_end": re_})
+    return pd.DataFrame(rows, columns=["doc_id", "place", "left", "match", "right", "raw_start", "raw_end"])
+
+
+def search_corpus(corpus: Any, pattern: str = "招商引资", *, window: int = 20, max_rows: int = 60) -> Any:
+    """Keyword in context over the cleaned texts: a search box in JupyterLab, a static table in reports.
+
+    ``pattern`` is a regular expression (a plain word works too); every hit carries raw offsets.
+    """
+    if is_static():
+        return show_table(_search(corpus, pattern, window=window), max_rows=max_rows)
+    import ipywidgets as w
+    from IPython.display import display
+
+    box = w.Text(value=pattern, description="search")
+    out = w.Output()
+
+    def refresh(*_: Any) -> None:
+        out.clear_output()
+        if box.value:
+            hits = _search(corpus, box.value, window=window)
+            with out:
+                print(f"{len(hits)} hits")
+                display(show_table(hits, max_rows=max_rows))
+
+    box.observe(refresh, names="value")
+    refresh()
+    return w.VBox([box, out])

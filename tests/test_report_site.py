@@ -1,0 +1,65 @@
+"""The rendered site: corpus summary, profile pages, static explorers, and escaping of document text."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from plan_analysis.report import build_report
+
+ROOT = Path(__file__).resolve().parent.parent
+
+HOSTILE = """东风镇2024年工作计划
+一、强经济，促发展
+规上工业总产值全年计划增长12%<script>alert(1)</script>，招商引资全年计划完成3亿元。
+二、保民生
+年内新建2家老年食堂<img src=x onerror=alert(2)>，确保群众满意。
+"""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("site")
+    corpus = tmp / "corpus"
+    corpus.mkdir()
+    (corpus / "hostile.txt").write_text(HOSTILE, encoding="utf-8")
+    (corpus / "empty.txt").write_bytes(b"")
+    nbs = tmp / "notebooks"
+    nbs.mkdir()
+    for name in ("00_corpus_overview.ipynb", "10_township_profile.ipynb"):
+        shutil.copy(ROOT / "notebooks" / name, nbs / name)
+    out = tmp / "out"
+    status = build_report(notebooks_dir=nbs, out_dir=out, corpus=corpus)
+    return status, out
+
+
+def test_site_is_written_with_profiles(site):
+    status, out = site
+    assert status == 0
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "1 documents from 1 file(s); 1 file(s) not loaded" in index
+    assert "empty.txt" in index and "empty file" in index
+    assert 'href="10_township_profile-01.html"' in index and "东风镇" in index
+    profile = (out / "10_township_profile-01.html").read_text(encoding="utf-8")
+    assert "东风镇" in profile and "@font-face" in profile
+
+
+@pytest.mark.parametrize("page", ["00_corpus_overview.html", "10_township_profile-01.html", "index.html"])
+def test_document_text_is_escaped(site, page):
+    _, out = site
+    html = (out / page).read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in html
+    assert not re.search(r"<img[^>]*onerror", html)
+    if page != "index.html":
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html or "&lt;script&gt;" in html
+
+
+def test_pages_need_no_network(site):
+    _, out = site
+    for page in out.glob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert not re.search(r"<script[^>]+src=[\"']https?:", html), page.name
+        assert not re.search(r"<link[^>]+href=[\"']https?:", html), page.name
