@@ -25,7 +25,11 @@ __all__ = ["RawText", "LoadError", "decode_bytes", "find_files", "read_raw", "re
 log = logging.getLogger(__name__)
 
 #: file endings read as text; others found in a folder are reported as skipped
-TEXT_SUFFIXES = (".txt", ".text", ".md")
+TEXT_SUFFIXES = (".txt", ".text", ".md", ".docx", ".html", ".htm")
+_BLOCK_TAGS = ("p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "table",
+               "title", "dd", "dt", "pre", "blockquote")
+_FURNITURE_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe", "button",
+                   "select", "svg", "template")
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
@@ -116,6 +120,79 @@ def decode_bytes(data: bytes) -> tuple[str, str, str]:
     return text, "gb18030", ""
 
 
+def docx_text(data: bytes) -> str:
+    """Return the paragraphs of a .docx file, one per line (tables row by row, cells joined by a space).
+
+    >>> import io, zipfile
+    >>> buf = io.BytesIO()
+    >>> with zipfile.ZipFile(buf, "w") as z:
+    ...     z.writestr("word/document.xml", '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+    ...                '<w:body><w:p><w:r><w:t>铁西街道</w:t></w:r><w:r><w:t>工作计划</w:t></w:r></w:p></w:body></w:document>')
+    >>> docx_text(buf.getvalue())
+    '铁西街道工作计划'
+    """
+    import io
+    import zipfile
+    from xml.etree import ElementTree as ET
+
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            xml = z.read("word/document.xml")
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise ValueError(f"not a readable .docx (no word/document.xml: {exc})") from None
+    root = ET.fromstring(xml)
+    lines: list[str] = []
+    body = root.find(f"{w}body")
+    for block in (body if body is not None else []):
+        if block.tag == f"{w}p":
+            lines.append(_docx_para(block, w))
+        elif block.tag == f"{w}tbl":
+            for row in block.iter(f"{w}tr"):
+                cells = [" ".join(_docx_para(p, w) for p in cell.iter(f"{w}p")).strip() for cell in row.iter(f"{w}tc")]
+                lines.append(" ".join(c for c in cells if c))
+    return "\n".join(lines)
+
+
+def _docx_para(p, w: str) -> str:
+    parts = []
+    for node in p.iter():
+        if node.tag == f"{w}t" and node.text:
+            parts.append(node.text)
+        elif node.tag == f"{w}tab":
+            parts.append("\t")
+        elif node.tag in (f"{w}br", f"{w}cr"):
+            parts.append("\n")
+    return "".join(parts)
+
+
+def html_text(markup: str) -> str:
+    r"""Return the readable text of an HTML page: scripts, styles, navigation, headers and footers dropped.
+
+    Block elements become lines; table rows become one line with cells joined by a space, so a
+    government site's 索引号/发布机构/成文日期 header survives as lines cleaning records as metadata.
+
+    >>> html_text("<html><nav>首页</nav><table><tr><td>成文日期：</td><td>2024-02-22</td></tr></table><p>一、抓党建</p><script>x()</script></html>")
+    '成文日期： 2024-02-22\n一、抓党建'
+    """
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "html.parser")
+    for tag in soup.find_all(_FURNITURE_TAGS):
+        tag.decompose()
+    for row in soup.find_all("tr"):
+        cells = [c.get_text(" ", strip=True) for c in row.find_all(["td", "th"])]
+        row.replace_with(soup.new_string("\n" + " ".join(c for c in cells if c) + "\n"))
+    for br in soup.find_all("br"):
+        br.replace_with(soup.new_string("\n"))
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before(soup.new_string("\n"))
+        tag.insert_after(soup.new_string("\n"))
+    text = soup.get_text()
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
 def find_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> tuple[list[tuple[Path, str]], list[tuple[str, str]]]:
     """Expand files and folders into ``(path, source_file)`` pairs, plus ``(name, reason)`` problems.
 
@@ -169,8 +246,19 @@ def read_raw(path: str | os.PathLike, *, source_file: str | None = None) -> RawT
         raise LoadError(name, "is a folder, not a file") from None
     except OSError as exc:
         raise LoadError(name, f"unreadable: {exc.strerror or exc}") from None
+    suffix = p.suffix.lower()
     try:
-        text, enc, note = decode_bytes(data)
+        if suffix == ".docx":
+            text, enc, note = docx_text(data), "docx", "text extracted from .docx (raw offsets index the extracted text)"
+            if not text.strip():
+                raise ValueError("the .docx holds no text")
+        else:
+            text, enc, note = decode_bytes(data)
+            if suffix in (".html", ".htm"):
+                text = html_text(text)
+                enc, note = f"html/{enc}", "text extracted from HTML (raw offsets index the extracted text)"
+                if not text.strip():
+                    raise ValueError("the HTML page holds no text")
     except ValueError as exc:
         raise LoadError(name, str(exc)) from None
     return RawText(name, p, text, enc, hashlib.sha256(data).hexdigest(), len(data), note)
@@ -195,6 +283,6 @@ def read_texts(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> tuple[
         texts.append(raw)
         rows.append((name, "loaded", raw.encoding, raw.n_bytes, len(raw.text), raw.note))
         if raw.note:
-            log.warning("%s: %s", name, raw.note)
+            (log.warning if "truncated" in raw.note else log.info)("%s: %s", name, raw.note)
     report = pd.DataFrame(rows, columns=["source_file", "status", "encoding", "n_bytes", "n_chars", "reason"])
     return texts, report

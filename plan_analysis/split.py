@@ -206,15 +206,18 @@ def _furniture_and_pieces(text: str) -> tuple[list[Furniture], list[DocSpan]]:
 
 
 def _title_boundaries(lines: list[_Line]) -> list[int]:
-    """Indexes of lines that open a new document with a title line (after a blank line)."""
+    """Indexes of lines that open a new document with a title line (after a blank line).
+
+    A title line right after another (a page's <title> repeated as its heading, a subtitle)
+    stays in the same document.
+    """
     out = []
     seen_text = 0
     for i, ln in enumerate(lines):
-        if _is_title_line(ln.text) and (i == 0 or not lines[i - 1].text.strip() or seen_text == 0):
-            if seen_text == 0 or seen_text >= 10:
-                out.append(i)
-                seen_text = 0
-                continue
+        if _is_title_line(ln.text) and (i == 0 or (not lines[i - 1].text.strip() and seen_text >= 10)):
+            out.append(i)
+            seen_text = 0
+            continue
         seen_text += len(ln.text.strip())
     return out
 
