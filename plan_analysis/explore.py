@@ -57,13 +57,16 @@ def show_table(df: pd.DataFrame, *, max_rows: int = 60, columns: Sequence[str] |
 
 
 def explore_table(df: pd.DataFrame, *, filters: Sequence[str] = (), search: str | None = None,
-                  max_rows: int = 60, columns: Sequence[str] | None = None) -> Any:
+                  max_rows: int = 60, columns: Sequence[str] | None = None, static: bool | None = None) -> Any:
     """Filter ``df`` with a dropdown per column in ``filters`` and a text box over ``search``.
 
-    Returns an ipywidgets box in JupyterLab; in a static report, the first ``max_rows`` rows as
-    :func:`show_table`.
+    Returns an ipywidgets box in JupyterLab; in a static report (or ``static=True``), the first
+    ``max_rows`` rows as :func:`show_table`.
+
+    >>> explore_table(pd.DataFrame({"place": ["铁西街道"], "figure": ["24%"]}), filters=["place"], static=True).data.shape
+    (1, 2)
     """
-    if is_static():
+    if is_static() if static is None else static:
         return show_table(df, max_rows=max_rows, columns=columns)
     import ipywidgets as w
     from IPython.display import display
@@ -99,10 +102,16 @@ def _document_view(corpus: Any, doc_id: str, *, max_chars: int) -> pd.DataFrame:
     return sents[["role", "text", "raw_start", "raw_end"]].head(max_chars)
 
 
-def pick_document(corpus: Any, *, max_sentences: int = 80) -> Any:
-    """Pick a place, then one of its documents, and read its sentences with their raw offsets."""
+def pick_document(corpus: Any, *, max_sentences: int = 80, static: bool | None = None) -> Any:
+    """Pick a place, then one of its documents, and read its sentences with their raw offsets.
+
+    >>> from plan_analysis import load_corpus
+    >>> c = load_corpus("data/raw/001_64b46b310826ad2c.txt", progress=False)
+    >>> pick_document(c, static=True).data["place"].tolist()
+    ['铁西街道']
+    """
     docs = corpus.documents
-    if is_static():
+    if is_static() if static is None else static:
         return show_table(docs[["doc_id", "place", "doc_type", "label_year", "year_min", "year_max", "title"]],
                           max_rows=200)
     import ipywidgets as w
@@ -149,12 +158,18 @@ def _search(corpus: Any, pattern: str, *, window: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["doc_id", "place", "left", "match", "right", "raw_start", "raw_end"])
 
 
-def search_corpus(corpus: Any, pattern: str = "招商引资", *, window: int = 20, max_rows: int = 60) -> Any:
+def search_corpus(corpus: Any, pattern: str = "招商引资", *, window: int = 20, max_rows: int = 60,
+                  static: bool | None = None) -> Any:
     """Keyword in context over the cleaned texts: a search box in JupyterLab, a static table in reports.
 
     ``pattern`` is a regular expression (a plain word works too); every hit carries raw offsets.
+
+    >>> from plan_analysis import load_corpus
+    >>> c = load_corpus("data/raw/001_64b46b310826ad2c.txt", progress=False)
+    >>> search_corpus(c, "老年食堂", window=4, static=True).data[["left", "match", "right"]].values.tolist()
+    [['2家社区', '老年食堂', '，全面提']]
     """
-    if is_static():
+    if is_static() if static is None else static:
         return show_table(_search(corpus, pattern, window=window), max_rows=max_rows)
     import ipywidgets as w
     from IPython.display import display

@@ -26,7 +26,11 @@ class LexiconError(ValueError):
 
 
 def lexicon_dir() -> Path:
-    """Return the folder holding the lexicon tables (``$PLAN_ANALYSIS_LEXICONS`` overrides)."""
+    """Return the folder holding the lexicon tables (``$PLAN_ANALYSIS_LEXICONS`` overrides).
+
+    >>> (lexicon_dir() / "dating.tsv").exists()
+    True
+    """
     env = os.environ.get("PLAN_ANALYSIS_LEXICONS")
     if env:
         return Path(env)
@@ -69,11 +73,19 @@ def _convert(value: str, kind: str, where: str, column: str) -> Any:
 
 
 def read_table(name: str | os.PathLike, *, columns: Mapping[str, str]) -> list[dict[str, Any]]:
-    """Read a TSV lexicon and check it against ``columns`` (name → type).
+    r"""Read a TSV lexicon and check it against ``columns`` (name → type).
 
     Types: ``str``, ``int``, ``float``, ``regex`` (compiled), ``bool``; a trailing ``?`` allows
     an empty field (``None``). Extra columns in the file are kept as strings. Every problem
     raises :class:`LexiconError` starting with ``file:line``.
+
+    >>> import tempfile, pathlib
+    >>> bad = pathlib.Path(tempfile.mkdtemp()) / "bad.tsv"
+    >>> _ = bad.write_text("# test\nterm\tyear\n规上工业\tsoon\n", encoding="utf-8")
+    >>> read_table(bad, columns={"term": "str", "year": "int"})
+    Traceback (most recent call last):
+    ...
+    plan_analysis.lexicons.LexiconError: ...bad.tsv:3: column 'year' must be a whole number, got 'soon'
     """
     path = Path(name)
     if not path.is_absolute() and not path.exists():
@@ -113,7 +125,11 @@ def read_table(name: str | os.PathLike, *, columns: Mapping[str, str]) -> list[d
 
 
 def lexicon_fingerprint() -> str:
-    """Return a short hash of every lexicon file, for cache invalidation."""
+    """Return a short hash of every lexicon file, for cache invalidation.
+
+    >>> len(lexicon_fingerprint())
+    16
+    """
     import hashlib
 
     h = hashlib.sha256()

@@ -199,6 +199,10 @@ def find_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> tuple[
     Folders are searched recursively for text files (``TEXT_SUFFIXES``); hidden files and
     ``MANIFEST``/``README`` files are passed over and reported. ``source_file`` is the path
     relative to the folder given (or the file name for a file given directly).
+
+    >>> found, problems = find_files("data/raw")
+    >>> [s for _, s in found][:2], problems
+    (['000_7170b9d65b80f81b.txt', '001_64b46b310826ad2c.txt'], [('MANIFEST.tsv', 'skipped: a manifest/readme, not a document')])
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -235,7 +239,12 @@ def find_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> tuple[
 
 
 def read_raw(path: str | os.PathLike, *, source_file: str | None = None) -> RawText:
-    """Read and decode one file, raising :class:`LoadError` naming the file and the reason."""
+    """Read and decode one file, raising :class:`LoadError` naming the file and the reason.
+
+    >>> raw = read_raw("data/raw/001_64b46b310826ad2c.txt")
+    >>> raw.encoding, raw.text[:13]
+    ('utf-8', '铁西街道2024年工作计划')
+    """
     p = Path(path)
     name = source_file or p.name
     try:
@@ -269,6 +278,10 @@ def read_texts(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> tuple[
 
     Report columns: ``source_file``, ``status`` (``loaded`` or ``skipped``), ``encoding``,
     ``n_bytes``, ``n_chars``, ``reason`` (why skipped, or what was repaired).
+
+    >>> texts, report = read_texts("data/raw")
+    >>> len(texts), report["status"].value_counts().to_dict()
+    (5, {'loaded': 5, 'skipped': 1})
     """
     found, problems = find_files(paths)
     texts: list[RawText] = []

@@ -327,11 +327,15 @@ def _label_year(*texts: str) -> int | None:
 
 def label_document(text: str, *, title: str = "", label: str = "", headings: Iterable[str] = (),
                    header: dict[str, str] | None = None) -> dict[str, Any]:
-    """Return the metadata of one document, each field with its evidence where it has one.
+    r"""Return the metadata of one document, each field with its evidence where it has one.
 
     Keys: ``title``, ``place``, ``admin_level``, ``place_clue``, ``province``, ``province_clue``,
     ``doc_type``, ``doc_type_why``, ``is_local_plan``, ``label_year``, ``year_min``, ``year_max``,
     ``year_evidence``, ``year_conflict``, ``label_year_plausible``, ``published``.
+
+    >>> m = label_document("一、重党建\n深化主题教育，扎实开展党纪学习教育。", title="铁西街道2024年工作计划")
+    >>> m["place"], m["doc_type"], m["label_year"], m["year_max"]
+    ('铁西街道', 'plan', 2024, 2025)
     """
     header = header or {}
     headings = list(headings)

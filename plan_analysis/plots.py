@@ -39,7 +39,11 @@ def doc_labels(documents: pd.DataFrame, *, width: int = 18) -> pd.Series:
 
 def plot_counts(df: pd.DataFrame, column: str, *, by: str | None = None, ax: Axes | None = None,
                 title: str = "") -> Axes:
-    """Bar chart of how many rows have each value of ``column`` (stacked by ``by``)."""
+    """Bar chart of how many rows have each value of ``column`` (stacked by ``by``).
+
+    >>> plot_counts(pd.DataFrame({"doc_type": ["plan", "plan", "summary"]}), "doc_type").get_title()
+    'documents by doc_type'
+    """
     ax = _axes(ax, (7, 3.2))
     if by:
         table = df.groupby([column, by], dropna=False).size().unstack(fill_value=0)
@@ -58,6 +62,11 @@ def plot_year_evidence(documents: pd.DataFrame, *, ax: Axes | None = None) -> Ax
 
     A bar spans ``year_min``–``year_max`` (an arrow where one side is open); the dot is the
     label year, red when the text rules it out.
+
+    >>> docs = pd.DataFrame({"doc_id": ["a-1"], "place": ["百禄镇"], "title": [""], "label_year": [2024],
+    ...                      "year_min": [pd.NA], "year_max": [2018], "label_year_plausible": [False]})
+    >>> bool(plot_year_evidence(docs).get_xlim()[1] >= 2024)
+    True
     """
     docs = documents.reset_index(drop=True)
     ax = _axes(ax, (8, 0.35 * len(docs) + 1.2))
@@ -88,7 +97,12 @@ def plot_year_evidence(documents: pd.DataFrame, *, ax: Axes | None = None) -> Ax
 
 
 def plot_placeholder_density(documents: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
-    """Placeholders (xx, 20xx, ***, …) per 1,000 characters, per document."""
+    """Placeholders (xx, 20xx, ***, …) per 1,000 characters, per document.
+
+    >>> docs = pd.DataFrame({"doc_id": ["a-1"], "place": ["xx镇"], "title": [""], "placeholders_per_1000": [12.5]})
+    >>> len(plot_placeholder_density(docs).patches)
+    1
+    """
     docs = documents.reset_index(drop=True)
     ax = _axes(ax, (7, 0.3 * len(docs) + 1.2))
     s = pd.Series(docs["placeholders_per_1000"].to_numpy(), index=doc_labels(docs)).sort_values()
@@ -113,7 +127,13 @@ def summarize_edits(edits: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot_edits(edits: pd.DataFrame, *, ax: Axes | None = None, kinds: Sequence[str] | None = None) -> Axes:
-    """Characters removed or rewritten by cleaning, by kind (log scale)."""
+    """Characters removed or rewritten by cleaning, by kind (log scale).
+
+    >>> edits = pd.DataFrame({"kind": ["ad", "width"], "stage": ["clean", "clean"], "removed": ["【&更多】", ","],
+    ...                       "inserted": ["", "，"]})
+    >>> plot_edits(edits).get_xscale()
+    'log'
+    """
     ax = _axes(ax, (7, 3.2))
     summary = summarize_edits(edits)
     if kinds is not None:

@@ -288,10 +288,14 @@ def _intro_start(lines: list[_Line], prev: int | None, here: int) -> int:
 
 
 def split_documents(text: str) -> tuple[list[DocSpan], list[Furniture]]:
-    """Split a cleaned file text into documents; return them and the compilation furniture.
+    r"""Split a cleaned file text into documents; return them and the compilation furniture.
 
     Each :class:`DocSpan` covers ``text[start:end]`` (its title line included when it has
     one); furniture lines (compilation title, 目录, ``篇N`` markers) belong to no document.
+
+    >>> docs, furniture = split_documents("政府工作计划篇1\n一、抓党建\n政府工作计划篇2\n一、促发展")
+    >>> [d.label for d in docs], [f.kind for f in furniture]
+    (['政府工作计划篇1', '政府工作计划篇2'], ['piece_marker', 'piece_marker'])
     """
     furniture, pieces = _furniture_and_pieces(text)
     docs: list[DocSpan] = []

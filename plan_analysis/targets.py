@@ -433,6 +433,9 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
     string (cleaned first; offsets then index that string). Columns: :data:`TARGET_FIELDS`
     plus ``section`` (the heading path). Figures hidden by placeholders have no value and
     ``placeholder`` true; drop them with ``include_placeholders=False``.
+
+    >>> extract_targets("完成固定资产投资7.06亿元，同比增长xx%")[["figure", "kind", "placeholder"]].values.tolist()
+    [['7.06亿元', 'actual', False], ['xx%', 'actual', True]]
     """
     from .corpus import Corpus
 
