@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 CORPUS ?= data/raw
 
-.PHONY: all report test lab venv clean
+.PHONY: all report test lab venv clean screenshots
 
 all: test
 
@@ -25,6 +25,9 @@ report: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -p no:cacheprovider --nbmake notebooks tests plan_analysis
+
+screenshots: $(STAMP)
+	$(PY) -c "from plan_analysis.report import screenshot as s; import glob; [print(s(p, 'reports/screenshots/' + p.split('/')[-1][:-5] + '.png')) for p in ['reports/index.html'] + sorted(glob.glob('reports/10_township_profile-0[12].html'))]"
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks

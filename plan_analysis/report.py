@@ -618,3 +618,45 @@ def build_report(
         log.info("report written to %s (%d notebook(s), %d profile(s))", out / "index.html", len(results),
                  len(profile_results))
     return 1 if failed or not results else 0
+
+
+def find_browser() -> str | None:
+    """Return the path of a headless-capable Chromium/Chrome, or ``None``.
+
+    >>> find_browser() is None or find_browser().endswith(("chromium", "chromium-browser", "google-chrome", "chrome"))
+    True
+    """
+    import shutil as _shutil
+
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        path = _shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def screenshot(page: str | Path, png: str | Path, *, width: int = 1300, height: int = 2400) -> Path:
+    """Render an HTML page to a PNG with headless Chromium, to look at a report as a reader would.
+
+    Raises ``FileNotFoundError`` naming what to install when no browser is found (Debian:
+    ``apt-get install chromium``). The browser runs offline with a throwaway profile.
+
+    >>> import tempfile
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> _ = (tmp / "p.html").write_text("<h1>铁西街道</h1>", encoding="utf-8")
+    >>> find_browser() is None or screenshot(tmp / "p.html", tmp / "p.png").stat().st_size > 0
+    True
+    """
+    import subprocess
+
+    browser = find_browser()
+    if browser is None:
+        raise FileNotFoundError("no Chromium or Chrome found on PATH; install one (Debian: apt-get install chromium)")
+    page, png = Path(page).resolve(), Path(png).resolve()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as profile:
+        cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={profile}", f"--window-size={width},{height}", f"--screenshot={png}", page.as_uri()]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    return png
