@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -127,15 +128,24 @@ def read_table(name: str | os.PathLike, *, columns: Mapping[str, str]) -> list[d
 def lexicon_fingerprint() -> str:
     """Return a short hash of every lexicon file, for cache invalidation.
 
+    Files are hashed again only when their size or modification time changes, so the call is
+    cheap enough for hot paths.
+
     >>> len(lexicon_fingerprint())
     16
     """
+    d = lexicon_dir()
+    files = sorted(f for f in d.glob("*") if f.is_file()) if d.exists() else []
+    signature = tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+    return _fingerprint(str(d), signature)
+
+
+@lru_cache(maxsize=8)
+def _fingerprint(folder: str, signature: tuple[tuple[str, int, int], ...]) -> str:
     import hashlib
 
     h = hashlib.sha256()
-    d = lexicon_dir()
-    for f in sorted(d.glob("*")) if d.exists() else []:
-        if f.is_file():
-            h.update(f.name.encode())
-            h.update(f.read_bytes())
+    for name, _size, _mtime in signature:
+        h.update(name.encode())
+        h.update((Path(folder) / name).read_bytes())
     return h.hexdigest()[:16]

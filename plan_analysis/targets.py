@@ -131,7 +131,8 @@ def _indicator_rules(_key: str) -> tuple[tuple[re.Pattern[str], str, str], ...]:
     return tuple((r["pattern"], r["canonical"], r["applies"]) for r in rows)
 
 
-def canonical_indicator(indicator: str, *, is_growth_rate: bool = False) -> str:
+def canonical_indicator(indicator: str, *, is_growth_rate: bool = False,
+                        rules: tuple[tuple[re.Pattern[str], str, str], ...] | None = None) -> str:
     """Return the canonical name of ``indicator`` from ``data/lexicons/indicators.tsv``, or ``""``.
 
     >>> canonical_indicator("规模以上工业总产值"), canonical_indicator("经济", is_growth_rate=True)
@@ -143,7 +144,7 @@ def canonical_indicator(indicator: str, *, is_growth_rate: bool = False) -> str:
 
     if not indicator:
         return ""
-    for rx, canonical, applies in _indicator_rules(lexicon_fingerprint()):
+    for rx, canonical, applies in rules if rules is not None else _indicator_rules(lexicon_fingerprint()):
         if applies == "rate" and not is_growth_rate:
             continue
         if applies == "level" and is_growth_rate:
@@ -313,7 +314,8 @@ def _section_default(section_path: str, doc_type: str) -> str:
     return ""
 
 
-def _doc_rows(doc: dict[str, Any], sections: pd.DataFrame | None) -> list[dict[str, Any]]:
+def _doc_rows(doc: dict[str, Any], sections: pd.DataFrame | None,
+              rules: tuple[tuple[re.Pattern[str], str, str], ...] | None = None) -> list[dict[str, Any]]:
     text: str = doc["text"]
     rows: list[dict[str, Any]] = []
     # section title path for each offset
@@ -409,7 +411,7 @@ def _doc_rows(doc: dict[str, Any], sections: pd.DataFrame | None) -> list[dict[s
             scale, base_unit = _split_scale(f["unit"])
             base_value = f["value"] * scale if (scale is not None and f["value"] is not None) else math.nan
             rows.append({
-                "indicator": indicator, "indicator_canonical": canonical_indicator(indicator, is_growth_rate=is_rate),
+                "indicator": indicator, "indicator_canonical": canonical_indicator(indicator, is_growth_rate=is_rate, rules=rules),
                 "value": f["value"] if f["value"] is not None else math.nan,
                 "value_high": f["value_high"] if f["value_high"] is not None else math.nan,
                 "unit": f["unit"], "base_value": base_value, "base_unit": base_unit if scale is not None else "",
@@ -438,14 +440,16 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
     [['7.06亿元', 'actual', False], ['xx%', 'actual', True]]
     """
     from .corpus import Corpus
+    from .lexicons import lexicon_fingerprint
 
+    rules = _indicator_rules(lexicon_fingerprint())
     rows: list[dict[str, Any]] = []
     if isinstance(source, str):
         from .normalize import clean_text
 
         cleaned = clean_text(source)
         doc = {"doc_id": "text", "source_file": "", "text": cleaned.text, "doc_type": ""}
-        for r in _doc_rows(doc, None):
+        for r in _doc_rows(doc, None, rules):
             r["raw_start"], r["raw_end"] = cleaned.raw_span(r.pop("_start"), r.pop("_end"))
             r.pop("_fig_start")
             rows.append({"doc_id": "text", "source_file": "", **r})
@@ -455,7 +459,7 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
         secs = corpus.sections if corpus is not None else None
         for doc in docs.to_dict("records"):
             dsecs = secs[secs["doc_id"] == doc["doc_id"]] if secs is not None else None
-            for r in _doc_rows(doc, dsecs):
+            for r in _doc_rows(doc, dsecs, rules):
                 a, b = r.pop("_start"), r.pop("_end")
                 r.pop("_fig_start")
                 if corpus is not None:
