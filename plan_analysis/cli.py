@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from typing import Sequence
 
@@ -65,6 +66,45 @@ def _cmd_targets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_themes(args: argparse.Namespace) -> int:
+    from .themes import THEME_FIELDS, document_themes
+
+    corpus = _load(args)
+    if corpus is None:
+        return 1
+    _write(document_themes(corpus, include_all=args.all)[list(THEME_FIELDS)], args.format, sys.stdout)
+    return 0
+
+
+def _cmd_slogans(args: argparse.Namespace) -> int:
+    from .phrasing import SLOGAN_FIELDS, extract_slogans
+
+    corpus = _load(args)
+    if corpus is None:
+        return 1
+    _write(extract_slogans(corpus)[list(SLOGAN_FIELDS)], args.format, sys.stdout)
+    return 0
+
+
+def _cmd_reuse(args: argparse.Namespace) -> int:
+    from .phrasing import REUSE_FIELDS, find_reuse
+
+    corpus = _load(args)
+    if corpus is None:
+        return 1
+    _write(find_reuse(corpus)[list(REUSE_FIELDS)], args.format, sys.stdout)
+    return 0
+
+
+def _corpus_command(sub, name: str, help_: str, func) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=help_)
+    p.add_argument("paths", nargs="+", help="files or folders of .txt documents")
+    p.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write data/processed/")
+    p.set_defaults(func=func)
+    return p
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from .report import build_report
 
@@ -89,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-placeholders", action="store_true", help="leave out figures hidden behind placeholders (xx%%)")
     t.add_argument("--no-cache", action="store_true", help="do not read or write data/processed/")
     t.set_defaults(func=_cmd_targets)
+    th = _corpus_command(sub, "themes", "document-level theme scores, plus the share of sentences no theme codes",
+                         _cmd_themes)
+    th.add_argument("--all", action="store_true", help="include documents that are not local plans or summaries")
+    _corpus_command(sub, "slogans", "quoted slogans and numbered formulae, with counts and raw offsets", _cmd_slogans)
+    _corpus_command(sub, "reuse", "passages shared between documents (template reuse), with similarity", _cmd_reuse)
     r = sub.add_parser("report", help="execute every notebook and write a static HTML site")
     r.add_argument("--corpus", default="data/raw", help="folder of documents the notebooks analyse")
     r.add_argument("--out", default="reports", help="output folder (index.html + one page per notebook)")
@@ -98,8 +143,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.
+
+    >>> main(["documents", "data/raw/001_64b46b310826ad2c.txt", "--no-cache"])  # doctest: +ELLIPSIS
+    doc_id,source_file,title,place,...
+    001_64b46b310826ad2c-1,001_64b46b310826ad2c.txt,铁西街道2024年工作计划,铁西街道,街道,吉林,plan,True,2024,...
+    0
+    """
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose or args.command == "report" else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:  # piped into head: stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

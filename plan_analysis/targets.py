@@ -234,6 +234,8 @@ def find_figures(text: str) -> list[dict[str, Any]]:
             pass
         if before.endswith(("“", "「", "\"")) and re.search(r"^[^”」\"]{0,12}[”」\"]", text[end:end + 14]):
             continue  # a figure inside a quoted name: “1586”专项行动, “三个一号工程”
+        if unit in ("次", "届") and re.match(r"^(?:会议|全会|全体会议|代表大会|党代会|常委会)", after):
+            continue  # 三次会议 is the third session, not three events
         if re.match(r"^[A-Za-z]", after) and unit in ("", "米"):
             continue
         if is_cn:

@@ -101,6 +101,7 @@ def test_placeholders_give_no_value_and_are_counted(extracted):
     "全面系统贯彻“三个一号工程”要求",
     "2024年1季度上规入统",
     "重点打造好省道s309两边绿色长廊带",
+    "完成了市十六届人大三次会议确定的目标任务",
 ])
 def test_numbers_that_are_not_figures(text):
     assert extract_targets(text).empty, extract_targets(text)[["figure", "clause"]]

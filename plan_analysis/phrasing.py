@@ -1,0 +1,1197 @@
+"""Phrasing: slogans and numbered formulae, register, keyness, keyword in context, template reuse.
+
+How a township phrases its plan says as much as what it plans. This module turns the formulaic
+register into tidy tables, each row traceable to the raw file through ``raw_start``/``raw_end``:
+
+* :func:`extract_slogans` — quoted phrases (“八八战略”) and numbered formulae (三个一号工程, 五大工程,
+  六治六提, “1+4+X”, the placeholder formula “x+x+N”), counted per document;
+  :func:`slogan_words` feeds them back to :func:`~plan_analysis.tokenize.tokenize` so they stay whole.
+* :func:`register_features` (enumeration markers, opening verbs, 四字格, sentence length) and
+  :func:`verb_profile` (坚持, 聚焦, 持续 … per 1,000 characters).
+* :func:`keyness` — one group of documents against the rest, log-likelihood G² with a log-ratio
+  effect size, on tokens or on character n-grams (so results do not hinge on segmentation).
+* :func:`kwic` — keyword in context on the cleaned text, with raw offsets.
+* :func:`find_reuse` — sentences or passages shared between different documents once numbers,
+  placeholders and place names are masked (character shingles, MinHash + LSH, exact Jaccard).
+* :func:`word_cloud` — from segmented tokens with the project's CJK font; missing glyphs raise.
+
+Every function takes the corpus as its one positional argument (a plain string, or a mapping
+name → text, is made into a corpus of its own by :func:`texts_corpus`); options are keyword-only.
+
+>>> s = extract_slogans("坚定不移践行“八八战略”，全面落实“1+4+X”体系，深入实施五大工程。")
+>>> s[["slogan", "kind", "count"]].values.tolist()
+[['八八战略', 'quoted', 1], ['1+4+X', 'formula', 1], ['五大工程', 'formula', 1]]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import zlib
+from collections import Counter
+from difflib import SequenceMatcher
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import _patterns as P
+
+if TYPE_CHECKING:  # pragma: no cover
+    from wordcloud import WordCloud
+
+    from .corpus import Corpus
+    from .tokenize import Token
+
+__all__ = [
+    "SLOGAN_FIELDS", "REUSE_FIELDS", "POLICY_VERBS", "REGISTER_FEATURES",
+    "extract_slogans", "slogan_words", "classify_slogan", "texts_corpus",
+    "sentence_openings", "register_features", "verb_profile",
+    "term_counts", "keyness", "keyness_by_group",
+    "kwic", "mask_text", "find_reuse",
+    "word_frequencies", "word_cloud",
+]
+
+#: the columns the ``slogans`` command prints, in order
+SLOGAN_FIELDS = ("doc_id", "source_file", "place", "slogan", "kind", "count", "raw_start")
+#: the columns the ``reuse`` command prints, in order
+REUSE_FIELDS = ("doc_a", "doc_b", "text_a", "text_b", "similarity", "raw_start_a", "raw_end_a",
+                "raw_start_b", "raw_end_b")
+#: the verbs plans lean on, compared by :func:`verb_profile`
+POLICY_VERBS = ("坚持", "聚焦", "持续", "深化", "确保", "力争", "推进", "加强", "强化", "提升", "打造", "落实")
+
+Unit = Literal["token", "char2", "char3", "char4"]
+
+# --- slogans and formulae --------------------------------------------------------------------
+_HAN = P.HAN
+_NUM = "一二两三四五六七八九十"
+_NUMS = _NUM + "双"
+#: a quoted phrase: “…”, ‘…’, 「…」, 『…』 or straight "…" on one line (content in the named group)
+_QUOTE_RE = re.compile(r"“(?P<a>[^“”\n]{1,60})”|‘(?P<b>[^‘’\n]{1,60})’|「(?P<c>[^「」\n]{1,60})」|"
+                       r"『(?P<d>[^『』\n]{1,60})』|\"(?P<e>[^\"\n]{1,60})\"")
+#: what a numbered formula names: 五大*工程*, 两条*主线*, 三大*支撑*, 四种*形态* …
+_HEADS = ("一号工程|工程|专项行动|行动|战略|主线|支撑|目标|任务|体系|机制|制度|能力|意识|精神|课题|领域|区域|平台|品牌|"
+          "举措|措施|重点|难点|攻坚战|攻坚|战役|板块|片区|形态|理念|原则|导向|抓手|要求|事项|中心|评比|方面|定位|"
+          "提升|转变|狠抓|服务|环境|阵地|经验|模式|工作法|工作|功能|优势|保障|主题|基地|文章|规划|计划|清单|整治|"
+          "建设|产业|战场|高地|示范|品质|融合")
+#: a numeral + measure + a formula head, with up to four characters between after 大 (五大文化区域),
+#: two after 个/项/条/种 (三个一号工程, 两项重点工作) and none after 一 (一种精神, not 一项重要课题)
+_MEASURE_RE = re.compile(
+    rf"(?<![{_NUM}第每前后近约这那0-9])(?:(?:[二两三四五六七八九十]|[0-9]{{1,2}})大[{_HAN}]{{0,4}}|"
+    rf"[二两三四五六七八九十]{{1,2}}[个项条种张支][{_HAN}]{{0,2}}|一[个项条种张支])(?:{_HEADS})")
+#: two numerals in parallel: 六治六提, 一社一品, 双招双引, 三化九场景
+_PARALLEL_RE = re.compile(
+    rf"(?<![{_NUMS}])[{_NUMS}](?![{_NUMS}])[{_HAN}][{_NUMS}](?![{_NUMS}个])[{_HAN}](?![{_NUM}])")
+#: digit formulae joined by +: 1+4+X, 1+N, x+x+N (a placeholder formula)
+_DIGIT_FORMULA_RE = re.compile(
+    r"(?<![0-9A-Za-z.+])(?:[0-9]{1,2}|[xXN])(?:\s*\+\s*(?:[0-9]{1,2}|[xXNn]))+(?![0-9A-Za-z+])")
+# whole quoted contents that make a formula
+_Q_DIGIT_CODE_RE = re.compile(r"[0-9]{2,6}")
+_Q_DIGIT_FORMULA_RE = re.compile(r"(?:[0-9]{1,2}|[A-Za-z])(?:\+(?:[0-9]{1,2}|[A-Za-z]))+")
+_Q_MEASURE_RE = re.compile(rf"(?:[{_NUM}]{{1,2}}|[0-9]{{1,2}}(?=大))(?:大|个|项|条|种|张|支)[{_HAN}]{{1,6}}")
+_Q_PARALLEL_RE = re.compile(rf"[{_NUMS}][{_HAN}][{_NUMS}][{_HAN}]{{1,4}}")
+_Q_SHORT_RE = re.compile(rf"[{_NUMS}][{_HAN}]{{1,3}}")
+#: a numeral followed by one of these is an ordinal, a time or an ordinary word (二次开发, 一线, 三级)
+_NOT_FORMULA_SECOND = set("次号等月日年时点分级层线手把些旦致直切起同般样道体并律边向带方期季周届批轮")
+_SENT_PUNCT = set("。！？!?；;")
+_PUNCT_IN = set("，、：,:；;")
+
+
+def _is_common(word: str) -> bool:
+    from .tokenize import is_common_word, policy_terms
+
+    return is_common_word(word) and word not in policy_terms()
+
+
+def classify_slogan(phrase: str, *, quoted: bool = True) -> Literal["formula", "quoted"] | None:
+    """Return ``"formula"`` for a numbered formula, ``"quoted"`` for any other quoted phrase.
+
+    A numbered formula is a numeral with a measure and a head (三个一号工程, 两条主线, 8大服务平台),
+    two numerals in parallel (六治六提, 一社一品), a short numbered coinage (五美, 七优享, 双提升),
+    a quoted digit code (1586; not a year) or digits joined by ``+`` (1+4+X, x+x+N). Numbered words that are
+    ordinary vocabulary (一站式, 一盘棋, 二次开发) and slogans led by a doubled numeral (八八战略)
+    stay ``"quoted"``. With ``quoted=False`` (a phrase found bare in the text) the answer is
+    ``"formula"`` or ``None``.
+
+    >>> [classify_slogan(p) for p in ["三个一号工程", "六治六提", "五美", "1586", "x+x+N", "八八战略", "一盘棋"]]
+    ['formula', 'formula', 'formula', 'formula', 'formula', 'quoted', 'quoted']
+    """
+    p = phrase.strip()
+    formula = False
+    if ((_Q_DIGIT_CODE_RE.fullmatch(p) and not re.fullmatch(r"(?:19|20)[0-9]{2}", p))
+            or _Q_DIGIT_FORMULA_RE.fullmatch(p.replace(" ", ""))):
+        formula = True
+    elif p and p[0] in _NUMS and not _is_common(p):
+        second = p[1:2]
+        if _Q_MEASURE_RE.fullmatch(p) or _Q_PARALLEL_RE.fullmatch(p):
+            formula = True
+        elif _Q_SHORT_RE.fullmatch(p) and second not in _NOT_FORMULA_SECOND and second not in _NUMS:
+            formula = True
+    elif re.fullmatch(rf"[0-9]{{1,2}}大[{_HAN}]{{1,6}}", p):
+        formula = True
+    if formula:
+        return "formula"
+    return "quoted" if quoted else None
+
+
+def _quoted_spans(text: str, *, min_len: int, max_len: int) -> list[tuple[int, int, str]]:
+    """(start, end, content) of each quoted phrase worth keeping, offsets of the content."""
+    from .tokenize import policy_terms
+
+    out = []
+    for m in _QUOTE_RE.finditer(text):
+        name = m.lastgroup
+        content = m.group(name)
+        s = m.start(name)
+        stripped = content.strip()
+        if not stripped:
+            continue
+        s += len(content) - len(content.lstrip())
+        content = stripped
+        if not (min_len <= len(content) <= max_len):
+            continue
+        if any(ch in _SENT_PUNCT for ch in content):
+            continue  # a quoted sentence, or quotes that do not pair up
+        if not P.HAN_RE.search(content) and classify_slogan(content) != "formula":
+            continue
+        kind = classify_slogan(content)
+        if (kind == "quoted" and len(content) <= 2 and _is_common(content)
+                and content not in policy_terms()):
+            continue  # emphasis of a single common word: “沉睡”, “自选”
+        out.append((s, s + len(content), content))
+    # quotes nested in a quote (“…‘加速跑’”) are found by the alternation only once: add them
+    for s, e, content in list(out):
+        for m in re.finditer(r"‘([^‘’]{1,60})’", content):
+            inner = m.group(1).strip()
+            if min_len <= len(inner) <= max_len and P.HAN_RE.search(inner):
+                out.append((s + m.start(1), s + m.start(1) + len(inner), inner))
+    return sorted(set(out))
+
+
+def _bare_formulae(text: str, quoted: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Numbered formulae written without quotes (五大工程), outside every quoted phrase."""
+    from .tokenize import is_common_word
+
+    spans = []
+    for rx in (_MEASURE_RE, _PARALLEL_RE, _DIGIT_FORMULA_RE):
+        for m in rx.finditer(text):
+            s, e = m.span()
+            if any(qs - 1 <= s < qe + 1 or qs - 1 < e <= qe + 1 for qs, qe, _ in quoted):
+                continue
+            word = m.group()
+            if "的" in word:
+                continue
+            if rx is _PARALLEL_RE and (is_common_word(word) or word[1] in _NOT_FORMULA_SECOND
+                                       or word[3] in _NOT_FORMULA_SECOND):
+                continue  # 一心一意 (an idiom), 十届五次 (a session): not coinages
+            spans.append((s, e, re.sub(r"\s+", "", word)))
+    return spans
+
+
+def _as_corpus(source: Any) -> "Corpus":
+    """A Corpus as is; a string, or a mapping name → text, becomes a corpus of its own."""
+    from .corpus import Corpus
+
+    if isinstance(source, Corpus):
+        return source
+    if isinstance(source, str):
+        return texts_corpus({"text": source})
+    if isinstance(source, Mapping) and source and all(isinstance(v, str) for v in source.values()):
+        return texts_corpus(source)
+    raise TypeError(f"expected a Corpus (plan_analysis.load_corpus(...)), a str or a mapping name → text, "
+                    f"got {type(source).__name__}")
+
+
+def texts_corpus(texts: Mapping[str, str]) -> "Corpus":
+    """Build a :class:`~plan_analysis.corpus.Corpus` from in-memory texts, one file per name.
+
+    Each text is cleaned, split and labelled as if read from ``<name>.txt``; raw offsets index
+    the text given. Handy for examples and tests; documents are named ``<name>-1``, ``<name>-2`` ….
+
+    >>> texts_corpus({"a": "聚焦发展。", "b": "推进改革。"}).documents["doc_id"].tolist()
+    ['a-1', 'b-1']
+    """
+    from pathlib import Path
+
+    from .corpus import Corpus, process_text
+    from .load import RawText
+
+    if not texts:
+        raise ValueError("texts is empty: give at least one name → text")
+    parts: dict[str, list[pd.DataFrame]] = {}
+    report, raw_texts = [], {}
+    for name, text in texts.items():
+        if not isinstance(text, str):
+            raise TypeError(f"text of {name!r} must be a str, got {type(text).__name__}")
+        data = text.encode("utf-8")
+        raw = RawText(source_file=f"{name}.txt", path=Path(f"{name}.txt"), text=text, encoding="utf-8",
+                      sha256=hashlib.sha256(data).hexdigest(), n_bytes=len(data))
+        for table, df in process_text(raw).items():
+            parts.setdefault(table, []).append(df)
+        report.append({"source_file": raw.source_file, "status": "loaded", "encoding": "utf-8",
+                       "n_bytes": raw.n_bytes, "n_chars": len(text), "reason": ""})
+        raw_texts[raw.source_file] = text
+    frames = {t: pd.concat(dfs, ignore_index=True) for t, dfs in parts.items()}
+    return Corpus(**frames, load_report=pd.DataFrame(report, columns=["source_file", "status", "encoding", "n_bytes",
+                                                                     "n_chars", "reason"]),
+                  raw_texts=raw_texts)
+
+
+def _span_mapper(corpus: "Corpus") -> Callable[[str, int, int], tuple[int, int]]:
+    """``corpus.raw_span`` for many spans: the documents' offset maps are looked up once."""
+    docs = corpus.documents
+    info = {str(d): (str(f), int(c)) for d, f, c in zip(docs["doc_id"], docs["source_file"], docs["clean_start"])}
+    maps: dict[str, Any] = {}
+
+    def span(doc_id: str, start: int, end: int) -> tuple[int, int]:
+        if doc_id not in info:
+            return corpus.raw_span(doc_id, start, end)  # raises the corpus's own clear KeyError
+        source, base = info[doc_id]
+        omap = maps.get(source)
+        if omap is None:
+            corpus.raw_span(doc_id, 0, 0)  # builds and caches the file's offset map in the corpus
+            omap = maps[source] = getattr(corpus, "_maps", {}).get(source)
+            if omap is None:
+                from .normalize import clean_text
+
+                omap = maps[source] = clean_text(corpus.raw_text(source)).offsets
+        return omap.raw_span(base + int(start), base + int(end))
+
+    return span
+
+
+def _has_placeholder(text: str) -> bool:
+    from .normalize import find_placeholders
+
+    return bool(re.search(r"[xX*A-Z]", text)) and len(find_placeholders(text)) > 0
+
+
+def _doc_records(corpus: "Corpus") -> list[dict[str, Any]]:
+    docs = corpus.documents
+    out = []
+    for r in docs[["doc_id", "source_file", "place", "text"]].itertuples(index=False):
+        place = "" if pd.isna(r.place) else str(r.place)
+        out.append({"doc_id": str(r.doc_id), "source_file": str(r.source_file), "place": place, "text": str(r.text)})
+    return out
+
+
+def _sentence_index(corpus: "Corpus") -> dict[str, tuple[list[int], list[int], list[str]]]:
+    out: dict[str, tuple[list[int], list[int], list[str]]] = {}
+    s = corpus.sentences
+    if s.empty:
+        return out
+    for doc_id, g in s.groupby("doc_id", sort=False):
+        g = g.sort_values("start")
+        out[str(doc_id)] = (g["start"].astype(int).tolist(), g["end"].astype(int).tolist(),
+                            g["text"].astype(str).tolist())
+    return out
+
+
+def _sentence_at(index: tuple[list[int], list[int], list[str]] | None, text: str, pos: int) -> str:
+    if index is not None:
+        import bisect
+
+        starts, ends, texts = index
+        i = bisect.bisect_right(starts, pos) - 1
+        if 0 <= i < len(starts) and starts[i] <= pos < ends[i]:
+            return texts[i]
+    a = text.rfind("\n", 0, pos) + 1
+    b = text.find("\n", pos)
+    return text[a:b if b >= 0 else len(text)]
+
+
+def extract_slogans(source: "Corpus | str", *, min_len: int = 2, max_len: int = 20) -> pd.DataFrame:
+    """Find quoted slogans and numbered formulae, one row per (document, slogan).
+
+    ``source`` is a :class:`~plan_analysis.corpus.Corpus` or a string (cleaned and split like a
+    file named ``text.txt``; raw offsets then index that string). Quoted phrases are “…”, ‘…’, 「…」,
+    『…』 and "…" of ``min_len``–``max_len`` characters (a two-character common word in quotes,
+    “沉睡”, is emphasis and left out); formulae are found quoted or bare (see
+    :func:`classify_slogan`). ``count`` counts every occurrence of the slogan's text in the
+    document, quoted or not; ``raw_start``/``raw_end`` are those of its first occurrence and
+    ``sentence`` the sentence it stands in.
+
+    Columns: :data:`SLOGAN_FIELDS` + ``raw_end``, ``sentence``, ``start``, ``end`` (first
+    occurrence in the document's cleaned text), ``quoted`` (it appears in quotes) and
+    ``placeholder`` (it contains a placeholder, e.g. “x+x+N”).
+
+    >>> s = extract_slogans("深化“六治六提”“六比六晒”，配强“x+x+N”网格力量，抓实“两条主线”。")
+    >>> s[["slogan", "kind", "placeholder"]].values.tolist()
+    [['六治六提', 'formula', False], ['六比六晒', 'formula', False], ['x+x+N', 'formula', True], ['两条主线', 'formula', False]]
+    """
+    if min_len < 1 or max_len < min_len:
+        raise ValueError(f"need 1 <= min_len <= max_len, got min_len={min_len}, max_len={max_len}")
+    corpus = _as_corpus(source)
+    sent_index = _sentence_index(corpus)
+    raw_span = _span_mapper(corpus)
+    rows: list[dict[str, Any]] = []
+    for doc in _doc_records(corpus):
+        text = doc["text"]
+        quoted = _quoted_spans(text, min_len=min_len, max_len=max_len)
+        found: dict[str, dict[str, Any]] = {}
+        for s, e, phrase in quoted:
+            kind = classify_slogan(phrase) or "quoted"
+            rec = found.setdefault(phrase, {"start": s, "end": e, "kind": kind, "quoted": True})
+            if s < rec["start"]:
+                rec.update(start=s, end=e)
+        for s, e, phrase in _bare_formulae(text, quoted):
+            if not (min_len <= len(phrase) <= max_len):
+                continue
+            rec = found.setdefault(phrase, {"start": s, "end": e, "kind": "formula", "quoted": False})
+            if s < rec["start"]:
+                rec.update(start=s, end=e)
+        for phrase, rec in found.items():
+            count = max(text.count(phrase), 1)
+            rs, re_ = raw_span(doc["doc_id"], rec["start"], rec["end"])
+            has_ph = _has_placeholder(phrase) or "x+x" in phrase
+            rows.append({"doc_id": doc["doc_id"], "source_file": doc["source_file"], "place": doc["place"],
+                         "slogan": phrase, "kind": rec["kind"], "count": count, "raw_start": rs, "raw_end": re_,
+                         "sentence": _sentence_at(sent_index.get(doc["doc_id"]), text, rec["start"]),
+                         "start": rec["start"], "end": rec["end"], "quoted": rec["quoted"], "placeholder": has_ph})
+    cols = list(SLOGAN_FIELDS) + ["raw_end", "sentence", "start", "end", "quoted", "placeholder"]
+    df = pd.DataFrame(rows, columns=cols)
+    if df.empty:
+        return df.astype({"count": "int64", "raw_start": "int64", "raw_end": "int64", "start": "int64",
+                          "end": "int64", "quoted": "bool", "placeholder": "bool"})
+    order = {d: i for i, d in enumerate(corpus.documents["doc_id"].astype(str))}
+    df = df.assign(_o=df["doc_id"].map(order)).sort_values(["_o", "start"], kind="stable").drop(columns="_o")
+    return df.reset_index(drop=True).astype({"count": "int64", "raw_start": "int64", "raw_end": "int64",
+                                              "start": "int64", "end": "int64", "quoted": "bool",
+                                              "placeholder": "bool"})
+
+
+def slogan_words(source: "Corpus | str | pd.DataFrame") -> list[str]:
+    """Return the slogans and formulae to keep whole when tokenizing (``tokenize(extra_words=...)``).
+
+    ``source`` is a corpus, a text, or a table from :func:`extract_slogans`. Slogans holding a
+    placeholder or punctuation (“不漏一家，不落一户”) are left out: they cannot be single words.
+
+    >>> slogan_words("打造“五美”目标，践行“八八战略”")
+    ['八八战略', '五美']
+    """
+    table = source if isinstance(source, pd.DataFrame) else extract_slogans(source)
+    if table.empty:
+        return []
+    keep = table[~table["placeholder"].astype(bool)]["slogan"].astype(str)
+    words = {w for w in keep if not any(ch in _PUNCT_IN or ch.isspace() for ch in w)
+             and not re.search(r"[。！？“”‘’「」『』]", w)}
+    return sorted(words, key=lambda w: (-len(w), w))
+
+
+# --- register -------------------------------------------------------------------------------
+_CLAUSE_START = r"(?:^|(?<=[。；;：:，,！？\n]))\s*"
+_YISHI_RE = re.compile(_CLAUSE_START + rf"([{_NUM}]{{1,3}})(?:是|要)(?![的否])")
+_FANGMIAN_RE = re.compile(r"(?<!另)一方面")
+_LING_FANGMIAN_RE = re.compile(r"另一方面")
+_DIYI_RE = re.compile(_CLAUSE_START + rf"(?:第[{_NUM}]{{1,3}}(?=[，、,：:])|首先|其次|再次|最后(?=[，、,：:]))")
+#: enumeration and connective markers stripped before looking for the opening verb
+_LEAD_RE = re.compile(
+    rf"^(?:[{_NUM}]{{1,3}}\s*[、.．]|[（(]\s*[{_NUM}0-9]{{1,3}}\s*[）)]\s*[、.．]?|[0-9]{{1,2}}\s*[、.．]|"
+    rf"[{P.CIRCLED}{P.CIRCLED2}]\s*[、.．]?|[{_NUM}]{{1,3}}(?:是|要)|第[{_NUM}]{{1,3}}[，、,：:]?|首先|其次|再次|最后|"
+    r"同时|此外|另外|另一方面|一方面|[，、,：:；;\s])+")
+#: modifiers that stand before the verb they modify (积极申报, 深入开展): skipped when finding the opening verb
+_MODIFIERS = frozenset("积极 认真 切实 进一步 全力 大力 努力 不断 全面 着力 扎实 深入 继续 始终 坚决 严格 加快 主动 "
+                       "稳步 有序 持续地 及时 精准 高标准 高质量 全方位 重点 统筹 逐步 务必 要 将 已 并 还 也 共 "
+                       "已经 正在 年内 今年 全年 上半年 下半年 目前 截至 截止".split())
+
+
+def _opening_verb(words: Sequence[str]) -> str:
+    """The opening verb among the first words of a sentence (modifiers skipped), or ''."""
+    from .tokenize import word_tag
+
+    for w in words[:4]:
+        if w in _MODIFIERS:
+            continue
+        tag = word_tag(w)
+        if w in POLICY_VERBS or (tag is not None and tag[1] in ("v", "vd")):
+            return w
+        return ""
+    return ""
+
+
+def _doc_tokens(corpus: "Corpus") -> dict[str, list["Token"]]:
+    from .tokenize import tokenize
+
+    return {d["doc_id"]: tokenize(d["text"], drop_punct=True) for d in _doc_records(corpus)}
+
+
+def sentence_openings(source: "Corpus | str") -> pd.DataFrame:
+    """The opening word and opening verb of every body sentence and heading.
+
+    Enumeration markers (一是, （一）, 1、, 第一，, 一方面) and modifiers (积极, 深入, 进一步 …)
+    are skipped; ``verb`` is the first word jieba tags as a verb (``v``, ``vd``; not verbal
+    nouns such as 工作) or one of :data:`POLICY_VERBS`, empty when the sentence does not open
+    with one. Columns: ``doc_id``, ``sent_id``, ``role`` (``body`` or ``heading``), ``text``,
+    ``first_word``, ``verb``.
+
+    >>> sentence_openings("一是坚持党建引领。二是积极推进招商引资。")[["first_word", "verb"]].values.tolist()
+    [['坚持', '坚持'], ['积极', '推进']]
+    """
+    corpus = _as_corpus(source)
+    return _sentence_openings(corpus, _doc_tokens(corpus))
+
+
+def _sentence_openings(corpus: "Corpus", tokens: Mapping[str, list["Token"]]) -> pd.DataFrame:
+    import bisect
+
+    starts = {d: [t.start for t in toks] for d, toks in tokens.items()}
+    s = corpus.sentences
+    s = s[s["role"].isin(["body", "heading"])]
+    rows = []
+    for r in s[["doc_id", "sent_id", "role", "text", "start", "end"]].itertuples(index=False):
+        doc_id, text = str(r.doc_id), str(r.text)
+        lead = _LEAD_RE.match(text)
+        a = int(r.start) + (lead.end() if lead else 0)
+        toks = tokens.get(doc_id, [])
+        k = bisect.bisect_left(starts.get(doc_id, []), a)
+        words = []
+        while k < len(toks) and toks[k].start < int(r.end) and len(words) < 4:
+            words.append(toks[k].word)
+            k += 1
+        rows.append({"doc_id": doc_id, "sent_id": str(r.sent_id), "role": str(r.role), "text": text,
+                     "first_word": words[0] if words else "", "verb": _opening_verb(words)})
+    return pd.DataFrame(rows, columns=["doc_id", "sent_id", "role", "text", "first_word", "verb"])
+
+
+#: the scalar features of :func:`register_features` (opening verbs come on top, one row each)
+REGISTER_FEATURES = {
+    "n_chars": "characters of the cleaned document",
+    "n_sentences": "body sentences",
+    "sentence_len_mean": "mean body-sentence length, characters",
+    "sentence_len_median": "median body-sentence length, characters",
+    "long_sentence_share": "share of body sentences over 100 characters",
+    "four_char_share": "share of word tokens (Han) that are four characters long (四字格: 攻坚克难, 招商引资)",
+    "four_char_segment_share": "share of comma-delimited segments that are exactly four Han characters (团结拼搏，真抓实干)",
+    "enum_yishi": "一是/二是/三要 … markers",
+    "enum_yishi_per_1000": "一是 … markers per 1,000 characters",
+    "enum_fangmian": "一方面 … 另一方面 pairs",
+    "enum_fangmian_per_1000": "一方面 pairs per 1,000 characters",
+    "enum_diyi": "第一，/首先/其次/最后 markers",
+    "enum_diyi_per_1000": "第一 … markers per 1,000 characters",
+    "n_headings": "headings in the heading tree",
+    "heading_depth": "deepest heading level used",
+    "verb_opening_share": "share of body sentences and headings that open with a verb",
+}
+
+
+def _four_char_segments(text: str) -> tuple[int, int]:
+    """(segments of exactly four Han characters, all segments) between punctuation marks."""
+    segs = [x.strip() for x in re.split(r"[，、；;：:。！？!?\n“”‘’（）()《》]", text) if x.strip()]
+    return sum(1 for x in segs if re.fullmatch(f"[{_HAN}]{{4}}", x)), len(segs)
+
+
+def register_features(source: "Corpus | str") -> pd.DataFrame:
+    """Register features per document, tidy: one row per (document, feature).
+
+    Scalar features are listed in :data:`REGISTER_FEATURES` (sentence length, 四字格 share,
+    enumeration markers and their rate per 1,000 characters, heading depth, share of
+    verb-led openings); on top, ``opens:<verb>`` counts the body sentences and headings that
+    open with each verb (see :func:`sentence_openings`). Columns: ``doc_id``, ``place``,
+    ``feature``, ``value``, ``group`` (``size``, ``length``, ``rhythm``, ``enumeration``,
+    ``headings``, ``opening``; ``opening_verb`` for the ``opens:<verb>`` rows).
+
+    >>> f = register_features("一是坚持党建引领。二是推进招商引资，一方面招大引强，另一方面提质增效。")
+    >>> f.set_index("feature").loc[["enum_yishi", "enum_fangmian", "opens:坚持"], "value"].tolist()
+    [2.0, 1.0, 1.0]
+    """
+    corpus = _as_corpus(source)
+    tokens = _doc_tokens(corpus)
+    openings = _sentence_openings(corpus, tokens)
+    sents = corpus.sentences
+    secs = corpus.sections
+    rows: list[dict[str, Any]] = []
+    groups = {"n_chars": "size", "n_sentences": "size", "sentence_len_mean": "length", "sentence_len_median": "length",
+              "long_sentence_share": "length", "four_char_share": "rhythm", "four_char_segment_share": "rhythm",
+              "n_headings": "headings", "heading_depth": "headings", "verb_opening_share": "opening"}
+    for doc in _doc_records(corpus):
+        text = doc["text"]
+        n = max(len(text), 1)
+        body = sents[(sents["doc_id"] == doc["doc_id"]) & (sents["role"] == "body")]["text"].astype(str)
+        lens = body.str.len()
+        toks = [t.word for t in tokens[doc["doc_id"]] if re.fullmatch(f"[{_HAN}]+", t.word)]
+        n4, nseg = _four_char_segments(text)
+        yishi = len(_YISHI_RE.findall(text))
+        fang = min(len(_FANGMIAN_RE.findall(text)), len(_LING_FANGMIAN_RE.findall(text)))
+        diyi = len(_DIYI_RE.findall(text))
+        dsecs = secs[secs["doc_id"] == doc["doc_id"]]
+        op = openings[openings["doc_id"] == doc["doc_id"]]
+        values = {
+            "n_chars": float(len(text)),
+            "n_sentences": float(len(body)),
+            "sentence_len_mean": float(lens.mean()) if len(lens) else math.nan,
+            "sentence_len_median": float(lens.median()) if len(lens) else math.nan,
+            "long_sentence_share": float((lens > 100).mean()) if len(lens) else math.nan,
+            "four_char_share": (sum(1 for w in toks if len(w) == 4) / len(toks)) if toks else math.nan,
+            "four_char_segment_share": (n4 / nseg) if nseg else math.nan,
+            "enum_yishi": float(yishi), "enum_yishi_per_1000": 1000.0 * yishi / n,
+            "enum_fangmian": float(fang), "enum_fangmian_per_1000": 1000.0 * fang / n,
+            "enum_diyi": float(diyi), "enum_diyi_per_1000": 1000.0 * diyi / n,
+            "n_headings": float(len(dsecs)),
+            "heading_depth": float(dsecs["level"].max()) if len(dsecs) else 0.0,
+            "verb_opening_share": float((op["verb"] != "").mean()) if len(op) else math.nan,
+        }
+        for feat, val in values.items():
+            rows.append({"doc_id": doc["doc_id"], "place": doc["place"], "feature": feat, "value": val,
+                         "group": groups.get(feat, "enumeration")})
+        for verb, cnt in Counter(v for v in op["verb"] if v).most_common():
+            rows.append({"doc_id": doc["doc_id"], "place": doc["place"], "feature": f"opens:{verb}",
+                         "value": float(cnt), "group": "opening_verb"})
+    return pd.DataFrame(rows, columns=["doc_id", "place", "feature", "value", "group"]).astype({"value": "float64"})
+
+
+def verb_profile(source: "Corpus | str", *, verbs: Sequence[str] = POLICY_VERBS) -> pd.DataFrame:
+    """How often each document uses each policy verb, per 1,000 characters of cleaned text.
+
+    Occurrences are counted on the characters (not on tokens), so segmentation does not
+    matter; 持续 inside 可持续 is not counted. Columns: ``doc_id``, ``place``, ``n_chars``, one
+    column per verb (rate per 1,000 characters).
+
+    >>> verb_profile("坚持稳中求进，持续推进可持续发展。", verbs=("坚持", "持续"))[["坚持", "持续"]].round(1).values.tolist()
+    [[58.8, 58.8]]
+    """
+    verbs = list(dict.fromkeys(verbs))
+    if not verbs or not all(isinstance(v, str) and v for v in verbs):
+        raise ValueError(f"verbs must be non-empty strings, got {verbs!r}")
+    corpus = _as_corpus(source)
+    rows = []
+    for doc in _doc_records(corpus):
+        text = doc["text"]
+        n = max(len(text), 1)
+        row: dict[str, Any] = {"doc_id": doc["doc_id"], "place": doc["place"], "n_chars": len(text)}
+        for v in verbs:
+            cnt = len(re.findall(re.escape(v), text))
+            if v == "持续":
+                cnt -= text.count("可持续")
+            row[v] = 1000.0 * cnt / n
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["doc_id", "place", "n_chars", *verbs])
+
+
+# --- keyness ----------------------------------------------------------------------------------
+_NUMERIC_TOKEN_RE = re.compile(r"^[0-9.,%‰\-—~～]+$")
+
+
+def _token_list(text: str, extra: Sequence[str], *, min_len: int = 2) -> list[str]:
+    from .tokenize import tokenize
+
+    out = []
+    for t in tokenize(text, extra_words=extra, drop_punct=True, drop_stopwords=True):
+        w = t.word
+        if len(w) < min_len or _NUMERIC_TOKEN_RE.match(w) or w.isspace():
+            continue
+        out.append(w)
+    return out
+
+
+def _char_ngrams(text: str, n: int) -> list[str]:
+    out = []
+    for run in re.findall(f"[{_HAN}]+", text):
+        out.extend(run[i:i + n] for i in range(len(run) - n + 1))
+    return out
+
+
+def term_counts(source: "Corpus | str", *, unit: Unit = "token") -> pd.DataFrame:
+    """Count terms per document: jieba tokens or character n-grams.
+
+    Tokens leave out stopwords, numbers, placeholders and single characters and keep slogans
+    whole; ``char2``–``char4`` are n-grams of runs of Han characters. Columns: ``doc_id``, ``term``, ``count``.
+
+    >>> term_counts("推进“千万工程”，推进乡村振兴。")[["term", "count"]].values.tolist()
+    [['推进', 2], ['千万工程', 1], ['乡村振兴', 1]]
+    """
+    if unit not in ("token", "char2", "char3", "char4"):
+        raise ValueError(f"unit must be 'token', 'char2', 'char3' or 'char4', got {unit!r}")
+    corpus = _as_corpus(source)
+    extra = slogan_words(corpus) if unit == "token" else []
+    rows = []
+    for doc in _doc_records(corpus):
+        terms = _token_list(doc["text"], extra) if unit == "token" else _char_ngrams(doc["text"], int(unit[-1]))
+        for term, cnt in Counter(terms).items():
+            rows.append((doc["doc_id"], term, cnt))
+    df = pd.DataFrame(rows, columns=["doc_id", "term", "count"])
+    df["count"] = df["count"].astype("int64")
+    return df
+
+
+def _group_labels(corpus: "Corpus", by: "str | Mapping[str, Any] | pd.Series") -> pd.Series:
+    """doc_id → group label."""
+    docs = corpus.documents
+    ids = docs["doc_id"].astype(str)
+    if isinstance(by, str):
+        if by not in docs.columns:
+            raise KeyError(f"by={by!r} is not a column of corpus.documents; use one of: "
+                           f"{', '.join(c for c in docs.columns if c != 'text')}, or pass a mapping doc_id → group")
+        return pd.Series(docs[by].to_numpy(dtype=object), index=ids)
+    mapping = by.to_dict() if isinstance(by, pd.Series) else dict(by)
+    return pd.Series([mapping.get(d) for d in ids], index=ids, dtype=object)
+
+
+def _as_set(target: Any) -> set:
+    if isinstance(target, (list, tuple, set, frozenset, pd.Index, np.ndarray, pd.Series)):
+        return set(target)
+    return {target}
+
+
+def _place_term_test(places: Iterable[Any]) -> Callable[[str], bool]:
+    """A test: is a term (part of) a place name, beyond its generic suffix (前江, 江街道 — not 街道)?"""
+    full: list[tuple[str, str]] = []
+    for p in places:
+        p = "" if p is None or (isinstance(p, float) and math.isnan(p)) else str(p)
+        if not p or re.search(r"[xX*]", p):
+            continue
+        suffix = next((s for s in _SUFFIXES if p.endswith(s) and len(p) > len(s)), "")
+        full.append((p, suffix))
+    stems = {p[: len(p) - len(s)] for p, s in full if len(p) - len(s) >= 2}
+
+    def test(term: str) -> bool:
+        if len(term) < 2:
+            return False
+        if any(stem in term for stem in stems):
+            return True
+        return any(term in p and term not in s for p, s in full)
+
+    return test
+
+
+def _g2(a: np.ndarray, b: np.ndarray, c: float, d: float) -> np.ndarray:
+    """Log-likelihood G² (Rayson & Garside 2000) of frequencies a (in c tokens) vs b (in d tokens)."""
+    e1 = c * (a + b) / (c + d)
+    e2 = d * (a + b) / (c + d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1 = np.where(a > 0, a * np.log(a / e1), 0.0)
+        t2 = np.where(b > 0, b * np.log(b / e2), 0.0)
+    return 2.0 * (t1 + t2)
+
+
+def keyness(source: "Corpus | str", *, by: "str | Mapping[str, Any] | pd.Series", target: Any,
+            unit: Unit = "token", min_freq: int = 3, top: int | None = 30, drop_places: bool = True,
+            counts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Terms over- and under-used by a group of documents against the rest of the corpus.
+
+    ``by`` names a column of ``corpus.documents`` (``place``, ``doc_type``, ``doc_id`` …) or maps
+    doc_id → group (an estimated-year bucket, say); ``target`` is one group value or several;
+    the rest is every document with another, known group (documents mapped to ``None`` or
+    missing are left out).
+    For each term used at least ``min_freq`` times in the two parts together (and not at the
+    very same rate in both): ``g2``, the
+    log-likelihood of Rayson & Garside (2000); ``p_value`` (χ², 1 df) and ``p_bonferroni``
+    (times the number of terms tested); ``log_ratio``, the binary log of the ratio of relative
+    frequencies (Hardie 2014; a zero count counts as 0.5); ``direction`` ``over`` or ``under``.
+    ``unit`` is ``token`` (jieba words, slogans whole, stopwords out) or ``char2``–``char4``
+    (character n-grams, independent of segmentation). ``top`` keeps that many terms per
+    direction, over-used first (``None`` keeps all). ``drop_places`` leaves out terms that are
+    (part of) a document's place name (铁西, 江街道), which trivially mark their own document;
+    generic words such as 街道 stay. Pass ``counts`` (from :func:`term_counts`) to reuse one
+    count table across calls.
+
+    Columns: ``term``, ``freq_target``, ``freq_rest``, ``g2``, ``p_value``, ``p_bonferroni``,
+    ``log_ratio``, ``direction``, ``rate_target``, ``rate_rest`` (per 10,000 terms).
+
+    >>> k = keyness({"a": "聚焦发展。聚焦民生。聚焦项目。", "b": "推进发展。推进民生。推进项目。"},
+    ...             by="doc_id", target="a-1", min_freq=2)
+    >>> k[["term", "freq_target", "freq_rest", "direction"]].values.tolist()
+    [['聚焦', 3, 0, 'over'], ['推进', 0, 3, 'under']]
+    """
+    if min_freq < 1:
+        raise ValueError(f"min_freq must be at least 1, got {min_freq}")
+    from scipy.stats import chi2
+
+    corpus = _as_corpus(source)
+    labels = _group_labels(corpus, by)
+    known = labels.map(lambda v: v is not None and not (isinstance(v, float) and math.isnan(v)) and v is not pd.NA)
+    labels = labels[known]
+    wanted = _as_set(target)
+    in_target = labels.map(lambda v: v in wanted)
+    if not in_target.any():
+        present = sorted({str(v) for v in labels if v is not None and not (isinstance(v, float) and math.isnan(v))})
+        raise ValueError(f"no document has {by if isinstance(by, str) else 'group'} in {sorted(map(str, wanted))}; "
+                         f"values present: {', '.join(present[:30])}")
+    if in_target.all():
+        raise ValueError(f"every document is in target {sorted(map(str, wanted))}: there is no rest to compare against")
+    if counts is None:
+        counts = term_counts(corpus, unit=unit)
+    tgt_ids = set(in_target[in_target].index)
+    rest_ids = set(in_target[~in_target].index)
+    ids = counts["doc_id"].astype(str)
+    ft = counts[ids.isin(tgt_ids)].groupby("term")["count"].sum()
+    fr = counts[ids.isin(rest_ids)].groupby("term")["count"].sum()
+    table = pd.concat([ft.rename("freq_target"), fr.rename("freq_rest")], axis=1).fillna(0)
+    c, d = float(table["freq_target"].sum()), float(table["freq_rest"].sum())
+    cols = ["term", "freq_target", "freq_rest", "g2", "p_value", "p_bonferroni", "log_ratio", "direction",
+            "rate_target", "rate_rest"]
+    if c == 0 or d == 0:
+        return pd.DataFrame(columns=cols)
+    table = table[(table["freq_target"] + table["freq_rest"]) >= min_freq]
+    if drop_places:
+        is_place = _place_term_test(corpus.documents["place"])
+        table = table[[not is_place(t) for t in table.index.astype(str)]]
+    a = table["freq_target"].to_numpy(float)
+    b = table["freq_rest"].to_numpy(float)
+    g2 = _g2(a, b, c, d)
+    p = chi2.sf(g2, 1)
+    lr = np.log2((np.where(a > 0, a, 0.5) / c) / (np.where(b > 0, b, 0.5) / d))
+    out = pd.DataFrame({
+        "term": table.index.astype(str), "freq_target": a.astype("int64"), "freq_rest": b.astype("int64"),
+        "g2": g2, "p_value": p, "p_bonferroni": np.minimum(1.0, p * max(len(table), 1)), "log_ratio": lr,
+        "direction": np.where(a / c >= b / d, "over", "under"),
+        "rate_target": 1e4 * a / c, "rate_rest": 1e4 * b / d,
+    })
+    out = out[a / c != b / d]  # identical rates: neither over- nor under-used
+    out = out.sort_values(["g2", "term"], ascending=[False, True], kind="stable")
+    parts = [out[out["direction"] == "over"], out[out["direction"] == "under"]]
+    if top is not None:
+        parts = [p_.head(top) for p_ in parts]
+    return pd.concat(parts, ignore_index=True)[cols]
+
+
+def keyness_by_group(source: "Corpus", *, by: "str | Mapping[str, Any] | pd.Series",
+                     targets: Iterable[Any] | None = None,
+                     unit: Unit = "token", min_freq: int = 3, top: int | None = 15,
+                     drop_places: bool = True) -> pd.DataFrame:
+    """Run :func:`keyness` for each group in turn against all other documents, stacked.
+
+    ``targets`` defaults to every non-empty group value; terms are counted once for all groups.
+    Columns: ``group`` + those of :func:`keyness`.
+
+    >>> k = keyness_by_group({"a": "聚焦发展。聚焦民生。", "b": "推进发展。推进民生。"}, by="doc_id", min_freq=2)
+    >>> k[k["direction"] == "over"][["group", "term"]].values.tolist()
+    [['a-1', '聚焦'], ['b-1', '推进']]
+    """
+    corpus = _as_corpus(source)
+    labels = _group_labels(corpus, by)
+    if targets is None:
+        targets = [v for v in dict.fromkeys(labels) if v is not None and v == v and str(v) != ""]
+    counts = term_counts(corpus, unit=unit)
+    parts = []
+    for t in targets:
+        k = keyness(corpus, by=by, target=t, unit=unit, min_freq=min_freq, top=top, drop_places=drop_places,
+                    counts=counts)
+        parts.append(k.assign(group=str(t)))
+    if not parts:
+        return pd.DataFrame(columns=["group", "term", "freq_target", "freq_rest", "g2", "p_value", "p_bonferroni",
+                                     "log_ratio", "direction", "rate_target", "rate_rest"])
+    out = pd.concat(parts, ignore_index=True)
+    return out[["group"] + [c for c in out.columns if c != "group"]]
+
+
+# --- keyword in context ----------------------------------------------------------------------
+def kwic(source: "Corpus | str", pattern: str, *, regex: bool = False, window: int = 20) -> pd.DataFrame:
+    """Keyword in context: every match of ``pattern`` in the cleaned text, with ``window`` characters each side.
+
+    ``pattern`` is literal unless ``regex``. ``start``/``end`` index the document's cleaned text
+    (``corpus.text(doc_id)``), ``raw_start``/``raw_end`` the raw file (``corpus.raw_slice``).
+    ``left + match + right`` is always a slice of the cleaned text. Columns: ``doc_id``,
+    ``source_file``, ``place``, ``left``, ``match``, ``right``, ``start``, ``end``, ``raw_start``, ``raw_end``.
+
+    >>> kwic("全力推进招商引资，持续优化营商环境。", "招商引资", window=4)[["left", "match", "right"]].values.tolist()
+    [['全力推进', '招商引资', '，持续优']]
+    """
+    if not isinstance(pattern, str) or not pattern:
+        raise ValueError("pattern must be a non-empty string (a word, or a regular expression with regex=True)")
+    if window < 0:
+        raise ValueError(f"window must be >= 0 characters, got {window}")
+    try:
+        rx = re.compile(pattern if regex else re.escape(pattern))
+    except re.error as exc:
+        raise ValueError(f"pattern {pattern!r} is not a valid regular expression ({exc}); "
+                         "pass regex=False to search for it literally") from None
+    corpus = _as_corpus(source)
+    raw_span = _span_mapper(corpus)
+    rows = []
+    for doc in _doc_records(corpus):
+        text = doc["text"]
+        for m in rx.finditer(text):
+            s, e = m.span()
+            if e == s:
+                continue
+            rs, re_ = raw_span(doc["doc_id"], s, e)
+            rows.append({"doc_id": doc["doc_id"], "source_file": doc["source_file"], "place": doc["place"],
+                         "left": text[max(0, s - window):s], "match": m.group(), "right": text[e:e + window],
+                         "start": s, "end": e, "raw_start": rs, "raw_end": re_})
+    cols = ["doc_id", "source_file", "place", "left", "match", "right", "start", "end", "raw_start", "raw_end"]
+    return pd.DataFrame(rows, columns=cols).astype({c: "int64" for c in ("start", "end", "raw_start", "raw_end")})
+
+
+# --- template reuse --------------------------------------------------------------------------
+_MASK = "#"
+_PLACE_SUFFIX_RE = re.compile(rf"([{_HAN}]{{2}})(?=街道办事处|街道|街办|镇|乡|县|区|市)")
+_DIGITS_RE = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
+_KEEP_RE = re.compile(rf"[^{_HAN}A-Za-z#]+")
+#: characters that do not stand in a two-character place name (街道在区委 is not a place 道在)
+_NOT_IN_NAME = set("在的了与及对把将为是全我各本该每其此这那市县区镇乡街道村省")
+#: a character + suffix that make an ordinary word, not the end of a place name (社区, 城市, 集镇)
+_GENERIC_UNITS = frozenset("社区 辖区 园区 片区 城区 新区 小区 山区 景区 市区 郊区 矿区 库区 校区 厂区 街区 营区 分区 "
+                           "城市 超市 都市 门市 股市 集市 城镇 集镇 乡镇 村镇 重镇 名镇 小镇 强镇 城县 街道".split())
+_SUFFIXES = ("街道办事处", "街道办", "街道", "街办", "自治区", "镇", "乡", "县", "区", "市", "省")
+
+
+def _place_names(places: Iterable[str]) -> list[str]:
+    names = set()
+    for p in places:
+        p = (p or "").strip()
+        if not p or re.search(r"[xX*]", p):
+            continue
+        for suf in _SUFFIXES:
+            if p.endswith(suf) and len(p) - len(suf) >= 2:
+                names.add(p[: -len(suf)])
+                break
+        else:
+            names.add(p)
+    return sorted(names, key=len, reverse=True)
+
+
+def mask_text(text: str, *, places: Iterable[str] = ()) -> str:
+    """Mask what varies between copies of a template: numbers, placeholders and place names become ``#``.
+
+    ``places`` are names to mask wherever they stand (the corpus's ``place`` values: 前江街道 masks
+    前江, wherever it appears); any other two-character name before 镇/街道/县/区/市 is masked too
+    (not in ordinary words such as 社区, 辖区, 城市, nor 街道在区委 → 道在). Punctuation and spaces
+    are dropped.
+
+    >>> mask_text("前江街道完成投资9.5亿元，百禄镇完成xx亿元。", places=["前江街道"])
+    '#街道完成投资#亿元#镇完成#亿元'
+    """
+    return _make_masker(places)(text)
+
+
+def _make_masker(places: Iterable[str]) -> Callable[[str], str]:
+    from .tokenize import is_common_word
+
+    names = _place_names(places)
+    names_re = re.compile("|".join(re.escape(n) for n in names)) if names else None
+
+    def mask(text: str) -> str:
+        if re.search(r"[xX*A-Z]", text):
+            chars = list(text)
+            for s, e in _placeholder_spans(text):
+                chars[s:e] = "\0" * (e - s)
+            text = "".join(chars)
+        t = _DIGITS_RE.sub("\0", text)
+        if names_re is not None:
+            t = names_re.sub("\0", t)
+
+        def _name(m: re.Match) -> str:
+            w = m.group(1)
+            after = t[m.end():m.end() + 1]
+            if (any(ch in _NOT_IN_NAME for ch in w) or w[-1] + after in _GENERIC_UNITS or is_common_word(w)
+                    or is_common_word(w + after)):
+                return w
+            return "\0"
+
+        t = _PLACE_SUFFIX_RE.sub(_name, t)
+        t = _KEEP_RE.sub("", t.replace("\0", _MASK))
+        return re.sub(f"{_MASK}+", _MASK, t)
+
+    return mask
+
+
+def _placeholder_spans(text: str) -> list[tuple[int, int]]:
+    from .normalize import find_placeholders
+
+    ph = find_placeholders(text)
+    return list(zip(ph["start"].astype(int), ph["end"].astype(int)))
+
+
+def _shingles(masked: str, k: int) -> frozenset[int]:
+    if not masked:
+        return frozenset()
+    if len(masked) <= k:
+        return frozenset({zlib.crc32(masked.encode("utf-8"))})
+    return frozenset(zlib.crc32(masked[i:i + k].encode("utf-8")) for i in range(len(masked) - k + 1))
+
+
+def _minhash(sets: list[frozenset[int]], num_perm: int, seed: int) -> np.ndarray:
+    """MinHash signatures (len(sets) × num_perm) with universal hashing mod a Mersenne prime."""
+    prime = np.uint64((1 << 61) - 1)
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 1 << 31, size=num_perm, dtype=np.uint64)
+    b = rng.integers(0, 1 << 31, size=num_perm, dtype=np.uint64)
+    lengths = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
+    flat = np.fromiter((h for s in sets for h in s), dtype=np.uint64, count=int(lengths.sum()))
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    sig = np.empty((len(sets), num_perm), dtype=np.uint64)
+    step = 16
+    for j in range(0, num_perm, step):
+        aa, bb = a[j:j + step, None], b[j:j + step, None]
+        hv = (aa * flat[None, :] + bb) % prime  # a < 2^31 and h < 2^32: no overflow
+        sig[:, j:j + step] = np.minimum.reduceat(hv, offsets, axis=1).T
+    return sig
+
+
+def _units(corpus: "Corpus", unit: str) -> list[dict[str, Any]]:
+    s = corpus.sentences
+    s = s[s["role"] != "title"]
+    out = []
+    for r in s[["doc_id", "text", "start", "end"]].itertuples(index=False):
+        doc_id, text, start = str(r.doc_id), str(r.text), int(r.start)
+        if unit == "sentence":
+            out.append({"doc_id": doc_id, "start": start, "end": int(r.end), "text": text})
+            continue
+        pos = 0
+        for m in re.finditer(r"[，；;：:。！？!?]|$", text):
+            seg = text[pos:m.end()]
+            a = pos + len(seg) - len(seg.lstrip())
+            seg_s = seg.strip()
+            if seg_s:
+                out.append({"doc_id": doc_id, "start": start + a, "end": start + a + len(seg_s), "text": seg_s})
+            pos = m.end()
+            if m.end() >= len(text):
+                break
+    return out
+
+
+def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float = 0.8, mask: bool = True,
+               unit: Literal["sentence", "clause"] = "sentence", shingle: int = 4, num_perm: int = 128,
+               merge: bool = True) -> pd.DataFrame:
+    """Sentences (or clauses) shared between different documents: template reuse and copying.
+
+    Each sentence of at least ``min_chars`` characters (punctuation not counted) is masked
+    (:func:`mask_text`: numbers, placeholders and place names become ``#``; ``mask=False``
+    keeps them), cut into character ``shingle``-grams and compared through MinHash signatures
+    (``num_perm`` hashes, LSH bands of four) to find candidates; every candidate pair is then
+    scored exactly, ``similarity`` being the Jaccard index of the two shingle sets, and kept
+    when it reaches ``threshold``. Pairs within one document are not reported. With ``merge``,
+    runs of consecutive pairs (sentence i, i+1 … of one document against j, j+1 … of the
+    other) become one passage, scored again as a whole (and kept apart if the whole falls
+    below ``threshold``). ``unit="clause"`` compares comma-delimited clauses, which
+    finds template phrases (在区委区政府的坚强领导下) inside otherwise different sentences.
+
+    Columns: :data:`REUSE_FIELDS` + ``shared`` (the longest masked run the two have in common),
+    ``containment`` (shared shingles over those of the shorter side: 1.0 when one side is a
+    template phrase the other merely extends),
+    ``place_a``, ``place_b``, ``start_a``, ``end_a``, ``start_b``, ``end_b`` (cleaned text),
+    ``source_file_a``, ``source_file_b``, ``n_units``, ``unit``; sorted by similarity.
+
+    >>> r = find_reuse({"a": "红星镇全年完成矛盾纠纷排查化解120件，调处成功率达到98%。",
+    ...                 "b": "青山镇全年完成矛盾纠纷排查化解85件，调处成功率达到95%。"})
+    >>> r[["doc_a", "doc_b", "similarity"]].values.tolist()
+    [['a-1', 'b-1', 1.0]]
+    """
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold is a Jaccard similarity in (0, 1], got {threshold}")
+    if min_chars < 1 or shingle < 1:
+        raise ValueError(f"min_chars and shingle must be positive, got min_chars={min_chars}, shingle={shingle}")
+    if unit not in ("sentence", "clause"):
+        raise ValueError(f"unit must be 'sentence' or 'clause', got {unit!r}")
+    rows_per_band = 4
+    if num_perm < rows_per_band or num_perm % rows_per_band:
+        raise ValueError(f"num_perm must be a positive multiple of {rows_per_band}, got {num_perm}")
+    corpus = _as_corpus(source)
+    docs = {d["doc_id"]: d for d in _doc_records(corpus)}
+    order = {d: i for i, d in enumerate(docs)}
+    place_masker = _make_masker(d["place"] for d in docs.values())
+
+    def masker(text: str) -> str:
+        return place_masker(text) if mask else _KEEP_RE.sub("", text)
+
+    units = []
+    for u in _units(corpus, unit):
+        if len(re.sub(r"[\W_]", "", u["text"])) < min_chars:
+            continue  # characters that count: Han, Latin letters and digits
+        masked = masker(u["text"])
+        if masked.replace(_MASK, "") == "":
+            continue
+        u["masked"] = masked
+        u["shingles"] = _shingles(masked, shingle)
+        units.append(u)
+    cols = list(REUSE_FIELDS) + ["shared", "containment", "place_a", "place_b", "start_a", "end_a", "start_b", "end_b",
+                                 "source_file_a", "source_file_b", "n_units", "unit"]
+    if len(units) < 2:
+        return pd.DataFrame(columns=cols)
+    # index of each unit within its document, for merging consecutive pairs
+    per_doc: dict[str, int] = {}
+    for u in units:
+        u["i"] = per_doc.get(u["doc_id"], 0)
+        per_doc[u["doc_id"]] = u["i"] + 1
+    sig = _minhash([u["shingles"] for u in units], num_perm, seed=20261122)
+    candidates: set[tuple[int, int]] = set()
+    doc_of = [u["doc_id"] for u in units]
+    doc_codes = np.array([order[d] for d in doc_of])
+    mix = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5],
+                   dtype=np.uint64)[:rows_per_band]
+    for band in range(num_perm // rows_per_band):
+        block = sig[:, band * rows_per_band:(band + 1) * rows_per_band]
+        with np.errstate(over="ignore"):
+            keys = (block * mix).sum(axis=1)  # wraps mod 2^64; a collision only adds a candidate
+        idx = np.argsort(keys, kind="stable")
+        sorted_keys = keys[idx]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        ends = np.r_[starts[1:], len(idx)]
+        for g in np.flatnonzero(ends - starts >= 2):
+            members = idx[starts[g]:ends[g]]
+            if len(set(doc_codes[members].tolist())) < 2:
+                continue
+            ms = members.tolist()
+            for x in range(len(ms)):
+                for y in range(x + 1, len(ms)):
+                    i, j = ms[x], ms[y]
+                    if doc_of[i] != doc_of[j]:
+                        candidates.add((i, j) if i < j else (j, i))
+    pairs = []
+    for i, j in candidates:
+        si, sj = units[i]["shingles"], units[j]["shingles"]
+        sim = len(si & sj) / len(si | sj)
+        if sim >= threshold:
+            if order[doc_of[i]] > order[doc_of[j]]:
+                i, j = j, i
+            pairs.append((i, j, sim))
+    if merge:
+        pairs = _merge_pairs(pairs, units, docs, masker, shingle, threshold)
+    else:
+        pairs = [(i, j, sim, 1) for i, j, sim in pairs]
+    raw_span = _span_mapper(corpus)
+    rows = []
+    for ia, ib, sim, n_units in pairs:
+        ua, ub = ia if isinstance(ia, dict) else units[ia], ib if isinstance(ib, dict) else units[ib]
+        da, db = docs[ua["doc_id"]], docs[ub["doc_id"]]
+        ta = da["text"][ua["start"]:ua["end"]]
+        tb = db["text"][ub["start"]:ub["end"]]
+        ras, rae = raw_span(ua["doc_id"], ua["start"], ua["end"])
+        rbs, rbe = raw_span(ub["doc_id"], ub["start"], ub["end"])
+        ma, mb = ua["masked"], ub["masked"]
+        sa, sb = _shingles(ma, shingle), _shingles(mb, shingle)
+        lm = SequenceMatcher(None, ma, mb, autojunk=False).find_longest_match(0, len(ma), 0, len(mb))
+        rows.append({"doc_a": ua["doc_id"], "doc_b": ub["doc_id"], "text_a": ta, "text_b": tb,
+                     "similarity": round(float(sim), 4), "raw_start_a": ras, "raw_end_a": rae,
+                     "raw_start_b": rbs, "raw_end_b": rbe, "shared": ma[lm.a:lm.a + lm.size],
+                     "containment": round(len(sa & sb) / max(min(len(sa), len(sb)), 1), 4),
+                     "place_a": da["place"], "place_b": db["place"], "start_a": ua["start"], "end_a": ua["end"],
+                     "start_b": ub["start"], "end_b": ub["end"], "source_file_a": da["source_file"],
+                     "source_file_b": db["source_file"], "n_units": n_units, "unit": unit})
+    out = pd.DataFrame(rows, columns=cols)
+    if out.empty:
+        return out
+    out = out.assign(_oa=out["doc_a"].map(order), _ob=out["doc_b"].map(order), _len=out["text_a"].str.len())
+    out = out.sort_values(["similarity", "_len", "_oa", "_ob", "start_a"], ascending=[False, False, True, True, True],
+                          kind="stable").drop(columns=["_oa", "_ob", "_len"])
+    return out.reset_index(drop=True).astype({c: "int64" for c in ("raw_start_a", "raw_end_a", "raw_start_b",
+                                                                    "raw_end_b", "start_a", "end_a", "start_b",
+                                                                    "end_b", "n_units")})
+
+
+def _merge_pairs(pairs: list[tuple[int, int, float]], units: list[dict[str, Any]], docs: dict[str, dict[str, Any]],
+                 masker: Callable[[str], str], shingle: int, threshold: float) -> list[tuple[Any, Any, float, int]]:
+    """Join runs of consecutive unit pairs (a_i ~ b_j, a_i+1 ~ b_j+1 …) into passages.
+
+    A passage spans the text from its first to its last unit, short units in between included;
+    its similarity is computed again on that whole span, and when it falls below ``threshold``
+    the run is reported as its separate pairs instead.
+    """
+    by_key = {(units[i]["doc_id"], units[i]["i"], units[j]["doc_id"], units[j]["i"]): (i, j, s) for i, j, s in pairs}
+    out: list[tuple[Any, Any, float, int]] = []
+    for key in sorted(by_key, key=lambda k: (k[0], k[2], k[1], k[3])):
+        da, ia, db, ib = key
+        if (da, ia - 1, db, ib - 1) in by_key:
+            continue  # inside a run: handled from the run's start
+        run = [by_key[key]]
+        while (da, ia + len(run), db, ib + len(run)) in by_key:
+            run.append(by_key[(da, ia + len(run), db, ib + len(run))])
+        if len(run) == 1:
+            i, j, s = run[0]
+            out.append((i, j, s, 1))
+            continue
+        sides = []
+        ends = ((da, units[run[0][0]], units[run[-1][0]]), (db, units[run[0][1]], units[run[-1][1]]))
+        for doc_id, first, last in ends:
+            text = docs[doc_id]["text"][first["start"]:last["end"]]
+            sides.append({"doc_id": doc_id, "start": first["start"], "end": last["end"], "masked": masker(text)})
+        sa, sb = _shingles(sides[0]["masked"], shingle), _shingles(sides[1]["masked"], shingle)
+        sim = len(sa & sb) / len(sa | sb)
+        if sim >= threshold:
+            out.append((sides[0], sides[1], sim, len(run)))
+        else:
+            out.extend((i, j, s, 1) for i, j, s in run)
+    return out
+
+
+# --- word clouds -----------------------------------------------------------------------------
+def word_frequencies(source: Any, *, by: str = "place", group: Any = None, min_len: int = 2,
+                     slogans: Sequence[str] | None = None) -> Counter:
+    """Count the words a word cloud draws: segmented tokens, slogans whole, stopwords out.
+
+    Stopwords exclude the policy verbs (坚持, 推进 … are kept); numbers and placeholders never
+    count. ``source`` is a corpus (``group`` selects the documents whose ``by`` column equals it, or
+    is in it when a list), a text, a sequence of words or :class:`~plan_analysis.tokenize.Token`
+    objects, or a mapping word → frequency (used as is, placeholders removed). ``slogans`` are
+    the words kept whole (default: :func:`slogan_words` of the whole corpus; pass them to
+    save recomputing them for each group).
+
+    >>> word_frequencies("持续推进“千万工程”，持续深化改革，规上工业增长xx%").most_common(2)
+    [('持续', 2), ('推进', 1)]
+    """
+    from .corpus import Corpus
+    from .normalize import find_placeholders
+
+    def _clean(words: Iterable[tuple[str, float]]) -> Counter:
+        out: Counter = Counter()
+        for w, f in words:
+            w = str(w)
+            if len(w) < min_len or _NUMERIC_TOKEN_RE.match(w):
+                continue
+            if re.search(r"[xX*A-Z]", w) and len(find_placeholders(w)):
+                continue
+            out[w] += f
+        return out
+
+    if isinstance(source, Mapping):
+        return _clean((w, float(f)) for w, f in source.items() if f and f > 0)
+    if isinstance(source, (list, tuple)) and not isinstance(source, str):
+        words = [t.word if hasattr(t, "word") else str(t) for t in source]
+        from .tokenize import load_stopwords
+
+        stop = load_stopwords()
+        return _clean((w, 1) for w in words if w not in stop)
+    corpus = _as_corpus(source)
+    docs = corpus.documents
+    if group is not None:
+        if by not in docs.columns:
+            raise KeyError(f"by={by!r} is not a column of corpus.documents; use place, doc_id, doc_type …")
+        wanted = _as_set(group)
+        docs = docs[docs[by].astype(object).isin(wanted)]
+        if docs.empty:
+            present = sorted({str(v) for v in corpus.documents[by].dropna()})
+            raise ValueError(f"no document has {by} in {sorted(map(str, wanted))}; "
+                             f"values present: {', '.join(present[:30])}")
+    extra = slogan_words(corpus) if slogans is None else list(slogans)
+    cnt: Counter = Counter()
+    for text in docs["text"].astype(str):
+        cnt.update(_token_list(text, extra, min_len=min_len))
+    return _clean(cnt.items())
+
+
+def word_cloud(source: Any, *, by: str = "place", group: Any = None, font_path: str | None = None,
+               max_words: int = 100, width: int = 800, height: int = 400, background_color: str = "white",
+               min_len: int = 2, slogans: Sequence[str] | None = None, random_state: int = 0,
+               colormap: str | None = None) -> "WordCloud":
+    """A word cloud from segmented tokens, drawn with the project's CJK font.
+
+    Frequencies come from :func:`word_frequencies` (same ``source``/``by``/``group``/``slogans``).
+    ``font_path`` defaults to :func:`~plan_analysis.fonts.find_cjk_font`, the font
+    :func:`~plan_analysis.fonts.use_cjk_font` gives matplotlib. wordcloud draws empty boxes
+    for characters its font lacks, silently; here a :class:`ValueError` names them instead.
+    Show it with ``ax.imshow(wc.to_array())``.
+
+    >>> wc = word_cloud("持续推进“千万工程”，持续深化改革，聚焦乡村振兴", width=200, height=100)
+    >>> sorted(w for (w, _), *_ in wc.layout_)[:2]
+    ['乡村振兴', '千万工程']
+    """
+    from wordcloud import WordCloud
+
+    from .fonts import find_cjk_font, missing_glyphs
+
+    freqs = word_frequencies(source, by=by, group=group, min_len=min_len, slogans=slogans)
+    if not freqs:
+        raise ValueError("no words to draw: the selection is empty once stopwords, numbers and placeholders are out")
+    path = str(font_path) if font_path is not None else str(find_cjk_font())
+    top = dict(freqs.most_common(max_words))
+    missing = missing_glyphs("".join(top), path)
+    if missing:
+        bad = [w for w in top if any(ch in missing for ch in w)][:10]
+        raise ValueError(f"font {path} has no glyph for {''.join(sorted(missing))!r} (in {', '.join(bad)}); "
+                         "wordcloud would draw boxes. Pass font_path= a font that covers them "
+                         "(plan_analysis.find_cjk_font()) or leave those words out")
+    wc = WordCloud(font_path=path, width=width, height=height, background_color=background_color,
+                   max_words=max_words, random_state=random_state, prefer_horizontal=1.0, collocations=False,
+                   colormap=colormap)
+    return wc.generate_from_frequencies(top)

@@ -1,0 +1,339 @@
+"""Phrasing: slogans and formulae on real seed sentences, keyness with a known answer, KWIC offsets,
+template reuse on planted copies, word-cloud glyph coverage, and the ``slogans``/``reuse`` commands."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+from plan_analysis import clean_text, load_corpus
+from plan_analysis import phrasing as ph
+from plan_analysis.fonts import find_cjk_font
+from plan_analysis.tokenize import tokenize
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "data" / "raw"
+D000_2 = "000_7170b9d65b80f81b-2"
+D001 = "001_64b46b310826ad2c-1"
+D002_5 = "002_edca951219e605da-5"
+D003_1 = "003_f7a6677d878e2b53-1"
+D003_2 = "003_f7a6677d878e2b53-2"
+D004 = "004_c7e8bd28e2541a55-1"
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return load_corpus(RAW, progress=False)
+
+
+@pytest.fixture(scope="module")
+def slogans(corpus):
+    return ph.extract_slogans(corpus)
+
+
+def _pairs(text: str) -> list[tuple[str, str]]:
+    return [(r.slogan, r.kind) for r in ph.extract_slogans(text).itertuples()]
+
+
+# --- slogans and formulae on real seed sentences (expected lists written by hand) ---------------
+SEED_SENTENCES = [
+    (D004, "坚定不移践行“八八战略”，牢牢把握迭代升级的“1586”专项行动总要求，奋力打造“创智新天地·拥江未来城”，",
+     [("八八战略", "quoted"), ("1586", "formula"), ("创智新天地·拥江未来城", "quoted")]),
+    (D004, "以“1+4+X”辖区管理体系为抓手，着力破解辖区管理主体不明、职责边界不清等难点问题，",
+     [("1+4+X", "formula")]),
+    (D004, "全面系统贯彻创新深化、改革攻坚、开放提升“三个一号工程”要求，积极落实招商引资“头号工程”，以稳增长作为“第一主题”，",
+     [("三个一号工程", "formula"), ("头号工程", "quoted"), ("第一主题", "quoted")]),
+    (D003_1, "认真开展“x+x+N”类生态环境问题整改，加强集镇污水治理，",
+     [("x+x+N", "formula")]),
+    (D003_2, "始终以“六治六提”“六比六晒”作风建设的行动自觉，呈现“你追我赶、争先进位”的良好态势，",
+     [("六治六提", "formula"), ("六比六晒", "formula"), ("你追我赶、争先进位", "quoted")]),
+    (D003_2, "（二）抓实“两条主线”，民生福祉保障有力", [("两条主线", "formula")]),
+    (D000_2, "研发创新“补链”、重点领域“延链”、供应链“稳链”五大工程，将XX模塑产业链进行优势重组和资源共享，",
+     [("补链", "quoted"), ("延链", "quoted"), ("稳链", "quoted"), ("五大工程", "formula")]),
+    (D000_2, "升华城镇设施、服务、产业、品质、治理五大方面，打造功能便民环境美、共享乐民生活美、兴业富民产业美、"
+             "魅力亲民人文美、善治为民治理美的“五美”目标，",
+     [("五大方面", "formula"), ("五美", "formula")]),
+    (D002_5, "增强三种意识。", [("三种意识", "formula")]),
+]
+
+# real sentences with numerals or quotes that hold no slogan or formula
+NOT_SLOGANS = [
+    (D004, "深入学习贯彻党的二十大精神及历次全会精神，"),                      # 二十大: a congress, not a formula
+    (D004, "深入学习贯彻省委十五届四次全会、市委十四届五次全会和区委十届五次全会部署要求，"),  # sessions
+    ("000_7170b9d65b80f81b-1", "严格日常管理，深挖“沉睡”、“低效”编制，"),       # emphasis of a common word
+    (D003_1, "目前，两个村级集体电子产业项目已实现实质性开工投产，"),               # a count, not a formula
+    (D004, "一是主要指标稳步增长。"),
+]
+
+
+@pytest.mark.parametrize("doc_id, sentence, expected", SEED_SENTENCES, ids=[s[2][0][0] for s in SEED_SENTENCES])
+def test_slogans_in_seed_sentences(corpus, doc_id, sentence, expected):
+    assert sentence in corpus.text(doc_id), "the seed sentence must be real"
+    assert _pairs(sentence) == expected
+
+
+@pytest.mark.parametrize("doc_id, sentence", NOT_SLOGANS, ids=[s[1][:8] for s in NOT_SLOGANS])
+def test_no_false_slogans_in_seed_sentences(corpus, doc_id, sentence):
+    assert sentence in corpus.text(doc_id)
+    assert _pairs(sentence) == []
+
+
+def test_placeholder_formula_is_flagged():
+    s = ph.extract_slogans("配强“x+x+N”网格力量，以“1+4+X”为抓手")
+    assert s.set_index("slogan")["placeholder"].to_dict() == {"x+x+N": True, "1+4+X": False}
+    assert set(s["kind"]) == {"formula"}
+
+
+def test_corpus_slogans_per_document(corpus, slogans):
+    assert tuple(slogans.columns[:len(ph.SLOGAN_FIELDS)]) == ph.SLOGAN_FIELDS
+    d004 = slogans[slogans["doc_id"] == D004].set_index("slogan")
+    for s in ("八八战略", "1586", "1+4+X", "三个一号工程", "枫桥经验", "大综合一体化"):
+        assert s in d004.index, s
+    assert d004.at["二次开发", "count"] == 3  # “二次开发” quoted twice and written once more
+    assert d004.at["三个一号工程", "kind"] == "formula"
+    assert not slogans.duplicated(["doc_id", "slogan"]).any(), "one row per (document, slogan)"
+    d003 = set(slogans.loc[slogans["doc_id"] == D003_2, "slogan"])
+    assert {"六治六提", "两条主线", "三大支撑", "x+x+N"} <= d003
+    assert "二十大精神" not in set(slogans["slogan"])
+
+
+def test_slogan_offsets_slice_back_to_raw(corpus, slogans):
+    for r in slogans.itertuples():
+        raw = corpus.raw_slice(r.source_file, r.raw_start, r.raw_end)
+        assert clean_text(raw).text == r.slogan, (r.doc_id, r.slogan, raw)
+        assert r.slogan in r.sentence
+
+
+def test_slogan_words_keep_slogans_whole(corpus):
+    words = ph.slogan_words(corpus)
+    assert "创智新天地·拥江未来城" in words and "x+x+N" not in words
+    assert not any("，" in w for w in words)
+    text = "奋力打造“创智新天地·拥江未来城”，深入开展“大走访大调研大服务大解题”助企服务活动"
+    plain = [t.word for t in tokenize(text)]
+    whole = [t.word for t in tokenize(text, extra_words=words)]
+    assert "创智新天地·拥江未来城" not in plain
+    assert "创智新天地·拥江未来城" in whole and "大走访大调研大服务大解题" in whole
+
+
+# --- register and verbs ---------------------------------------------------------------------
+def test_register_features_on_seed_001(corpus):
+    f = ph.register_features(corpus)
+    assert list(f.columns) == ["doc_id", "place", "feature", "value", "group"]
+    v = f[f["doc_id"] == D001].set_index("feature")["value"]
+    assert v["enum_fangmian"] == 3  # three 一方面…另一方面 pairs, counted by hand
+    assert v["enum_yishi"] == 13    # 一是…三是 / 一是…四是 under the four headings
+    assert v["opens:加强"] >= 1
+    assert 0 < v["four_char_segment_share"] < 1
+    assert set(ph.REGISTER_FEATURES) <= set(f["feature"])
+
+
+def test_verb_profile_rates(corpus):
+    p = ph.verb_profile(corpus).set_index("doc_id")
+    text = corpus.text(D004)
+    assert p.at[D004, "聚焦"] == pytest.approx(1000 * text.count("聚焦") / len(text))
+    assert p.at[D004, "聚焦"] > 0 and p.at[D001, "聚焦"] == 0
+
+
+# --- keyness on a constructed corpus with a known answer --------------------------------------
+KEY_DOCS = {
+    "甲": "红星镇2024年工作计划\n一、聚焦产业发展。聚焦民生保障。聚焦基层治理。推进乡村振兴。\n二、聚焦安全生产。",
+    "乙": "青山镇2024年工作计划\n一、推进产业发展。推进民生保障。推进基层治理。加强乡村振兴。\n二、推进安全生产。",
+    "丙": "白水镇2024年工作计划\n一、推进产业发展。推进民生保障。加强基层治理。推进乡村振兴。\n二、推进安全生产。",
+}
+
+
+@pytest.fixture(scope="module")
+def key_corpus(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("keyness")
+    for name, text in KEY_DOCS.items():
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    return load_corpus(folder, cache=False, progress=False)
+
+
+def test_keyness_known_answer(key_corpus):
+    places = dict(zip(key_corpus.documents["doc_id"], key_corpus.documents["place"]))
+    assert sorted(places.values()) == sorted(["红星镇", "青山镇", "白水镇"])
+    k = ph.keyness(key_corpus, by="place", target="红星镇", min_freq=2, top=None)
+    over = k[k["direction"] == "over"]
+    assert over.iloc[0]["term"] == "聚焦"
+    row = over.iloc[0]
+    assert (row["freq_target"], row["freq_rest"]) == (4, 0)
+    # G² by hand (Rayson & Garside 2000) from the token totals of each side
+    counts = ph.term_counts(key_corpus)
+    target_ids = [d for d, p in places.items() if p == "红星镇"]
+    c = counts[counts["doc_id"].isin(target_ids)]["count"].sum()
+    d = counts[~counts["doc_id"].isin(target_ids)]["count"].sum()
+    e1 = c * 4 / (c + d)
+    assert row["g2"] == pytest.approx(2 * 4 * math.log(4 / e1))
+    assert row["log_ratio"] == pytest.approx(math.log2((4 / c) / (0.5 / d)))
+    under = k[k["direction"] == "under"].set_index("term")
+    assert under.at["推进", "freq_target"] == 1 and under.at["推进", "freq_rest"] == 8
+    assert "产业" not in set(k["term"])  # same rate in both parts: neither over nor under
+    assert "红星" not in set(k["term"]) and "红星镇" not in set(k["term"])  # a place marks only itself
+    assert {"term", "freq_target", "freq_rest", "g2", "p_value", "log_ratio", "direction"} <= set(k.columns)
+
+
+def test_keyness_on_character_ngrams_and_mapping(key_corpus):
+    k = ph.keyness(key_corpus, by="place", target="红星镇", unit="char2", min_freq=2)
+    assert k.iloc[0]["term"] == "聚焦" and k.iloc[0]["direction"] == "over"
+    era = {"红星镇": "early", "青山镇": "late", "白水镇": None}  # a document with no bucket is left out
+    bucket = {d: era[p] for d, p in zip(key_corpus.documents["doc_id"], key_corpus.documents["place"])}
+    k2 = ph.keyness(key_corpus, by=bucket, target="early", min_freq=1, top=None).set_index("term")
+    assert (k2.at["推进", "freq_target"], k2.at["推进", "freq_rest"]) == (1, 4)
+
+
+def test_keyness_min_freq_and_errors(key_corpus):
+    k = ph.keyness(key_corpus, by="place", target="红星镇", min_freq=6, top=None)
+    assert set(k["term"]) <= {"推进", "聚焦"}
+    assert (k["freq_target"] + k["freq_rest"] >= 6).all()
+    with pytest.raises(ValueError, match="values present"):
+        ph.keyness(key_corpus, by="place", target="黑土镇")
+    with pytest.raises(KeyError, match="not a column"):
+        ph.keyness(key_corpus, by="township", target="红星镇")
+
+
+# --- KWIC -------------------------------------------------------------------------------------
+def test_kwic_offsets_slice_back_to_raw(corpus):
+    k = ph.kwic(corpus, "招商引资", window=10)
+    assert len(k) >= 10 and set(k["match"]) == {"招商引资"}
+    for r in k.itertuples():
+        assert corpus.raw_slice(r.source_file, r.raw_start, r.raw_end) == "招商引资"
+        text = corpus.text(r.doc_id)
+        assert text[r.start:r.end] == r.match
+        assert text[r.start - len(r.left):r.end + len(r.right)] == r.left + r.match + r.right
+        assert len(r.left) <= 10 and len(r.right) <= 10
+    rx = ph.kwic(corpus, r"[一二三四五六七八九十]是", regex=True)
+    assert len(rx) > 50
+    for r in rx.itertuples():
+        assert r.match in corpus.raw_slice(r.source_file, r.raw_start, r.raw_end)
+
+
+def test_kwic_maps_through_cleaning():
+    raw = "过去一年,前江街道##paidbegin##完成９０％的任务"
+    k = ph.kwic(raw, "90%")
+    assert k["match"].tolist() == ["90%"]
+    assert raw[k.at[0, "raw_start"]:k.at[0, "raw_end"]] == "９０％"
+    with pytest.raises(ValueError, match="regular expression"):
+        ph.kwic(raw, "(", regex=True)
+
+
+# --- template reuse -----------------------------------------------------------------------------
+PLANTED_A = "全年完成矛盾纠纷排查化解120件，调处成功率达到98%以上，红星镇群众安全感满意度持续提升。"
+PLANTED_B = "全年完成矛盾纠纷排查化解85件，调处成功率达到95%以上，青山镇群众安全感满意度持续提升。"
+REUSE_DOCS = {
+    "a": ("红星镇2024年工作计划\n一、经济发展\n红星镇全年完成植树造林300亩，新建高标准农田2000亩，培育规上企业3家。\n"
+          f"二、平安建设\n{PLANTED_A}\n深入推进秸秆禁烧，确保全年不发生一起火点。\n"
+          "三、党的建设\n严格落实“三会一课”制度，开展主题党日活动12次。\n"),
+    "b": ("青山镇2024年工作计划\n一、民生保障\n全年完成道路硬化5公里，新建老年食堂两家，城乡居民医保参保率稳定在95%以上。\n"
+          f"二、社会治理\n{PLANTED_B}\n"
+          "三、自身建设\n持续加强干部队伍建设，推动作风建设常态化长效化。\n"),
+}
+
+
+@pytest.fixture(scope="module")
+def reuse_corpus(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reuse")
+    for name, text in REUSE_DOCS.items():
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    return load_corpus(folder, cache=False, progress=False)
+
+
+def test_reuse_finds_the_planted_sentence(reuse_corpus):
+    r = ph.find_reuse(reuse_corpus)
+    assert tuple(r.columns[:len(ph.REUSE_FIELDS)]) == ph.REUSE_FIELDS
+    assert len(r) == 1, r[["text_a", "text_b", "similarity"]]
+    row = r.iloc[0]
+    assert {row["text_a"], row["text_b"]} == {PLANTED_A, PLANTED_B}
+    assert row["similarity"] == 1.0  # numbers and place names masked: identical
+    docs = reuse_corpus.documents.set_index("doc_id")
+    for side in ("a", "b"):
+        source = docs.at[row[f"doc_{side}"], "source_file"]
+        assert reuse_corpus.raw_slice(source, row[f"raw_start_{side}"], row[f"raw_end_{side}"]) == row[f"text_{side}"]
+
+
+def test_reuse_depends_on_masking(reuse_corpus):
+    assert ph.find_reuse(reuse_corpus, mask=False).empty  # the numbers and names alone keep them apart
+    low = ph.find_reuse(reuse_corpus, mask=False, threshold=0.3)
+    assert len(low) == 1 and 0.3 <= low.iloc[0]["similarity"] < 0.8
+
+
+def test_reuse_ignores_same_document_and_merges_passages(tmp_path):
+    shared = ("持续深化“网格+警格”融合机制，推动矛盾纠纷就地化解。", "全面推行河湖长制，强化水环境综合治理和日常巡查。")
+    (tmp_path / "a.txt").write_text(f"甲镇工作计划\n{shared[0]}{shared[1]}\n{shared[0]}\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text(f"乙街道工作计划\n做好秋冬季森林防火工作，落实各项防范措施。\n{shared[0]}{shared[1]}\n",
+                                    encoding="utf-8")
+    c = load_corpus(tmp_path, cache=False, progress=False)
+    r = ph.find_reuse(c)
+    assert (r["doc_a"] != r["doc_b"]).all()
+    merged = r[r["n_units"] == 2]
+    assert len(merged) == 1 and merged.iloc[0]["text_a"] == shared[0] + shared[1]
+
+
+# --- word clouds ----------------------------------------------------------------------------
+def test_word_cloud_uses_cjk_font_covering_every_word(corpus):
+    from fontTools.ttLib import TTFont
+
+    wc = ph.word_cloud(corpus, group="前江街道", width=400, height=200, max_words=60)
+    assert Path(wc.font_path) == find_cjk_font()
+    drawn = [w for (w, _), *_ in wc.layout_]
+    assert len(drawn) >= 30
+    with TTFont(wc.font_path, fontNumber=0, lazy=True) as font:
+        cmap = font.getBestCmap()
+    assert [w for w in drawn if any(ord(ch) not in cmap for ch in w)] == []
+    assert "的" not in drawn and not any("xx" in w for w in drawn)
+    assert {"持续", "聚焦"} & set(drawn), "policy verbs are not stopwords"
+
+
+def test_word_frequencies_keep_slogans_and_drop_placeholders(corpus):
+    f = ph.word_frequencies(corpus, group="xx街道")
+    assert f["三民工程"] >= 1 or f["邻礼通·三民工程"] >= 1
+    assert not any("xx" in w or "x+x" in w for w in f)
+    assert "的" not in f
+
+
+def test_word_cloud_refuses_a_font_without_the_glyphs(corpus):
+    latin = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    with pytest.raises(ValueError, match="no glyph"):
+        ph.word_cloud(corpus, group="前江街道", font_path=str(latin))
+
+
+# --- command line ---------------------------------------------------------------------------
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "plan_analysis", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300, check=False)
+
+
+def test_cli_slogans_csv_and_jsonl():
+    out = _cli("slogans", str(RAW), "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.reader(io.StringIO(out.stdout)))
+    assert tuple(rows[0]) == ph.SLOGAN_FIELDS
+    assert any(r[3] == "八八战略" and r[4] == "quoted" for r in rows[1:])
+    assert any(r[3] == "1+4+X" and r[4] == "formula" for r in rows[1:])
+    out = _cli("slogans", str(RAW / "004_c7e8bd28e2541a55.txt"), "--format", "jsonl")
+    assert out.returncode == 0, out.stderr
+    recs = [json.loads(line) for line in out.stdout.splitlines()]
+    assert recs and all(tuple(r) == ph.SLOGAN_FIELDS for r in recs)
+    assert {"八八战略", "1586", "三个一号工程"} <= {r["slogan"] for r in recs}
+
+
+def test_cli_reuse_csv_and_jsonl(tmp_path):
+    for name, text in REUSE_DOCS.items():
+        (tmp_path / f"{name}.txt").write_text(text, encoding="utf-8")
+    out = _cli("reuse", str(tmp_path), "--format", "csv", "--no-cache")
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert tuple(csv.reader(io.StringIO(out.stdout)).__next__()) == ph.REUSE_FIELDS
+    assert len(rows) == 1 and float(rows[0]["similarity"]) == 1.0
+    out = _cli("reuse", str(tmp_path), "--format", "jsonl", "--no-cache")
+    recs = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(recs) == 1 and tuple(recs[0]) == ph.REUSE_FIELDS
+    assert {recs[0]["text_a"], recs[0]["text_b"]} == {PLANTED_A, PLANTED_B}
