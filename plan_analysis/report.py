@@ -570,22 +570,26 @@ def build_report(
 
     results: list[NotebookResult] = []
     profile_paths: list[Path] = []
+    for path in paths:
+        try:
+            if _is_profile(nbformat.read(path, as_version=4)):
+                profile_paths.append(path)
+                continue
+        except Exception:  # unreadable: _render reports it
+            pass
+        results.append(NotebookResult(notebook=path, html_name=f"{path.stem}.html", title=path.stem))
+
+    def run_notebook(result: NotebookResult) -> None:
+        log.info("start %s", result.notebook.name)
+        started = time.monotonic()
+        page = _render(result.notebook, result, nb_dir=nb_dir, env=env, timeout=timeout, show_code=show_code)
+        _write_atomic(out / result.html_name, page)
+        result.seconds = time.monotonic() - started
+        _log_result(result, result.notebook.name)
+
     with logging_redirect_tqdm():
-        for path in tqdm(paths, desc="notebooks", unit="nb"):
-            try:
-                if _is_profile(nbformat.read(path, as_version=4)):
-                    profile_paths.append(path)
-                    continue
-            except Exception:  # unreadable: _render reports it
-                pass
-            result = NotebookResult(notebook=path, html_name=f"{path.stem}.html", title=path.stem)
-            results.append(result)
-            log.info("start %s", path.name)
-            started = time.monotonic()
-            page = _render(path, result, nb_dir=nb_dir, env=env, timeout=timeout, show_code=show_code)
-            _write_atomic(out / result.html_name, page)
-            result.seconds = time.monotonic() - started
-            _log_result(result, path.name)
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            list(tqdm(pool.map(run_notebook, results), total=len(results), desc="notebooks", unit="nb"))
 
         profile_results: list[NotebookResult] = []
         if profiles and profile_paths and documents is not None:
