@@ -3,29 +3,42 @@
 >>> c = load_corpus(["data/raw/001_64b46b310826ad2c.txt"], cache=False, progress=False)
 >>> c.documents[["doc_id", "place", "doc_type", "label_year"]].values.tolist()
 [['001_64b46b310826ad2c-1', '铁西街道', 'plan', 2024]]
+
+Each file goes through one pure function of its name and bytes, :func:`process_file`
+(decode → clean → split → sections, sentences, placeholders → metadata). :func:`load_corpus`
+runs it over the files serially, in a pool of processes, or as a dask bag (on a
+``dask.distributed`` cluster when a client is active), and assembles the per-file results
+in file order, so every engine gives the same tables.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import math
 import os
-import shutil
+import signal
 import tempfile
+import zlib
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Iterator, Literal, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from . import _patterns as P
 from .lexicons import lexicon_fingerprint
-from .load import RawText, read_texts
+from .load import LoadError, RawText, decode_bytes, docx_text, find_files, html_text, read_raw
 from .meta import label_document
 from .normalize import clean_text, find_placeholders
 from .split import Heading, _lines, parse_heading, split_documents, split_sentences
 
-__all__ = ["Corpus", "load_corpus", "process_text", "TABLES", "default_cache_dir"]
+__all__ = ["Corpus", "RawTexts", "FileResult", "load_corpus", "process_text", "process_file", "decode_file", "TABLES",
+           "default_cache_dir", "default_workers", "PARALLEL_MIN_BYTES", "MAX_FILE_MB"]
 
 log = logging.getLogger(__name__)
 
@@ -47,21 +60,37 @@ _INT_COLS = {"doc_index", "level", "ordinal", "start", "end", "raw_start", "raw_
              "n_chars", "n_sentences",
              "n_placeholders", "label_year", "year_min", "year_max"}
 _BOOL_COLS = {"is_local_plan", "year_conflict", "label_year_plausible"}
+_FLOAT_COLS = {"placeholders_per_1000"}
+
+#: files larger than this (in MB) are reported as skipped instead of processed (``max_file_mb`` changes it)
+MAX_FILE_MB = 32
+#: below this many bytes in all, ``engine="process"`` runs serially: a pool costs more than it saves
+PARALLEL_MIN_BYTES = 1 << 20  # measured: on 2 cores a pool pays off from about 0.9 MB of text
+#: the parent turns results into tables in batches of about this many characters of text
+_BATCH_CHARS = 8_000_000
+
+
+def _array(col: str, values: list) -> Any:
+    if col in _INT_COLS:
+        return pd.array(values, dtype="Int64")
+    if col in _BOOL_COLS:
+        return pd.array(values, dtype="boolean")
+    if col in _FLOAT_COLS:
+        return np.array([math.nan if v is None else v for v in values], dtype="float64")
+    return pd.array(values, dtype="string")
+
+
+def _frame_from_columns(name: str, columns: Mapping[str, list]) -> pd.DataFrame:
+    cols = TABLES[name]
+    return pd.DataFrame({c: _array(c, list(columns[c])) for c in cols}, columns=list(cols))
 
 
 def _frame(name: str, rows: list[dict]) -> pd.DataFrame:
-    cols = TABLES[name]
-    df = pd.DataFrame(rows, columns=list(cols))
-    for c in cols:
-        if c in _INT_COLS:
-            df[c] = df[c].astype("Int64")
-        elif c in _BOOL_COLS:
-            df[c] = df[c].astype("boolean")
-        elif c == "placeholders_per_1000":
-            df[c] = df[c].astype("float64")
-        else:
-            df[c] = df[c].astype("string")
-    return df
+    return _frame_from_columns(name, _columns(name, rows))
+
+
+def _columns(name: str, rows: list[dict]) -> dict[str, list]:
+    return {c: [r.get(c) for r in rows] for c in TABLES[name]}
 
 
 def _header_fields(removed: Sequence[str]) -> dict[str, str]:
@@ -101,12 +130,44 @@ def _sections(doc_id: str, text: str) -> tuple[list[dict], list[tuple[int, int, 
     return rows, spans
 
 
-def process_text(raw: RawText) -> dict[str, pd.DataFrame]:
-    """Turn one decoded file into the corpus tables (see :data:`TABLES`)."""
+def _section_owner(sections: list[dict]):
+    """Return ``owner(pos)``: the id of the deepest section containing ``pos`` ("" if none).
+
+    Sections nest (a heading closes every open section of its level or deeper) and a nested
+    section has a higher level, so the deepest one containing ``pos`` is the innermost. Calls
+    must come with non-decreasing ``pos`` (sentences in order): one sweep, not sections × sentences.
+    """
+    order = sorted(range(len(sections)), key=lambda i: sections[i]["start"])
+    stack: list[dict] = []
+    nxt = 0
+
+    def owner(pos: int) -> str:
+        nonlocal nxt
+        while nxt < len(order) and sections[order[nxt]]["start"] <= pos:
+            sec = sections[order[nxt]]
+            while stack and stack[-1]["end"] <= sec["start"]:
+                stack.pop()
+            stack.append(sec)
+            nxt += 1
+        while stack and stack[-1]["end"] <= pos:
+            stack.pop()
+        best, best_level = "", 0
+        for sec in stack:  # normally only the top qualifies; checking all keeps ties as before
+            if sec["start"] <= pos < sec["end"] and sec["level"] >= best_level:
+                best, best_level = sec["section_id"], sec["level"]
+        return best
+
+    return owner
+
+
+def _rows(raw: RawText) -> dict[str, list[dict]]:
+    """The rows of every table for one decoded file (what :func:`process_text` frames)."""
     cleaned = clean_text(raw.text)
     text = cleaned.text
     omap = cleaned.offsets
-    stem = Path(raw.source_file).stem
+    # documents are named after their file: "plan-1", or "浙江/plan-1" for a file in a subfolder, so that
+    # files of the same name in different folders never share document ids
+    stem = Path(raw.source_file).with_suffix("").as_posix() if raw.source_file else "text"
     docs, furniture = split_documents(text)
     edits_rows = [{"source_file": raw.source_file, "doc_id": "", "stage": "clean", "kind": e.kind,
                    "raw_start": e.start, "raw_end": e.end, "removed": raw.text[e.start:e.end], "inserted": e.new}
@@ -115,17 +176,21 @@ def process_text(raw: RawText) -> dict[str, pd.DataFrame]:
         rs, re_ = omap.raw_span(f.start, f.end)
         edits_rows.append({"source_file": raw.source_file, "doc_id": "", "stage": "split", "kind": f.kind,
                            "raw_start": rs, "raw_end": re_, "removed": raw.text[rs:re_], "inserted": ""})
+    # edits sorted by raw start, to find those inside a document's raw span by bisection
+    by_start = sorted(range(len(edits_rows)), key=lambda i: edits_rows[i]["raw_start"])
+    starts = [edits_rows[i]["raw_start"] for i in by_start]
     doc_rows, sec_rows, sent_rows, ph_rows = [], [], [], []
     prev_raw_end = 0
     for k, d in enumerate(docs, start=1):
         doc_id = f"{stem}-{k}"
         dtext = text[d.start:d.end]
         raw_start, raw_end = omap.raw_span(d.start, d.end)
-        header = _header_fields([r["removed"] for r in edits_rows
-                                 if r["kind"] == "site_header" and prev_raw_end <= r["raw_start"] < raw_end])
-        for r in edits_rows:
-            if not r["doc_id"] and prev_raw_end <= r["raw_start"] < raw_end:
-                r["doc_id"] = doc_id
+        inside = sorted(by_start[bisect_left(starts, prev_raw_end):bisect_left(starts, raw_end)]) \
+            if prev_raw_end < raw_end else []
+        header = _header_fields([edits_rows[i]["removed"] for i in inside if edits_rows[i]["kind"] == "site_header"])
+        for i in inside:
+            if not edits_rows[i]["doc_id"]:
+                edits_rows[i]["doc_id"] = doc_id
         prev_raw_end = raw_end
         sections, heading_spans = _sections(doc_id, dtext)
         for s in sections:
@@ -135,28 +200,27 @@ def process_text(raw: RawText) -> dict[str, pd.DataFrame]:
         for p in ph.itertuples(index=False):
             rs, re_ = omap.raw_span(d.start + p.start, d.start + p.end)
             ph_rows.append({"doc_id": doc_id, "source_file": raw.source_file, "placeholder": p.placeholder,
-                            "kind": p.kind, "start": p.start, "end": p.end, "raw_start": rs, "raw_end": re_})
+                            "kind": p.kind, "start": int(p.start), "end": int(p.end), "raw_start": rs, "raw_end": re_})
         ph_starts = sorted(int(s) for s in ph["start"])
         # sentences, each in the deepest section that contains it
-        sec_bounds = [(s["start"], s["end"], s["section_id"], s["level"]) for s in sections]
+        owner_of = _section_owner(sections)
+        h_starts = [hs for hs, _, _, _ in heading_spans]
+        h_ends = [he for _, he, _, _ in heading_spans]
         title_len = len(d.title) if d.title and dtext.startswith(d.title) else 0
         n_sent = 0
         for s, e in split_sentences(dtext):
             n_sent += 1
-            owner = ""
-            best_level = 0
-            for a, b, sid, lvl in sec_bounds:
-                if a <= s < b and lvl >= best_level:
-                    owner, best_level = sid, lvl
+            owner = owner_of(s)
             role = "body"
+            h = bisect_right(h_starts, s) - 1  # heading lines are disjoint and in order
             if title_len and s == 0 and e <= title_len:
                 role = "title"
-            elif any(hs <= s < he for hs, he, _, _ in heading_spans):
+            elif h >= 0 and s < h_ends[h]:
                 role = "heading"
             rs, re_ = omap.raw_span(d.start + s, d.start + e)
             sent_rows.append({"doc_id": doc_id, "sent_id": f"{doc_id}/{n_sent}", "section_id": owner, "role": role,
                               "text": dtext[s:e], "start": s, "end": e, "raw_start": rs, "raw_end": re_,
-                              "n_placeholders": sum(1 for p in ph_starts if s <= p < e)})
+                              "n_placeholders": bisect_left(ph_starts, e) - bisect_left(ph_starts, s) if e > s else 0})
         meta = label_document(dtext, title=d.title, label=d.label,
                               headings=[s["title"] for s in sections if s["level"] <= 3], header=header)
         n_ph = len(ph)
@@ -165,19 +229,31 @@ def process_text(raw: RawText) -> dict[str, pd.DataFrame]:
                          "n_placeholders": n_ph, "placeholders_per_1000": 1000.0 * n_ph / max(len(dtext), 1),
                          "raw_start": raw_start, "raw_end": raw_end, "clean_start": d.start, "clean_end": d.end,
                          "text": dtext})
-    return {
-        "documents": _frame("documents", doc_rows),
-        "sections": _frame("sections", sec_rows),
-        "sentences": _frame("sentences", sent_rows),
-        "placeholders": _frame("placeholders", ph_rows),
-        "edits": _frame("edits", edits_rows),
-    }
+    return {"documents": doc_rows, "sections": sec_rows, "sentences": sent_rows, "placeholders": ph_rows,
+            "edits": edits_rows}
+
+
+def process_text(raw: RawText) -> dict[str, pd.DataFrame]:
+    """Turn one decoded file into the corpus tables (see :data:`TABLES`).
+
+    >>> from plan_analysis.load import read_raw
+    >>> tables = process_text(read_raw("data/raw/001_64b46b310826ad2c.txt"))
+    >>> len(tables["documents"]), tables["documents"]["place"].tolist()
+    (1, ['铁西街道'])
+    """
+    return {name: _frame(name, rows) for name, rows in _rows(raw).items()}
+
+
+#: modules that cannot change the processed tables (editing them keeps the cache)
+_NOT_IN_FINGERPRINT = {"bench.py"}
 
 
 def code_fingerprint() -> str:
     """Return a short hash of the package source and lexicons: processed tables depend on both."""
     h = hashlib.sha256()
     for f in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        if f.name in _NOT_IN_FINGERPRINT:
+            continue
         h.update(f.name.encode())
         h.update(f.read_bytes())
     h.update(lexicon_fingerprint().encode())
@@ -185,34 +261,304 @@ def code_fingerprint() -> str:
 
 
 def default_cache_dir() -> Path:
-    """Return the folder for processed tables (``$PLAN_ANALYSIS_CACHE`` overrides)."""
+    """Return the folder for processed tables (``$PLAN_ANALYSIS_CACHE`` overrides).
+
+    >>> default_cache_dir().name in ("processed", os.path.basename(os.environ.get("PLAN_ANALYSIS_CACHE", "")))
+    True
+    """
     env = os.environ.get("PLAN_ANALYSIS_CACHE")
     return Path(env) if env else Path(__file__).resolve().parent.parent / "data" / "processed"
 
 
-def _cache_read(folder: Path) -> dict[str, pd.DataFrame] | None:
-    if not (folder / "COMPLETE").exists():
-        return None
+def default_workers() -> int:
+    """Return the number of CPUs this process may use (``os.cpu_count()`` where affinity is unknown).
+
+    >>> 1 <= default_workers() <= (os.cpu_count() or 1)
+    True
+    """
     try:
-        return {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
-    except (OSError, ValueError) as exc:
-        log.warning("ignoring unreadable cache %s: %s", folder, exc)
-        return None
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
-def _cache_write(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
+# --- one file: a pure function of (name, bytes) ------------------------------------------------
+
+@dataclass
+class FileResult:
+    """What became of one input file: its load-report line and, when loaded, its table columns.
+
+    ``columns`` maps each table of :data:`TABLES` to ``{column: values}`` (plain Python values,
+    cheap to send between processes); ``None`` when the file was skipped.
+    """
+
+    source_file: str
+    path: str
+    status: str
+    encoding: str = ""
+    n_bytes: int = 0
+    n_chars: int = 0
+    reason: str = ""
+    sha256: str = ""
+    columns: dict[str, dict[str, list]] | None = None
+    cached: bool = False
+
+    @property
+    def n_documents(self) -> int:
+        return len(self.columns["documents"]["doc_id"]) if self.columns else 0
+
+    def report_row(self) -> tuple[str, str, str, int, int, str]:
+        return (self.source_file, self.status, self.encoding, self.n_bytes, self.n_chars, self.reason)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The file's tables as data frames (empty tables for a skipped file)."""
+        cols = self.columns or {name: {c: [] for c in TABLES[name]} for name in TABLES}
+        return {name: _frame_from_columns(name, cols[name]) for name in TABLES}
+
+
+def decode_file(path: str | os.PathLike, data: bytes) -> tuple[str, str, str]:
+    """Decode a file's bytes as :func:`~plan_analysis.load.read_raw` does, by the file's ending.
+
+    Returns ``(text, encoding, note)``; raises ``ValueError`` with the reason when there is no text.
+    (Mirrors ``read_raw``: .docx → its paragraphs, .html/.htm → the page text, else text decoding.)
+
+    >>> decode_file("a.txt", "计划".encode("gb18030"))
+    ('计划', 'gb18030', '')
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix == ".docx":
+        text = docx_text(data)
+        if not text.strip():
+            raise ValueError("the .docx holds no text")
+        return text, "docx", "text extracted from .docx (raw offsets index the extracted text)"
+    text, enc, note = decode_bytes(data)
+    if suffix in (".html", ".htm"):
+        text = html_text(text)
+        if not text.strip():
+            raise ValueError("the HTML page holds no text")
+        return text, f"html/{enc}", "text extracted from HTML (raw offsets index the extracted text)"
+    return text, enc, note
+
+
+def _skipped(source_file: str, path: str, reason: str, n_bytes: int = 0) -> FileResult:
+    return FileResult(source_file, path, "skipped", n_bytes=n_bytes, reason=reason)
+
+
+def _process_raw(raw: RawText) -> dict[str, dict[str, list]]:
+    return {name: _columns(name, rows) for name, rows in _rows(raw).items()}
+
+
+def process_file(source_file: str, data: bytes, *, path: str | os.PathLike = "") -> FileResult:
+    """Decode and process one file's bytes: the whole per-file pipeline, with no I/O.
+
+    The result depends on nothing but ``source_file`` (which names the documents) and
+    ``data``: this is the function the process pool and dask run on each file. A file that
+    cannot be decoded is ``skipped`` with the reason; so is one the pipeline fails on (a bug,
+    reported with the exception) rather than stopping a long run.
+
+    >>> r = process_file("a.txt", "铁西街道2024年工作计划\\n一、抓党建\\n全面落实责任制。".encode("gb18030"))
+    >>> r.status, r.encoding, r.columns["documents"]["place"]
+    ('loaded', 'gb18030', ['铁西街道'])
+    >>> process_file("empty.txt", b"").reason
+    'empty file'
+    """
     try:
-        for name, df in tables.items():
-            df.to_parquet(tmp / f"{name}.parquet", index=False)
-        (tmp / "COMPLETE").write_text("ok\n", encoding="utf-8")
-        if folder.exists():
-            shutil.rmtree(folder, ignore_errors=True)
-        os.replace(tmp, folder)
+        text, enc, note = decode_file(path or source_file, data)
+    except ValueError as exc:
+        return _skipped(source_file, str(path), str(exc), len(data))
+    sha = hashlib.sha256(data).hexdigest()
+    raw = RawText(source_file, Path(path or source_file), text, enc, sha, len(data), note)
+    res = FileResult(source_file, str(path), "loaded", enc, len(data), len(text), note, sha)
+    try:
+        res.columns = _process_raw(raw)
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop a run of thousands
+        log.exception("%s: processing failed", source_file)
+        return FileResult(source_file, str(path), "skipped", enc, len(data), len(text),
+                          f"processing failed ({type(exc).__name__}: {exc}); please report this file", sha)
+    return res
+
+
+# --- the per-file cache: one zlib-compressed JSON file per input file, written atomically -------
+
+_CACHE_MAGIC = b"plan-analysis-cache 2\n"
+#: columns left out of cache files and rebuilt on reading (they are slices of other text)
+_DERIVED = {"sentences": "text", "edits": "removed"}
+
+
+def _cache_path(cache_root: Path, fingerprint: str, sha256: str, source_file: str) -> Path:
+    return cache_root / fingerprint / f"{sha256[:24]}-{hashlib.sha1(source_file.encode()).hexdigest()[:8]}.json.z"
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "item"):  # numpy scalars
+        return o.item()
+    raise TypeError(f"cannot store {type(o).__name__} in the cache")
+
+
+def _cache_dump(columns: dict[str, dict[str, list]]) -> bytes:
+    slim = {name: {c: v for c, v in cols.items() if _DERIVED.get(name) != c} for name, cols in columns.items()}
+    body = json.dumps(slim, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    return _CACHE_MAGIC + zlib.compress(body.encode("utf-8", "surrogatepass"), 1)
+
+
+def _cache_load(blob: bytes, raw_text: str) -> dict[str, dict[str, list]]:
+    if not blob.startswith(_CACHE_MAGIC):
+        raise ValueError("not a plan-analysis cache file")
+    columns = json.loads(zlib.decompress(blob[len(_CACHE_MAGIC):]).decode("utf-8", "surrogatepass"))
+    if set(columns) != set(TABLES):
+        raise ValueError("cache file has other tables")
+    for name, cols in TABLES.items():
+        if set(columns[name]) != set(cols) - {_DERIVED.get(name)}:
+            raise ValueError(f"cache file has other columns in {name}")
+    docs = columns["documents"]
+    doc_text = dict(zip(docs["doc_id"], docs["text"]))
+    sents = columns["sentences"]
+    sents["text"] = [doc_text[d][a:b] for d, a, b in zip(sents["doc_id"], sents["start"], sents["end"])]
+    edits = columns["edits"]
+    edits["removed"] = [raw_text[a:b] for a, b in zip(edits["raw_start"], edits["raw_end"])]
+    return {name: {c: columns[name][c] for c in TABLES[name]} for name in TABLES}
+
+
+def _cache_read(file: Path, raw_text: str) -> dict[str, dict[str, list]] | None:
+    try:
+        blob = file.read_bytes()
+    except FileNotFoundError:
+        return None
     except OSError as exc:
-        log.warning("could not write cache %s: %s", folder, exc)
-        shutil.rmtree(tmp, ignore_errors=True)
+        log.warning("ignoring unreadable cache file %s: %s", file, exc)
+        return None
+    try:
+        return _cache_load(blob, raw_text)
+    except (ValueError, KeyError, TypeError, IndexError, zlib.error) as exc:
+        log.warning("ignoring damaged cache file %s: %s", file, exc)
+        return None
+
+
+def _write_atomic(file: Path, data: bytes) -> None:
+    """Write ``data`` to ``file`` through a temporary file in the same folder and ``os.replace``.
+
+    Readers see the old file or the new one, never part of one; an interruption (Ctrl-C, a
+    crash) leaves at most a ``.tmp-*`` file that nothing reads.
+    """
+    file.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=file.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, file)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _cache_write(file: Path, columns: dict[str, dict[str, list]]) -> None:
+    try:
+        _write_atomic(file, _cache_dump(columns))
+    except (OSError, TypeError, ValueError) as exc:
+        log.warning("could not write cache %s: %s", file, exc)
+
+
+def _load_one(path: str, source_file: str, cache_root: str | None, fingerprint: str,
+              max_bytes: int | None) -> FileResult:
+    """Read one file, then take its tables from the cache or :func:`process_file` (run in workers)."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError:
+        size = 0
+    if max_bytes is not None and size > max_bytes:
+        return _skipped(source_file, path, f"too large: {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit "
+                                           "per file (split it, or raise load_corpus(max_file_mb=...))", size)
+    try:
+        data = p.read_bytes()
+    except PermissionError:
+        return _skipped(source_file, path, "unreadable: permission denied", size)
+    except IsADirectoryError:
+        return _skipped(source_file, path, "is a folder, not a file", size)
+    except OSError as exc:
+        return _skipped(source_file, path, f"unreadable: {exc.strerror or exc}", size)
+    if cache_root is None:
+        return process_file(source_file, data, path=path)
+    try:
+        text, enc, note = decode_file(path, data)
+    except ValueError as exc:
+        return _skipped(source_file, path, str(exc), len(data))
+    sha = hashlib.sha256(data).hexdigest()
+    file = _cache_path(Path(cache_root), fingerprint, sha, source_file)
+    columns = _cache_read(file, text)
+    if columns is not None:
+        return FileResult(source_file, path, "loaded", enc, len(data), len(text), note, sha, columns, cached=True)
+    res = process_file(source_file, data, path=path)
+    if res.columns is not None:
+        _cache_write(file, res.columns)
+    return res
+
+
+def _load_task(task: tuple) -> FileResult:
+    return _load_one(*task)
+
+
+def _load_chunk(tasks: list[tuple]) -> list[FileResult]:
+    return [_load_one(*t) for t in tasks]
+
+
+# --- the corpus -------------------------------------------------------------------------------
+
+class RawTexts(Mapping[str, str]):
+    """The decoded raw text of each loaded file, read again from disk when asked for.
+
+    A corpus of thousands of files does not keep every raw text in memory: this mapping
+    holds each file's path and sha256, decodes a file on access (the last few are kept) and
+    refuses a file whose bytes changed since loading, since raw offsets would no longer fit.
+
+    >>> t = RawTexts({"a.txt": "甲镇"})
+    >>> t["a.txt"], list(t), len(t)
+    ('甲镇', ['a.txt'], 1)
+    """
+
+    def __init__(self, texts: Mapping[str, str] | None = None, *, files: Mapping[str, tuple[str, str]] | None = None,
+                 keep: int = 8):
+        self._texts: dict[str, str] = dict(texts or {})
+        self._files: dict[str, tuple[str, str]] = dict(files or {})
+        self._order: list[str] = list(self._texts) + [k for k in self._files if k not in self._texts]
+        self._recent: OrderedDict[str, str] = OrderedDict()
+        self._keep = keep
+
+    def __getitem__(self, source_file: str) -> str:
+        if source_file in self._texts:
+            return self._texts[source_file]
+        if source_file in self._recent:
+            self._recent.move_to_end(source_file)
+            return self._recent[source_file]
+        path, sha = self._files[source_file]
+        raw = read_raw(path, source_file=source_file)
+        if raw.sha256 != sha:
+            raise LoadError(source_file, f"changed on disk since the corpus was loaded ({path}); load it again")
+        self._recent[source_file] = raw.text
+        while len(self._recent) > self._keep:
+            self._recent.popitem(last=False)
+        return raw.text
+
+    def __contains__(self, source_file: object) -> bool:
+        return source_file in self._texts or source_file in self._files
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._order)
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __repr__(self) -> str:
+        return f"<RawTexts: {len(self)} files>"
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_recent": OrderedDict()}
+
+
+_MAPS_KEPT = 16
 
 
 @dataclass
@@ -231,7 +577,7 @@ class Corpus:
     placeholders: pd.DataFrame
     edits: pd.DataFrame
     load_report: pd.DataFrame
-    raw_texts: dict[str, str] = field(default_factory=dict, repr=False)
+    raw_texts: Mapping[str, str] = field(default_factory=dict, repr=False)
     _maps: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def raw_text(self, source_file: str) -> str:
@@ -247,12 +593,25 @@ class Corpus:
 
     def raw_span(self, doc_id: str, start: int, end: int) -> tuple[int, int]:
         """Map a span of a document's cleaned text (``[start, end)``) to raw offsets in its file."""
-        row = self._doc_row(doc_id)
-        source = str(row["source_file"])
+        source, base = self._doc_position(doc_id)
         if source not in self._maps:
+            while len(self._maps) >= _MAPS_KEPT:  # keep the offset maps of the last few files only
+                self._maps.pop(next(iter(self._maps)))
             self._maps[source] = clean_text(self.raw_text(source)).offsets
-        base = int(row["clean_start"])
         return self._maps[source].raw_span(base + int(start), base + int(end))
+
+    def _doc_position(self, doc_id: str) -> tuple[str, int]:
+        """``(source_file, clean_start)`` of a document, from a lookup built once per documents table."""
+        docs = self.documents
+        cached = getattr(self, "_positions", None)
+        if cached is None or cached[0] is not docs or cached[1] != len(docs):
+            pos = dict(zip(docs["doc_id"].tolist(),
+                           zip(docs["source_file"].tolist(), docs["clean_start"].astype("int64").tolist())))
+            cached = self._positions = (docs, len(docs), pos)
+        try:
+            return cached[2][doc_id]
+        except KeyError:
+            raise KeyError(f"no document {doc_id!r}; see corpus.documents['doc_id']") from None
 
     def _doc_row(self, doc_id: str) -> pd.Series:
         if not hasattr(self, "_doc_index") or self._doc_index is None or len(self._doc_index) != len(self.documents):
@@ -276,32 +635,198 @@ class Corpus:
                 f"{len(self.edits)} edits, {len(self.placeholders)} placeholders>")
 
 
+# --- engines: each yields one FileResult per task, in task order --------------------------------
+
+def _ignore_sigint() -> None:
+    # Ctrl-C is the parent's to handle: it stops the pool; workers must not die mid-write on their own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _mp_context():
+    import multiprocessing as mp
+
+    # fork: workers start in milliseconds and inherit the parent's warmed lexicons and tokenizer
+    return mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+
+
+def _run_serial(tasks: list[tuple]) -> Iterator[FileResult]:
+    for t in tasks:
+        yield _load_one(*t)
+
+
+def _chunks(seq: Sequence, size: int) -> Iterator[Sequence]:
+    for i in range(0, len(seq), size):
+        yield seq[i:i + size]
+
+
+def _run_process(tasks: list[tuple], workers: int) -> Iterator[FileResult]:
+    from concurrent.futures import ProcessPoolExecutor
+
+    # a few files per task: fewer round trips, still small enough to balance two cores
+    size = max(1, min(16, len(tasks) // (workers * 8)))
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_ignore_sigint)
+    try:
+        for chunk in ex.map(_load_chunk, list(_chunks(tasks, size))):
+            yield from chunk
+    except BaseException:
+        # Ctrl-C or a failure: drop queued work and stop the workers now rather than finishing the corpus
+        procs = list((getattr(ex, "_processes", None) or {}).values())  # shutdown() forgets them
+        ex.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            proc.terminate()
+        raise
+    ex.shutdown(wait=True)
+
+
+def _run_dask(tasks: list[tuple], workers: int) -> Iterator[FileResult]:
+    try:
+        import dask
+        import dask.bag as db
+    except ImportError:
+        raise ImportError('engine="dask" needs dask: pip install "plan-analysis[dask]" '
+                          '(or dask[bag] and distributed)') from None
+    client = None
+    try:
+        from distributed import default_client
+
+        client = default_client()
+    except (ImportError, ValueError):
+        client = None
+    n_workers = len(client.scheduler_info().get("workers", {})) if client is not None else workers
+    per_part = max(1, min(64, math.ceil(len(tasks) / (max(n_workers, 1) * 4))))
+    bag = db.from_sequence(tasks, partition_size=per_part).map(_load_task)
+    parts = bag.to_delayed()
+    if client is not None:
+        futures = client.compute(parts)
+        try:
+            for fut in futures:
+                yield from fut.result()
+                fut.release()
+        except BaseException:
+            client.cancel(futures)
+            raise
+        return
+    for batch in _chunks(parts, max(1, 2 * workers)):
+        for part in dask.compute(*batch, scheduler="processes", num_workers=workers):
+            yield from part
+
+
+# --- assembling results into tables -------------------------------------------------------------
+
+class _Assembler:
+    """Collect per-file columns in file order; turn them into data frames a batch at a time."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
+        self._pending: dict[str, dict[str, list]] = self._empty()
+        self._chars = 0
+        self._files = 0
+
+    @staticmethod
+    def _empty() -> dict[str, dict[str, list]]:
+        return {name: {c: [] for c in cols} for name, cols in TABLES.items()}
+
+    def add(self, columns: dict[str, dict[str, list]]) -> None:
+        for name, cols in columns.items():
+            pending = self._pending[name]
+            for c, values in cols.items():
+                pending[c].extend(values)
+        self._chars += sum(len(t) for t in columns["documents"]["text"])
+        self._files += 1
+        if self._chars >= _BATCH_CHARS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._files:
+            return
+        for name in TABLES:
+            self.parts[name].append(_frame_from_columns(name, self._pending[name]))
+        self._pending = self._empty()
+        self._chars = self._files = 0
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        self.flush()
+        out = {}
+        for name in TABLES:
+            parts = self.parts.pop(name)
+            out[name] = (pd.concat(parts, ignore_index=True) if len(parts) > 1 else
+                         parts[0] if parts else _frame(name, []))
+        return out
+
+
 def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache: bool = True,
-                cache_dir: str | os.PathLike | None = None, progress: bool = True) -> Corpus:
+                cache_dir: str | os.PathLike | None = None, progress: bool = True,
+                engine: Literal["serial", "process", "dask"] = "process", workers: int | None = None,
+                max_file_mb: float | None = MAX_FILE_MB) -> Corpus:
     """Load files or folders into a :class:`Corpus`; files that cannot be read are in ``load_report``.
 
-    Processed tables are cached per file (parquet under ``data/processed/``), keyed by the
-    file's bytes and the code and lexicon versions, so edits to any of them rebuild.
+    Files are processed in parallel, one file per task, and streamed: the parent holds the
+    result tables, not the raw files (``corpus.raw_texts`` reads a file again when asked).
+    ``engine``: ``"process"`` (default) runs a pool of ``workers`` processes (default: the
+    CPUs available), or serially when the corpus is under :data:`PARALLEL_MIN_BYTES`;
+    ``"serial"`` runs in this process; ``"dask"`` maps over a ``dask.bag`` of paths, on the
+    active ``dask.distributed`` client when there is one. All engines give identical tables.
+
+    Processed tables are cached per file (under ``data/processed/`` or ``$PLAN_ANALYSIS_CACHE``),
+    keyed by the file's bytes and the code and lexicon versions, so edits to any of them
+    rebuild; cache files are written atomically and damaged ones are ignored. Files over
+    ``max_file_mb`` are skipped with the reason (``None``: no limit).
+
+    >>> c = load_corpus("data/raw", cache=False, progress=False, engine="serial")
+    >>> len(c.documents), c.load_report["status"].value_counts().to_dict()
+    (17, {'loaded': 5, 'skipped': 1})
     """
-    texts, report = read_texts(paths)
+    if engine not in ("serial", "process", "dask"):
+        raise ValueError(f"engine must be 'serial', 'process' or 'dask', not {engine!r}")
+    found, problems = find_files(paths)
     cdir = Path(cache_dir) if cache_dir else default_cache_dir()
     fp = code_fingerprint() if cache else ""
-    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
-    iterator = texts
-    if progress and len(texts) > 1:
+    max_bytes = None if max_file_mb is None else int(max_file_mb * 1e6)
+    tasks = [(str(path.absolute()), name, str(cdir.absolute()) if cache else None, fp, max_bytes)
+             for path, name in found]
+    n_workers = max(1, int(workers) if workers else default_workers())
+    if engine == "process" and (n_workers == 1 or len(tasks) < 2 or _total_bytes(found) < PARALLEL_MIN_BYTES):
+        engine = "serial"
+    results = {"serial": lambda: _run_serial(tasks), "process": lambda: _run_process(tasks, n_workers),
+               "dask": lambda: _run_dask(tasks, n_workers)}[engine]()
+    bar = None
+    if progress and len(tasks) > 1:
         from tqdm.auto import tqdm
 
-        iterator = tqdm(texts, desc="documents", unit="file")
-    for raw in iterator:
-        tables = None
-        folder = cdir / fp / f"{raw.sha256[:24]}-{hashlib.sha1(raw.source_file.encode()).hexdigest()[:8]}"
-        if cache:
-            tables = _cache_read(folder)
-        if tables is None:
-            tables = process_text(raw)
-            if cache:
-                _cache_write(folder, tables)
-        for name, df in tables.items():
-            parts[name].append(df)
-    frames = {name: (pd.concat(dfs, ignore_index=True) if dfs else _frame(name, [])) for name, dfs in parts.items()}
-    return Corpus(**frames, load_report=report, raw_texts={t.source_file: t.text for t in texts})
+        bar = tqdm(total=len(tasks), desc="documents", unit="file")
+    rows = [(name, "skipped", "", 0, 0, reason) for name, reason in problems]
+    files: dict[str, tuple[str, str]] = {}
+    asm = _Assembler()
+    n_docs = 0
+    try:
+        for res in results:
+            rows.append(res.report_row())
+            if res.status == "loaded":
+                files[res.source_file] = (res.path, res.sha256)
+                asm.add(res.columns)
+                n_docs += res.n_documents
+                if res.reason:
+                    (log.warning if "truncated" in res.reason else log.info)("%s: %s", res.source_file, res.reason)
+            else:
+                log.warning("%s: %s", res.source_file, res.reason)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(documents=n_docs, refresh=False)
+    finally:
+        if bar is not None:
+            bar.close()
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+    report = pd.DataFrame(rows, columns=["source_file", "status", "encoding", "n_bytes", "n_chars", "reason"])
+    return Corpus(**asm.frames(), load_report=report, raw_texts=RawTexts(files=files))
+
+
+def _total_bytes(found: Iterable[tuple[Path, str]]) -> int:
+    total = 0
+    for path, _ in found:
+        try:
+            total += path.stat().st_size
+        except OSError:
+            pass
+    return total

@@ -202,6 +202,15 @@ def _furniture_and_pieces(text: str) -> tuple[list[Furniture], list[DocSpan]]:
     else:
         start = max((f.end for f in furniture), default=0)
         pieces.append(DocSpan(start, len(text), how="whole file"))
+    # text outside every piece and every furniture line (a preface before a 目录 …) is a piece too:
+    # nothing may fall out of both the documents and the edit record
+    taken = sorted([(f.start, f.end) for f in furniture] + [(p.start, p.end) for p in pieces])
+    pos, extra = 0, []
+    for a, b in taken + [(len(text), len(text))]:
+        if a > pos and text[pos:a].strip():
+            extra.append(DocSpan(pos, a, how="outside the compilation structure"))
+        pos = max(pos, b)
+    pieces = sorted(pieces + extra, key=lambda p: p.start)
     return furniture, pieces
 
 

@@ -19,14 +19,17 @@ from __future__ import annotations
 import logging
 import os
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Sequence
 
 from . import _patterns as P
 
-__all__ = ["Token", "tokenize", "get_tokenizer", "policy_terms", "load_stopwords", "word_tag", "is_common_word"]
+__all__ = ["Token", "tokenize", "tokenize_many", "tokenize_corpus", "get_tokenizer", "policy_terms", "load_stopwords",
+           "word_tag", "is_common_word"]
 
 log = logging.getLogger(__name__)
 _PUNCT_RE = re.compile(rf"^[\s{P.CJK_PUNCT}!-/:-@\[-`{{-~、。，；：！？“”‘’（）《》【】—…·]+$")
@@ -101,7 +104,7 @@ def get_tokenizer():
 
 @lru_cache(maxsize=8)
 def _protect_re(extra: tuple[str, ...], _key: str) -> re.Pattern[str] | None:
-    special = [t for t in policy_terms() if not re.fullmatch(f"[{P.HAN}]+", t)]
+    special = [t for t, _ in _policy_rows(_key) if not re.fullmatch(f"[{P.HAN}]+", t)]
     words = sorted(set(special) | set(w for w in extra if w), key=len, reverse=True)
     if not words:
         return None
@@ -127,7 +130,8 @@ def tokenize(text: str, *, extra_words: Sequence[str] = (), drop_punct: bool = T
         ph = find_placeholders(text)
         blocked = list(zip(ph["start"].astype(int), ph["end"].astype(int)))
     pieces: list[tuple[int, int, bool]] = []  # (start, end, is_protected)
-    rx = _protect_re(tuple(extra_words), _lexicon_key())
+    key = _lexicon_key()  # once per call: it hashes every lexicon file
+    rx = _protect_re(tuple(extra_words), key)
     pos = 0
     if rx is not None:
         for m in rx.finditer(text):
@@ -137,12 +141,18 @@ def tokenize(text: str, *, extra_words: Sequence[str] = (), drop_punct: bool = T
             pos = m.end()
     if pos < len(text):
         pieces.append((pos, len(text), False))
-    stop = load_stopwords() if drop_stopwords else frozenset()
-    tok = get_tokenizer()
+    stop = _stopwords(key) if drop_stopwords else frozenset()
+    tok = _tokenizer(key)
     out: list[Token] = []
+    # a word [s, e) touches a placeholder when some placeholder starting before e ends after s: with the
+    # placeholders sorted by start and a running maximum of their ends, that is one bisection per word
+    blocked.sort()
+    b_starts = [bs for bs, _ in blocked]
+    b_max_end = list(accumulate((be for _, be in blocked), max))
 
     def emit(word: str, s: int, e: int) -> None:
-        if any(bs < e and s < be for bs, be in blocked):
+        k = bisect_left(b_starts, e)
+        if k and b_max_end[k - 1] > s:
             # drop placeholder characters but keep what surrounds them (xx镇 → 镇)
             kept = "".join(ch if not any(bs <= s + i < be for bs, be in blocked) else " " for i, ch in enumerate(word))
             for m in re.finditer(r"\S+", kept):
@@ -231,3 +241,101 @@ def is_common_word(word: str, *, min_freq: int = 20) -> bool:
     """
     tag = word_tag(word)
     return tag is not None and tag[0] >= min_freq and not tag[1].startswith(_PROPER)
+
+
+# --- many texts at once, in parallel over processes ----------------------------------------------
+
+#: below this many characters in all, :func:`tokenize_many` runs in this process
+PARALLEL_MIN_CHARS = 300_000
+
+
+def _words_chunk(args: tuple[list[str], dict]) -> list[list[str]]:
+    texts, kwargs = args
+    seen: dict[str, str] = {}  # one object per distinct word: smaller to send back and to keep
+    return [[seen.setdefault(t.word, t.word) for t in tokenize(text, **kwargs)] for text in texts]
+
+
+def _chunks_by_size(texts: Sequence[str], target: int) -> list[list[str]]:
+    out: list[list[str]] = []
+    cur: list[str] = []
+    size = 0
+    for t in texts:
+        cur.append(t)
+        size += len(t)
+        if size >= target:
+            out.append(cur)
+            cur, size = [], 0
+    if cur:
+        out.append(cur)
+    return out
+
+
+def tokenize_many(texts: Sequence[str], *, workers: int | None = None, progress: bool = False,
+                  **kwargs) -> list[list[str]]:
+    """Return the words of each text, exactly ``[t.word for t in tokenize(text, **kwargs)]``.
+
+    Texts are shared out over ``workers`` processes (default: the CPUs available), each with
+    its own private tokenizer (jieba's own parallel mode is never used); small inputs run here.
+
+    >>> tokenize_many(["推进规上工业增长", "招商引资"], workers=1)
+    [['推进', '规上工业', '增长'], ['招商引资']]
+    """
+    from .corpus import _mp_context, _ignore_sigint, default_workers
+
+    texts = [str(t) if t is not None else "" for t in texts]
+    n_workers = max(1, int(workers) if workers else default_workers())
+    total = sum(len(t) for t in texts)
+    bar = None
+    if progress and len(texts) > 1:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(texts), desc="tokenising", unit="doc")
+    out: list[list[str]] = []
+    try:
+        if n_workers == 1 or len(texts) < 2 or total < PARALLEL_MIN_CHARS:
+            for chunk in _chunks_by_size(texts, 50_000):
+                out.extend(_words_chunk((chunk, kwargs)))
+                if bar is not None:
+                    bar.update(len(chunk))
+            return out
+        from concurrent.futures import ProcessPoolExecutor
+
+        # chunks of ~100k characters: a few seconds of work each, and many more chunks than workers
+        chunks = _chunks_by_size(texts, max(20_000, min(100_000, total // (n_workers * 16))))
+        seen: dict[str, str] = {}
+        ex = ProcessPoolExecutor(max_workers=n_workers, mp_context=_mp_context(), initializer=_ignore_sigint)
+        try:
+            for words in ex.map(_words_chunk, [(c, kwargs) for c in chunks]):
+                out.extend([[seen.setdefault(w, w) for w in ws] for ws in words])
+                if bar is not None:
+                    bar.update(len(words))
+        except BaseException:
+            procs = list((getattr(ex, "_processes", None) or {}).values())  # shutdown() forgets them
+            ex.shutdown(wait=False, cancel_futures=True)
+            for proc in procs:
+                proc.terminate()
+            raise
+        ex.shutdown(wait=True)
+        return out
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def tokenize_corpus(corpus, *, workers: int | None = None, progress: bool = False, **kwargs):
+    """Return the words of every document of ``corpus`` (a Corpus or a documents table), by ``doc_id``.
+
+    A ``pandas.Series`` of word lists named ``tokens``, in document order, identical to
+    tokenising each document's ``text`` with :func:`tokenize` (``kwargs`` are passed on), but
+    parallel over documents (see :func:`tokenize_many`).
+
+    >>> import plan_analysis as pa
+    >>> toks = tokenize_corpus(pa.load_corpus("data/raw", cache=False, progress=False), workers=1)
+    >>> toks["001_64b46b310826ad2c-1"][:3]
+    ['铁西', '街道', '2024']
+    """
+    import pandas as pd
+
+    docs = getattr(corpus, "documents", corpus)
+    words = tokenize_many(docs["text"].tolist(), workers=workers, progress=progress, **kwargs)
+    return pd.Series(words, index=pd.Index(docs["doc_id"].tolist(), name="doc_id"), name="tokens", dtype=object)

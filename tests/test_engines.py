@@ -1,0 +1,121 @@
+"""Engines: serial, process pool and dask give the same tables, row for row; so do tokenisers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import plan_analysis.corpus as corpus_mod
+from plan_analysis import load_corpus
+from plan_analysis.corpus import TABLES, RawTexts
+
+ROOT = Path(__file__).resolve().parent.parent
+RAW = ROOT / "data" / "raw"
+PROVINCIAL = ROOT / "data" / "corpora" / "provincial-2026" / "texts"
+
+
+def assert_same_corpus(a, b) -> None:
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True, obj=name)
+    pd.testing.assert_frame_equal(a.load_report, b.load_report, obj="load_report")
+    assert list(a.raw_texts) == list(b.raw_texts)
+
+
+@pytest.fixture(scope="module")
+def serial():
+    return load_corpus([RAW, PROVINCIAL], cache=False, progress=False, engine="serial")
+
+
+def test_process_pool_gives_identical_tables(serial, monkeypatch):
+    monkeypatch.setattr(corpus_mod, "PARALLEL_MIN_BYTES", 0)  # use the pool even for a small corpus
+    pooled = load_corpus([RAW, PROVINCIAL], cache=False, progress=False, engine="process", workers=2)
+    assert_same_corpus(serial, pooled)
+    assert len(serial.documents) == 17 + 31
+
+
+def test_cached_run_gives_identical_tables_in_every_engine(serial, tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus_mod, "PARALLEL_MIN_BYTES", 0)
+    cold = load_corpus([RAW, PROVINCIAL], cache=True, cache_dir=tmp_path, progress=False, engine="process")
+    warm_pool = load_corpus([RAW, PROVINCIAL], cache=True, cache_dir=tmp_path, progress=False, engine="process")
+    warm_serial = load_corpus([RAW, PROVINCIAL], cache=True, cache_dir=tmp_path, progress=False, engine="serial")
+    for other in (cold, warm_pool, warm_serial):
+        assert_same_corpus(serial, other)
+    assert len(list(tmp_path.rglob("*.json.z"))) == 5 + 31
+
+
+def test_batches_do_not_change_the_tables(serial, monkeypatch):
+    monkeypatch.setattr(corpus_mod, "_BATCH_CHARS", 10_000)  # many small batches, concatenated
+    assert_same_corpus(serial, load_corpus([RAW, PROVINCIAL], cache=False, progress=False, engine="serial"))
+
+
+def test_raw_texts_are_read_on_demand_and_checked(tmp_path):
+    f = tmp_path / "a.txt"
+    f.write_text("铁西街道2024年工作计划\n一、抓党建\n全面落实责任制。", encoding="utf-8")
+    c = load_corpus(tmp_path, cache=False, progress=False)
+    assert isinstance(c.raw_texts, RawTexts) and list(c.raw_texts) == ["a.txt"]
+    assert c.raw_slice("a.txt", 0, 4) == "铁西街道"
+    f.write_text("changed", encoding="utf-8")
+    c.raw_texts._recent.clear()
+    with pytest.raises(Exception, match="changed on disk"):
+        c.raw_text("a.txt")
+
+
+def test_progress_bar_counts_files_and_documents(capsys, monkeypatch):
+    monkeypatch.setenv("TQDM_DISABLE", "")
+    load_corpus(RAW, cache=False, progress=True, engine="serial")
+    err = capsys.readouterr().err
+    assert "documents" in err and "5/5" in err and "documents=17" in err
+
+
+def test_unknown_engine_is_refused():
+    with pytest.raises(ValueError, match="engine"):
+        load_corpus(RAW, engine="spark", progress=False)
+
+
+def test_dask_on_a_local_cluster_gives_identical_tables():
+    """dask.distributed with 2 worker processes over the provincial corpus == the serial path."""
+    distributed = pytest.importorskip("distributed")
+    serial = load_corpus(PROVINCIAL, cache=False, progress=False, engine="serial")
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+                                  silence_logs=40) as cluster, distributed.Client(cluster) as client:
+        on_cluster = load_corpus(PROVINCIAL, cache=False, progress=False, engine="dask")
+        assert len(client.scheduler_info()["workers"]) == 2
+    assert_same_corpus(serial, on_cluster)
+
+
+def test_tokenize_many_in_processes_equals_serial(monkeypatch):
+    from plan_analysis import tokenize as tk
+
+    texts = load_corpus(PROVINCIAL, cache=False, progress=False).documents["text"].tolist()[:4]
+    serial = [[t.word for t in tk.tokenize(x)] for x in texts]
+    monkeypatch.setattr(tk, "PARALLEL_MIN_CHARS", 0)  # use the pool even for four reports
+    assert tk.tokenize_many(texts, workers=2) == serial
+    assert tk.tokenize_many(texts, workers=1) == serial
+    kept = tk.tokenize_many(texts[:1], workers=2, drop_punct=False, drop_stopwords=True)
+    assert kept == [[t.word for t in tk.tokenize(texts[0], drop_punct=False, drop_stopwords=True)]]
+
+
+def test_tokenize_corpus_is_indexed_by_doc_id():
+    from plan_analysis.tokenize import tokenize_corpus
+
+    c = load_corpus(RAW, cache=False, progress=False)
+    toks = tokenize_corpus(c, workers=1)
+    assert toks.index.tolist() == c.documents["doc_id"].tolist() and toks.name == "tokens"
+    assert "规上工业总产值" in toks["001_64b46b310826ad2c-1"]
+
+
+def test_benchmark_runs_and_prints_the_table(tmp_path):
+    """Only that the script runs end to end on a tiny corpus; its figures are not checked."""
+    out = subprocess.run([sys.executable, "-m", "plan_analysis.bench", "--quick", "--docs", "15", "--mb", "0.1",
+                          "--in-process", "--keep", str(tmp_path)],
+                         capture_output=True, text=True, check=False, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    text = out.stdout
+    for stage in ("read+regex", "load", "targets", "jieba.lcut", "tokenise×1", "tokenise", "full", "cached"):
+        assert f"\n{stage} " in text, stage
+    assert "goals (issue #7):" in text and "× read+regex" in text
+    assert ("themes: not available" in text) or ("\nthemes " in text)

@@ -1,0 +1,429 @@
+"""Robustness: the whole per-file pipeline on arbitrary text, bad input files, a read-only raw corpus,
+and interruptions that must never leave a half-written cache or page that a later run trusts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import plan_analysis.corpus as corpus_mod
+from plan_analysis import load_corpus, process_text
+from plan_analysis.corpus import TABLES, _cache_dump, _cache_load, process_file
+from plan_analysis.load import RawText
+from plan_analysis.normalize import clean_text
+
+ROOT = Path(__file__).resolve().parent.parent
+RAW = ROOT / "data" / "raw"
+PROVINCIAL = ROOT / "data" / "corpora" / "provincial-2026" / "texts"
+TEXT = "铁西街道2024年工作计划\n一、抓党建\n规上工业总产值前三季度计划增长24%；招商引资实际到位内资全年计划完成7亿元。\n"
+
+
+# --- properties over the whole per-file pipeline ----------------------------------------------------
+
+cjk_heavy = st.text(alphabet=st.one_of(
+    st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
+    st.characters(min_codepoint=0x3000, max_codepoint=0x303F),
+    st.characters(min_codepoint=0xFF01, max_codepoint=0xFF5E),
+    st.sampled_from(list("\n\n\r\t ,.;:!?()\"'%0123456789xX*")),
+), max_size=400)
+
+_FRAGMENTS = [
+    # titles and compilation furniture
+    "前江街道2023年度工作总结及2024年度工作计划\n", "xx镇2024年工作计划\n", "乡镇工作计划篇1\n", "乡镇工作计划篇2\n",
+    "目 录\n1.镇2024年工作计划\n2.街道2024年工作思路\n", "街道2024年工作思路\n", "2024年政府工作报告\n",
+    # headings of every level
+    "一、", "二、", "（一）", "(二)", "1.", "2、", "（1）", "①", "一是", "二是", "第一，",
+    # bodies with figures, placeholders and dating phrases
+    "规上工业总产值增长24%。", "地区生产总值增长5%左右", "完成固定资产投资7.06亿元,同比 增长-40.8%", "增速xx.xx%，",
+    "20xx年", "***平方公里", "XX模塑", "A新时代", "国税收入2.26亿元，地税收入1.11亿元。", "深入贯彻党的二十大精神，",
+    "紧扣“三严三实”", "“1+4+X”", "上午9:30召开会议", "拆除面积约15,749平方米", "９０％",
+    # content-mill and site furniture
+    "##paidbegin##", "##paidend##", "^【&更多素材搜索哒哒文库#】", "的.位置", "索引号: 11330/2024-0012\n",
+    "成文日期: 2024-02-22\n", "小编为您带来了\n", "相关文章:\n", "打印 | 关闭\n",
+    # whitespace of every kind
+    "\n", "\n\n\n", "\r\n", " ", "\u3000", "\u00a0", "\u200b", "\t",
+]
+plan_like = st.lists(st.sampled_from(_FRAGMENTS), max_size=60).map("".join)
+any_text = st.one_of(st.text(max_size=300), cjk_heavy, plan_like)
+
+
+def _clean_edits(edits: pd.DataFrame) -> list[tuple[int, int, str]]:
+    e = edits[edits["stage"] == "clean"]
+    return sorted(zip(e["raw_start"].tolist(), e["raw_end"].tolist(), e["inserted"].tolist()))
+
+
+def _replay(raw: str, edits: list[tuple[int, int, str]], start: int, end: int) -> str:
+    """Apply the clean-stage edits recorded inside raw[start:end] to that slice."""
+    out, pos = [], start
+    for a, b, new in edits:
+        if a >= start and b <= end:
+            out.append(raw[pos:a])
+            out.append(new)
+            pos = b
+    out.append(raw[pos:end])
+    return "".join(out)
+
+
+def _check_tables(raw: str, tables: dict[str, pd.DataFrame], *, coverage: bool = True) -> None:
+    docs, edits = tables["documents"], tables["edits"]
+    replay_edits = _clean_edits(edits)
+    for name, cols in TABLES.items():
+        assert tuple(tables[name].columns) == cols
+    # every span and offset slices back to the raw text
+    for a, b, removed in zip(edits["raw_start"], edits["raw_end"], edits["removed"]):
+        assert 0 <= a <= b <= len(raw)
+        assert raw[a:b] == removed
+    for a, b, text in zip(docs["raw_start"], docs["raw_end"], docs["text"]):
+        assert 0 <= a <= b <= len(raw)
+        assert _replay(raw, replay_edits, a, b) == text
+    sents = tables["sentences"]
+    for a, b, text in zip(sents["raw_start"], sents["raw_end"], sents["text"]):
+        assert _replay(raw, replay_edits, a, b) == text
+    secs = tables["sections"]
+    for a, b, title in zip(secs["raw_start"], secs["raw_end"], secs["title"]):
+        assert 0 <= a <= b <= len(raw)
+        assert title in _replay(raw, replay_edits, a, b)
+    ph = tables["placeholders"]
+    for a, b, p in zip(ph["raw_start"], ph["raw_end"], ph["placeholder"]):
+        assert raw[a:b] == p
+    # every raw character is kept in a document or is in the removal record (line breaks between
+    # documents and furniture excepted)
+    if coverage:
+        covered = bytearray(len(raw))
+        for frame in (docs, edits):
+            for a, b in zip(frame["raw_start"], frame["raw_end"]):
+                covered[a:b] = b"\x01" * (b - a)
+        assert {raw[i] for i in range(len(raw)) if not covered[i]} <= {"\n"}
+
+
+def test_text_before_a_toc_is_kept():
+    raw = "前言一段话\n目 录\n1.甲\n2.乙\n甲\n内容一\n乙\n内容二"
+    tables = process_text(RawText("t.txt", Path("t.txt"), raw, "utf-8", "", 0))
+    covered = set()
+    for frame in (tables["documents"], tables["edits"]):
+        for a, b in zip(frame["raw_start"], frame["raw_end"]):
+            covered.update(range(a, b))
+    assert {raw[i] for i in range(len(raw)) if i not in covered} <= {"\n"}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(any_text)
+def test_pipeline_never_raises_and_every_span_maps_back(text):
+    tables = process_text(RawText("t.txt", Path("t.txt"), text, "utf-8", "", len(text.encode("utf-8", "surrogatepass"))))
+    _check_tables(text, tables)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(any_text)
+def test_cleaning_is_idempotent_on_the_pipeline_output(text):
+    cleaned = clean_text(text).text
+    assert clean_text(cleaned).text == cleaned
+    tables = process_text(RawText("t.txt", Path("t.txt"), text, "utf-8", "", 0))
+    for doc in tables["documents"]["text"]:
+        assert clean_text(doc).text == doc
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.binary(max_size=600), any_text.map(lambda t: t.encode("utf-8")),
+                 plan_like.map(lambda t: t.encode("gb18030")), plan_like.map(lambda t: t.encode("utf-16"))))
+def test_any_bytes_load_or_are_skipped_with_a_reason(data):
+    res = process_file("f.txt", data)
+    assert res.status in ("loaded", "skipped")
+    if res.status == "skipped":
+        assert res.reason and res.columns is None and not res.reason.startswith("processing failed")
+    else:
+        text = corpus_mod.decode_file("f.txt", data)[0]
+        assert res.n_chars == len(text) and res.sha256 == hashlib.sha256(data).hexdigest()
+        _check_tables(text, res.tables())
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(any_text)
+def test_cache_round_trip_is_exact(text):
+    res = process_file("f.txt", text.encode("utf-8"))
+    if res.columns is None:
+        return
+    raw = corpus_mod.decode_file("f.txt", text.encode("utf-8"))[0]
+    back = _cache_load(_cache_dump(res.columns), raw)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(corpus_mod._frame_from_columns(name, back[name]),
+                                      corpus_mod._frame_from_columns(name, res.columns[name]), check_exact=True)
+
+
+# --- a folder of bad inputs -------------------------------------------------------------------------
+
+def _bad_folder(root: Path) -> Path:
+    d = root / "bad"
+    d.mkdir()
+    (d / "good.txt").write_text(TEXT, encoding="utf-8")
+    (d / "empty.txt").write_bytes(b"")
+    (d / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    (d / "picture.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 200)
+    (d / "gb18030.txt").write_bytes(TEXT.replace("铁西", "前江").encode("gb18030"))
+    (d / "utf16.txt").write_bytes(TEXT.replace("铁西", "大托").encode("utf-16"))
+    (d / "truncated.txt").write_bytes(TEXT.encode("utf-8") + "计".encode("utf-8")[:2])
+    (d / "crlf.txt").write_bytes(TEXT.replace("\n", "\r\n").encode("utf-8"))
+    (d / "placeholders.txt").write_text("xx镇20xx年工作计划\nxx xx xxxx *** XX x.x 20xx A新时代\n", encoding="utf-8")
+    (d / "前江街道 2024年 工作计划.txt").write_text(TEXT.replace("铁西", "秋长"), encoding="utf-8")
+    (d / "locked.txt").write_text(TEXT, encoding="utf-8")
+    with (d / "huge.txt").open("wb") as fh:  # 50 MB, written in a few large blocks
+        block = TEXT.encode("utf-8") * (4 * 1024 * 1024 // len(TEXT.encode("utf-8")))
+        while fh.tell() < 50 * 1024 * 1024:
+            fh.write(block)
+    return d
+
+
+@pytest.mark.parametrize("engine", ["serial", "process"])
+def test_bad_inputs_one_clear_line_each_and_a_usable_corpus(tmp_path, monkeypatch, engine):
+    d = _bad_folder(tmp_path)
+    real = Path.read_bytes
+
+    def deny(self):
+        if self.name == "locked.txt":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", deny)  # tests run as root, where chmod 0 does not stop reads
+    started = time.perf_counter()
+    c = load_corpus(d, cache=True, cache_dir=tmp_path / "cache", progress=False, engine=engine, workers=2)
+    assert time.perf_counter() - started < 60
+    rep = c.load_report.set_index("source_file")
+    assert rep.index.is_unique and len(rep) == 12  # one line per file, none left out
+    status = rep["status"].to_dict()
+    reason = rep["reason"].to_dict()
+    assert reason["empty.txt"] == "empty file"
+    assert "binary" in reason["binary.txt"]
+    assert "PNG" in reason["picture.txt"]
+    assert reason["locked.txt"] == "unreadable: permission denied"
+    assert reason["huge.txt"].startswith("too large: 5") and "max_file_mb" in reason["huge.txt"]
+    assert rep.loc["huge.txt", "n_bytes"] >= 50 * 1024 * 1024
+    assert "truncated" in reason["truncated.txt"] and status["truncated.txt"] == "loaded"
+    assert rep.loc["gb18030.txt", "encoding"] == "gb18030" and rep.loc["utf16.txt", "encoding"] == "utf-16"
+    loaded = {f for f, s in status.items() if s == "loaded"}
+    assert loaded == {"good.txt", "gb18030.txt", "utf16.txt", "truncated.txt", "crlf.txt", "placeholders.txt",
+                      "前江街道 2024年 工作计划.txt"}
+    for line in rep.itertuples():  # each reason is one line
+        assert "\n" not in line.reason
+    # a usable corpus from the rest
+    places = c.documents.set_index("source_file")["place"].to_dict()
+    assert places["gb18030.txt"] == "前江街道" and places["utf16.txt"] == "大托街道"
+    assert places["前江街道 2024年 工作计划.txt"] == "秋长街道"
+    assert c.documents.loc[c.documents["source_file"] == "crlf.txt", "text"].iloc[0] == \
+        c.documents.loc[c.documents["source_file"] == "good.txt", "text"].iloc[0]
+    assert (c.placeholders["source_file"] == "placeholders.txt").sum() >= 8
+    for row in c.placeholders.itertuples():
+        assert c.raw_slice(row.source_file, row.raw_start, row.raw_end) == row.placeholder
+
+
+def test_the_size_limit_can_be_raised(tmp_path):
+    (tmp_path / "big.txt").write_bytes(TEXT.encode("utf-8") * 10_000)  # 1.3 MB, 10,000 headings
+    skipped = load_corpus(tmp_path, cache=False, progress=False, max_file_mb=1)
+    assert skipped.load_report["status"].tolist() == ["skipped"] and skipped.documents.empty
+    loaded = load_corpus(tmp_path, cache=False, progress=False, max_file_mb=None)
+    assert loaded.load_report["status"].tolist() == ["loaded"] and len(loaded.documents) == 1
+
+
+def test_a_bug_in_one_file_does_not_stop_the_run(tmp_path, monkeypatch, caplog):
+    (tmp_path / "a.txt").write_text(TEXT, encoding="utf-8")
+    (tmp_path / "b.txt").write_text(TEXT.replace("铁西", "前江"), encoding="utf-8")
+    real = corpus_mod._rows
+
+    def flaky(raw):
+        if raw.source_file == "a.txt":
+            raise RuntimeError("boom")
+        return real(raw)
+
+    monkeypatch.setattr(corpus_mod, "_rows", flaky)
+    c = load_corpus(tmp_path, cache=False, progress=False, engine="serial")
+    rep = c.load_report.set_index("source_file")
+    assert rep.loc["a.txt", "status"] == "skipped" and "processing failed (RuntimeError: boom)" in rep.loc["a.txt", "reason"]
+    assert c.documents["source_file"].tolist() == ["b.txt"]
+
+
+# --- the raw corpus is read, never written ---------------------------------------------------------
+
+def _tree_hashes(folder: Path) -> dict[str, tuple[str, float]]:
+    return {p.relative_to(folder).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_full_run_never_writes_to_data_raw(tmp_path, monkeypatch):
+    from plan_analysis.report import build_report
+    from plan_analysis.targets import extract_targets
+
+    before = _tree_hashes(RAW)
+    manifest = {line.split("\t")[0]: line.split("\t")[1] for line in
+                (RAW / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()[1:] if "\t" in line}
+    monkeypatch.setenv("PLAN_ANALYSIS_CACHE", str(tmp_path / "cache"))
+    c = load_corpus(RAW, progress=False)
+    assert len(extract_targets(c)) > 0
+    nb = tmp_path / "notebooks"
+    nb.mkdir()
+    shutil.copy(ROOT / "notebooks" / "00_corpus_overview.ipynb", nb)
+    assert build_report(notebooks_dir=nb, out_dir=tmp_path / "out", corpus=RAW, profiles=False) == 0
+    assert (tmp_path / "out" / "00_corpus_overview.html").stat().st_size > 10_000
+    assert _tree_hashes(RAW) == before
+    for name, (sha, _) in before.items():
+        if name in manifest:
+            assert manifest[name] == sha
+
+
+# --- interruptions --------------------------------------------------------------------------------
+
+def test_a_cache_write_cut_short_is_never_trusted(tmp_path, monkeypatch):
+    reference = load_corpus(RAW, cache=False, progress=False)
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def crash_on_third(src, dst):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # as if Ctrl-C came between writing the data and renaming it
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(corpus_mod.os, "replace", crash_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False, engine="serial")
+    monkeypatch.setattr(corpus_mod.os, "replace", real_replace)
+    assert len(list(tmp_path.rglob("*.json.z"))) == 2  # the first two files; the third never appeared
+    assert not list(tmp_path.rglob(".tmp-*"))  # and its temporary file was removed
+    again = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(reference, name), getattr(again, name), check_exact=True)
+
+
+def test_damaged_cache_files_are_rebuilt(tmp_path):
+    reference = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    entries = sorted(tmp_path.rglob("*.json.z"))
+    entries[0].write_bytes(b"")  # empty
+    entries[1].write_bytes(entries[1].read_bytes()[:-20])  # truncated
+    entries[2].write_bytes(b"plan-analysis-cache 2\n" + b"not zlib")  # garbage after the header
+    again = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(reference, name), getattr(again, name), check_exact=True)
+    assert all(e.stat().st_size > 100 for e in entries)  # rewritten
+
+
+_INTERRUPTED = """
+import sys, plan_analysis.corpus as c
+c.PARALLEL_MIN_BYTES = 0
+c.load_corpus(sys.argv[1:3], cache=True, cache_dir=sys.argv[3], progress=False, engine="process", workers=2)
+print("finished")
+"""
+
+
+def test_ctrl_c_during_a_parallel_load_leaves_a_cache_a_later_run_can_trust(tmp_path):
+    cache = tmp_path / "cache"
+    proc = subprocess.Popen([sys.executable, "-c", _INTERRUPTED, str(PROVINCIAL), str(RAW), str(cache)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(cache.rglob("*.json.z"))) < 3 and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    interrupted = time.monotonic()
+    out, err = proc.communicate(timeout=60)
+    assert time.monotonic() - interrupted < 20  # the workers are stopped, not left to finish the corpus
+    if "finished" in out:  # the machine was fast enough to finish first: nothing to check
+        pytest.skip("the load finished before it could be interrupted")
+    assert proc.returncode != 0 and "KeyboardInterrupt" in err
+    n_before = len(list(cache.rglob("*.json.z")))
+    assert 0 < n_before < 36
+    reference = load_corpus([PROVINCIAL, RAW], cache=False, progress=False, engine="serial")
+    again = load_corpus([PROVINCIAL, RAW], cache=True, cache_dir=cache, progress=False, engine="serial")
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(reference, name), getattr(again, name), check_exact=True)
+    assert len(list(cache.rglob("*.json.z"))) == 36
+
+
+_NOTEBOOK = {
+    "cells": [{"cell_type": "markdown", "id": "title", "metadata": {}, "source": "# {title}"},
+              {"cell_type": "code", "id": "code", "metadata": {}, "execution_count": None, "outputs": [],
+               "source": "{code}"}],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}
+
+
+def _notebook(path: Path, title: str, code: str) -> None:
+    nb = json.loads(json.dumps(_NOTEBOOK).replace("{title}", title).replace("{code}", code))
+    path.write_text(json.dumps(nb), encoding="utf-8")
+
+
+def test_an_interrupted_report_leaves_complete_pages_only(tmp_path, monkeypatch):
+    """Pages are written whole or not at all: an interruption keeps the previous good page."""
+    from plan_analysis import report
+
+    nbs, out = tmp_path / "nb", tmp_path / "out"
+    nbs.mkdir()
+    _notebook(nbs / "00_first.ipynb", "First", "print('一')")
+    _notebook(nbs / "01_second.ipynb", "Second", "print('二')")
+    monkeypatch.setenv("PLAN_ANALYSIS_CACHE", str(tmp_path / "cache"))
+    # one notebook at a time, so "the second page written" is well defined
+    assert report.build_report(notebooks_dir=nbs, out_dir=out, corpus=RAW, profiles=False, workers=1) == 0
+    good = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(good) == {"00_first.html", "01_second.html", "index.html"}
+    # second run: the first notebook now crashes, and the run is interrupted while writing the second page
+    _notebook(nbs / "00_first.ipynb", "First", "raise RuntimeError('crash in a notebook')")
+    real_mkstemp, real_fdopen = report.tempfile.mkstemp, report.os.fdopen
+    pages: list[int] = []  # fd of each page file opened in this run, in order (fd numbers get reused)
+
+    def mkstemp(*args, **kwargs):
+        fd, name = real_mkstemp(*args, **kwargs)
+        if Path(name).parent == out:
+            pages.append(fd)
+        return fd, name
+
+    class Cut:  # writes half of the page, then Ctrl-C
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, text):
+            self.fh.write(text[: len(text) // 2])
+            raise KeyboardInterrupt
+
+    def fdopen(fd, *args, **kwargs):
+        fh = real_fdopen(fd, *args, **kwargs)
+        if len(pages) == 2 and fd == pages[1]:  # the second page of this run
+            return Cut(fh)
+        return fh
+
+    monkeypatch.setattr(report.tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(report.os, "fdopen", fdopen)
+    with pytest.raises(KeyboardInterrupt):
+        report.build_report(notebooks_dir=nbs, out_dir=out, corpus=RAW, profiles=False, workers=1)
+    names = {p.name for p in out.iterdir()}
+    assert names == {"00_first.html", "01_second.html", "index.html"}  # no temporary or partial file left
+    first = (out / "00_first.html").read_text(encoding="utf-8")
+    assert "crash in a notebook" in first and first.rstrip().endswith("</html>")  # the crash is shown, whole
+    assert (out / "01_second.html").read_bytes() == good["01_second.html"]  # the previous good page stays
+    assert (out / "index.html").read_bytes() == good["index.html"]
+
+
+def test_files_of_the_same_name_in_different_folders_keep_apart(tmp_path):
+    for sub, place in (("浙江", "前江"), ("吉林", "铁西")):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "工作计划.txt").write_text(TEXT.replace("铁西", place), encoding="utf-8")
+    c = load_corpus(tmp_path, cache=False, progress=False)
+    docs = c.documents.set_index("doc_id")
+    assert docs.index.is_unique and sorted(docs.index) == ["吉林/工作计划-1", "浙江/工作计划-1"]
+    for doc_id, row in docs.iterrows():
+        a, b = c.raw_span(doc_id, 0, 4)
+        assert c.raw_slice(row["source_file"], a, b) == row["text"][:4] == row["place"]
