@@ -459,8 +459,10 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
         corpus = source if isinstance(source, Corpus) else None
         docs = corpus.documents if corpus is not None else source
         secs = corpus.sections if corpus is not None else None
+        by_doc = {k: g for k, g in secs.groupby("doc_id", sort=False)} if secs is not None else {}
+        empty = secs.iloc[0:0] if secs is not None else None
         for doc in docs.to_dict("records"):
-            dsecs = secs[secs["doc_id"] == doc["doc_id"]] if secs is not None else None
+            dsecs = by_doc.get(doc["doc_id"], empty) if secs is not None else None
             for r in _doc_rows(doc, dsecs, rules):
                 a, b = r.pop("_start"), r.pop("_end")
                 r.pop("_fig_start")

@@ -78,9 +78,9 @@ def test_unknown_engine_is_refused():
 
 def test_dask_on_a_local_cluster_gives_identical_tables():
     """dask.distributed with 2 worker processes over the provincial corpus == the serial path."""
-    distributed = pytest.importorskip("distributed")
+    import distributed  # pinned in requirements.txt: a missing install must fail, not skip
     serial = load_corpus(PROVINCIAL, cache=False, progress=False, engine="serial")
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0",
                                   silence_logs=40) as cluster, distributed.Client(cluster) as client:
         on_cluster = load_corpus(PROVINCIAL, cache=False, progress=False, engine="dask")
         assert len(client.scheduler_info()["workers"]) == 2
