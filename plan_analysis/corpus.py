@@ -32,7 +32,7 @@ import pandas as pd
 
 from . import _patterns as P
 from .lexicons import lexicon_fingerprint
-from .load import LoadError, RawText, decode_bytes, docx_text, find_files, html_text, read_raw
+from .load import LoadError, RawText, decode_file, find_files, read_raw
 from .meta import label_document
 from .normalize import clean_text, find_placeholders
 from .split import Heading, _lines, parse_heading, split_documents, split_sentences
@@ -314,30 +314,6 @@ class FileResult:
         """The file's tables as data frames (empty tables for a skipped file)."""
         cols = self.columns or {name: {c: [] for c in TABLES[name]} for name in TABLES}
         return {name: _frame_from_columns(name, cols[name]) for name in TABLES}
-
-
-def decode_file(path: str | os.PathLike, data: bytes) -> tuple[str, str, str]:
-    """Decode a file's bytes as :func:`~plan_analysis.load.read_raw` does, by the file's ending.
-
-    Returns ``(text, encoding, note)``; raises ``ValueError`` with the reason when there is no text.
-    (Mirrors ``read_raw``: .docx → its paragraphs, .html/.htm → the page text, else text decoding.)
-
-    >>> decode_file("a.txt", "计划".encode("gb18030"))
-    ('计划', 'gb18030', '')
-    """
-    suffix = Path(path).suffix.lower()
-    if suffix == ".docx":
-        text = docx_text(data)
-        if not text.strip():
-            raise ValueError("the .docx holds no text")
-        return text, "docx", "text extracted from .docx (raw offsets index the extracted text)"
-    text, enc, note = decode_bytes(data)
-    if suffix in (".html", ".htm"):
-        text = html_text(text)
-        if not text.strip():
-            raise ValueError("the HTML page holds no text")
-        return text, f"html/{enc}", "text extracted from HTML (raw offsets index the extracted text)"
-    return text, enc, note
 
 
 def _skipped(source_file: str, path: str, reason: str, n_bytes: int = 0) -> FileResult:
@@ -669,13 +645,17 @@ def _run_process(tasks: list[tuple], workers: int) -> Iterator[FileResult]:
         for chunk in ex.map(_load_chunk, list(_chunks(tasks, size))):
             yield from chunk
     except BaseException:
-        # Ctrl-C or a failure: drop queued work and stop the workers now rather than finishing the corpus
-        procs = list((getattr(ex, "_processes", None) or {}).values())  # shutdown() forgets them
-        ex.shutdown(wait=False, cancel_futures=True)
-        for proc in procs:
-            proc.terminate()
+        stop_pool(ex)
         raise
     ex.shutdown(wait=True)
+
+
+def stop_pool(ex) -> None:
+    """Ctrl-C or a failure: drop a process pool's queued work and stop its workers now."""
+    procs = list((getattr(ex, "_processes", None) or {}).values())  # shutdown() forgets them
+    ex.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        proc.terminate()
 
 
 def _run_dask(tasks: list[tuple], workers: int) -> Iterator[FileResult]:

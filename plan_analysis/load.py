@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
-__all__ = ["RawText", "LoadError", "decode_bytes", "find_files", "read_raw", "read_texts", "TEXT_SUFFIXES"]
+__all__ = ["RawText", "LoadError", "decode_bytes", "decode_file", "find_files", "read_raw", "read_texts", "TEXT_SUFFIXES"]
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +193,29 @@ def html_text(markup: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def decode_file(path: str | os.PathLike, data: bytes) -> tuple[str, str, str]:
+    """Decode a file's bytes by its ending: .docx → its paragraphs, .html/.htm → the page text, else text.
+
+    Returns ``(text, encoding, note)``; raises ``ValueError`` with the reason when there is no text.
+
+    >>> decode_file("a.txt", "计划".encode("gb18030"))
+    ('计划', 'gb18030', '')
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix == ".docx":
+        text = docx_text(data)
+        if not text.strip():
+            raise ValueError("the .docx holds no text")
+        return text, "docx", "text extracted from .docx (raw offsets index the extracted text)"
+    text, enc, note = decode_bytes(data)
+    if suffix in (".html", ".htm"):
+        text = html_text(text)
+        if not text.strip():
+            raise ValueError("the HTML page holds no text")
+        return text, f"html/{enc}", "text extracted from HTML (raw offsets index the extracted text)"
+    return text, enc, note
+
+
 def find_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> tuple[list[tuple[Path, str]], list[tuple[str, str]]]:
     """Expand files and folders into ``(path, source_file)`` pairs, plus ``(name, reason)`` problems.
 
@@ -255,19 +278,8 @@ def read_raw(path: str | os.PathLike, *, source_file: str | None = None) -> RawT
         raise LoadError(name, "is a folder, not a file") from None
     except OSError as exc:
         raise LoadError(name, f"unreadable: {exc.strerror or exc}") from None
-    suffix = p.suffix.lower()
     try:
-        if suffix == ".docx":
-            text, enc, note = docx_text(data), "docx", "text extracted from .docx (raw offsets index the extracted text)"
-            if not text.strip():
-                raise ValueError("the .docx holds no text")
-        else:
-            text, enc, note = decode_bytes(data)
-            if suffix in (".html", ".htm"):
-                text = html_text(text)
-                enc, note = f"html/{enc}", "text extracted from HTML (raw offsets index the extracted text)"
-                if not text.strip():
-                    raise ValueError("the HTML page holds no text")
+        text, enc, note = decode_file(p, data)
     except ValueError as exc:
         raise LoadError(name, str(exc)) from None
     return RawText(name, p, text, enc, hashlib.sha256(data).hexdigest(), len(data), note)

@@ -280,7 +280,7 @@ def tokenize_many(texts: Sequence[str], *, workers: int | None = None, progress:
     >>> tokenize_many(["推进规上工业增长", "招商引资"], workers=1)
     [['推进', '规上工业', '增长'], ['招商引资']]
     """
-    from .corpus import _mp_context, _ignore_sigint, default_workers
+    from .corpus import _ignore_sigint, _mp_context, default_workers, stop_pool
 
     texts = [str(t) if t is not None else "" for t in texts]
     n_workers = max(1, int(workers) if workers else default_workers())
@@ -310,10 +310,7 @@ def tokenize_many(texts: Sequence[str], *, workers: int | None = None, progress:
                 if bar is not None:
                     bar.update(len(words))
         except BaseException:
-            procs = list((getattr(ex, "_processes", None) or {}).values())  # shutdown() forgets them
-            ex.shutdown(wait=False, cancel_futures=True)
-            for proc in procs:
-                proc.terminate()
+            stop_pool(ex)
             raise
         ex.shutdown(wait=True)
         return out
