@@ -97,9 +97,9 @@ def explore_table(df: pd.DataFrame, *, filters: Sequence[str] = (), search: str 
     return w.VBox([w.HBox(controls), out])
 
 
-def _document_view(corpus: Any, doc_id: str, *, max_chars: int) -> pd.DataFrame:
+def _document_view(corpus: Any, doc_id: str, *, max_sentences: int) -> pd.DataFrame:
     sents = corpus.sentences[corpus.sentences["doc_id"] == doc_id]
-    return sents[["role", "text", "raw_start", "raw_end"]].head(max_chars)
+    return sents[["role", "text", "raw_start", "raw_end"]].head(max_sentences)
 
 
 def pick_document(corpus: Any, *, max_sentences: int = 80, static: bool | None = None) -> Any:
@@ -132,7 +132,7 @@ def pick_document(corpus: Any, *, max_sentences: int = 80, static: bool | None =
         out.clear_output()
         if doc_dd.value:
             with out:
-                display(show_table(_document_view(corpus, doc_dd.value, max_chars=max_sentences), max_rows=max_sentences,
+                display(show_table(_document_view(corpus, doc_dd.value, max_sentences=max_sentences), max_rows=max_sentences,
                                    max_chars=400))
 
     place_dd.observe(on_place, names="value")

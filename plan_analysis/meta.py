@@ -17,7 +17,8 @@ from functools import lru_cache
 from typing import Any, Iterable
 
 from . import _patterns as P
-from .lexicons import read_table
+from .lexicons import lexicon_fingerprint, read_table
+from .tokenize import get_tokenizer, is_common_word
 
 __all__ = ["label_document", "estimate_years", "find_place", "find_province", "classify_doc_type",
            "DOC_TYPES", "LOCAL_DOC_TYPES"]
@@ -74,16 +75,8 @@ def _title_level(title: str) -> str:
 _FUNCTION_CHARS = set("的之了在内外与及等各是对为把被向从将")
 
 
-def _is_common(word: str) -> bool:
-    from .tokenize import is_common_word
-
-    return is_common_word(word)
-
-
 def _looks_like_name(name: str, text: str, pos: int) -> bool:
     """A two-character name before 街道/镇: not a common non-noun word, and not the tail of a longer word."""
-    from .tokenize import get_tokenizer, is_common_word
-
     if name[-1] in _NAME_STOP_LAST or is_common_word(name):
         return False
     lo = max(0, pos - 8)
@@ -139,7 +132,7 @@ def find_place(text: str, *, title: str = "") -> dict[str, str]:
         for rx in _ALIAS_RE_LIST:
             for m in rx.finditer(text):
                 name = m.group(1)
-                if name[-1] in _NAME_STOP_LAST or _is_common(name):
+                if name[-1] in _NAME_STOP_LAST or is_common_word(name):
                     continue
                 cands.setdefault(name, Counter())[level_self] += 1
                 clues.setdefault(name, [])
@@ -180,7 +173,7 @@ def find_province(text: str, *, place: str = "") -> dict[str, str]:
     scores: Counter[str] = Counter()
     clues: dict[str, list[str]] = {}
     hay = place + "\n" + text
-    for rx, prov, weight in _province_rules(_lexicon_key()):
+    for rx, prov, weight in _province_rules(lexicon_fingerprint()):
         m = rx.search(hay)
         if m:
             scores[prov] += weight
@@ -192,12 +185,6 @@ def find_province(text: str, *, place: str = "") -> dict[str, str]:
         return {"province": "", "province_clue": "undecided: " + "; ".join(f"{p} ({', '.join(clues[p])})" for p, _ in ranked[:3])}
     best = ranked[0][0]
     return {"province": best, "province_clue": ", ".join(dict.fromkeys(clues[best]))}
-
-
-def _lexicon_key() -> str:
-    from .lexicons import lexicon_fingerprint
-
-    return lexicon_fingerprint()
 
 
 @lru_cache(maxsize=4)
@@ -227,7 +214,7 @@ def estimate_years(text: str) -> dict[str, Any]:
     """
     constraints: list[tuple[int | None, int | None, str]] = []
     seen: set[str] = set()
-    for rx, lo, hi, label in _dating_rules(_lexicon_key()):
+    for rx, lo, hi, label in _dating_rules(lexicon_fingerprint()):
         if label in seen:
             continue
         if rx.search(text):

@@ -26,18 +26,14 @@ __all__ = ["Edit", "OffsetMap", "apply_edits", "lift_edits"]
 class Edit:
     """One change to the raw text: ``raw[start:end]`` becomes ``new`` because of ``kind``.
 
-    >>> Edit(1, 2, "，", "width").removed("a,b")
-    ','
+    >>> e = Edit(1, 2, "，", "width"); "a,b"[e.start:e.end], e.new
+    (',', '，')
     """
 
     start: int
     end: int
     new: str
     kind: str
-
-    def removed(self, raw: str) -> str:
-        """Return the raw characters this edit replaces."""
-        return raw[self.start : self.end]
 
 
 class OffsetMap:

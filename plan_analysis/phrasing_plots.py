@@ -22,6 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .fonts import use_cjk_font
+from .plots import _axes
 
 if TYPE_CHECKING:  # pragma: no cover
     from wordcloud import WordCloud
@@ -30,13 +31,6 @@ __all__ = ["plot_keyness", "plot_keyness_panels", "plot_verb_profile", "plot_reg
            "plot_word_clouds"]
 
 _OVER, _UNDER = "#1f77b4", "#d62728"
-
-
-def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
-    use_cjk_font()
-    if ax is None:
-        _, ax = plt.subplots(figsize=size, layout="constrained")
-    return ax
 
 
 def _grid(n: int, ncols: int, size: tuple[float, float]) -> tuple[Figure, list[Axes]]:

@@ -14,18 +14,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from .fonts import use_cjk_font
+from .plots import _axes
 from .themes import NONE_THEME, summarize_themes
 
 __all__ = ["theme_matrix", "plot_theme_heatmap", "plot_theme_groups", "plot_theme_trend", "plot_comparison",
            "plot_coverage"]
-
-
-def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
-    use_cjk_font()
-    if ax is None:
-        _, ax = plt.subplots(figsize=size, layout="constrained")
-    return ax
 
 
 def _doc_label(scores: pd.DataFrame) -> pd.Series:

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -45,9 +44,9 @@ class Token:
 
 
 def _cache_dir() -> Path:
-    env = os.environ.get("PLAN_ANALYSIS_CACHE")
-    base = Path(env) if env else Path(__file__).resolve().parent.parent / "data" / "processed"
-    return base / "jieba"
+    from .corpus import default_cache_dir
+
+    return default_cache_dir() / "jieba"
 
 
 def _lexicon_key() -> str:
