@@ -83,6 +83,10 @@ PLACEHOLDER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("name", re.compile(r"(?<![A-Za-z0-9])[A-Z](?=新时代|总书记|同志|书记[^处]|主席|省长|市长)")),
 )
 
+# --- jieba's own block and skip patterns (jieba.re_han_default / re_skip_default, 0.42.1) -----
+JIEBA_BLOCK_RE = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")
+JIEBA_SKIP_RE = re.compile("(\r\n|\\s)")
+
 # --- structure -----------------------------------------------------------------------------
 CN_NUM = "一二三四五六七八九十百零〇两"
 CIRCLED = "⑴⑵⑶⑷⑸⑹⑺⑻⑼⑽⑾⑿⒀⒁⒂⒃⒄⒅⒆⒇"

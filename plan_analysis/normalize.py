@@ -23,7 +23,7 @@ import pandas as pd
 from . import _patterns as P
 from .offsets import Edit, OffsetMap, apply_edits, lift_edits
 
-__all__ = ["Cleaned", "clean_text", "find_placeholders", "edits_frame", "EDIT_KINDS"]
+__all__ = ["Cleaned", "clean_text", "find_placeholders", "placeholder_spans", "edits_frame", "EDIT_KINDS"]
 
 #: every kind of edit cleaning can record, with what it means
 EDIT_KINDS = {
@@ -247,6 +247,19 @@ def find_placeholders(text: str) -> pd.DataFrame:
     >>> find_placeholders("增速xx.xx%，20xx年，以A新时代为指导")[["placeholder", "kind"]].values.tolist()
     [['xx.xx', 'number'], ['20xx', 'year'], ['A', 'name']]
     """
+    return pd.DataFrame(placeholder_spans(text), columns=["start", "end", "placeholder", "kind"]).astype(
+        {"start": "int64", "end": "int64", "placeholder": "string", "kind": "string"}
+    )
+
+
+def placeholder_spans(text: str) -> list[tuple[int, int, str, str]]:
+    """Return the placeholders of ``text`` as sorted ``(start, end, placeholder, kind)`` tuples (no table).
+
+    The same findings as :func:`find_placeholders`, for callers that run once per document.
+
+    >>> placeholder_spans("增长xx%")
+    [(2, 4, 'xx', 'number')]
+    """
     taken: list[tuple[int, int, str, str]] = []
     occupied: set[int] = set()
     for kind, rx in P.PLACEHOLDER_PATTERNS:
@@ -256,9 +269,7 @@ def find_placeholders(text: str) -> pd.DataFrame:
             taken.append((m.start(), m.end(), m.group(), kind))
             occupied.update(range(m.start(), m.end()))
     taken.sort()
-    return pd.DataFrame(taken, columns=["start", "end", "placeholder", "kind"]).astype(
-        {"start": "int64", "end": "int64", "placeholder": "string", "kind": "string"}
-    )
+    return taken
 
 
 def edits_frame(cleaned: Cleaned, *, source_file: str = "") -> pd.DataFrame:

@@ -1,0 +1,76 @@
+"""The project's segmenter gives jieba's own words, exactly, on the bundled texts and on arbitrary text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from plan_analysis import tokenize as tk
+from plan_analysis.load import decode_file
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = sorted((ROOT / "data" / "raw").glob("*.txt")) + \
+    sorted((ROOT / "data" / "corpora" / "provincial-2026" / "texts").glob("*.txt"))
+
+def _text(path: Path) -> str:
+    return decode_file(path, path.read_bytes())[0]
+
+
+# characters jieba treats differently: Han inside and outside its block range, letters, digits and
+# the joiners of its block pattern (+#&._%-), rare Han (no HMM emission), whitespace and punctuation
+_ALPHABET = st.one_of(
+    st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
+    st.characters(min_codepoint=0x3400, max_codepoint=0x4DBF),
+    st.sampled_from(list("的了是在和规上工业总产值增长招商引资枫桥经验秋长百禄街道镇乡村振兴人工智能发展")),
+    st.sampled_from(list("abcXYZ0123456789+#&._%-，。、；：“”（）\n\r\t \u3000")),
+)
+cjk_text = st.text(alphabet=_ALPHABET, max_size=300)
+words_text = st.lists(st.sampled_from(["规上工业", "总产值", "增长", "6.5%", "招商引资", "黄磏港", "秋长", "xx%",
+                                       "平安", "建设", "，", "人工智能+", "乡村", "振兴", "的", "了", "20xx年", "A"]),
+                      max_size=40).map("".join)
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.name)
+def test_cut_words_equals_jieba_on_every_bundled_file(path):
+    text = _text(path)
+    tok = tk.get_tokenizer()
+    assert tk.cut_words(text) == tok.lcut(text)
+    assert tk.cut_words(text, hmm=False) == tok.lcut(text, HMM=False)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(max_size=200), cjk_text, words_text))
+def test_cut_words_equals_jieba_on_arbitrary_text(text):
+    assert tk.cut_words(text) == tk.get_tokenizer().lcut(text)
+
+
+def test_tokenize_is_unchanged_by_the_fast_segmenter(monkeypatch):
+    texts = [_text(p) for p in BUNDLED[:8]]
+    fast = [[(t.word, t.start, t.end) for t in tk.tokenize(x)] for x in texts]
+    monkeypatch.setattr(tk, "_cut", lambda tok, text, hmm: tok.lcut(text, HMM=hmm))  # jieba's own cut
+    slow = [[(t.word, t.start, t.end) for t in tk.tokenize(x)] for x in texts]
+    assert fast == slow
+    assert sum(map(len, fast)) > 10_000
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(cjk_text, words_text))
+def test_token_offsets_slice_back_and_skip_placeholders(text):
+    from plan_analysis.normalize import placeholder_spans
+
+    toks = tk.tokenize(text)
+    blocked = {i for s, e, _, _ in placeholder_spans(text) for i in range(s, e)}
+    last = 0
+    for t in toks:
+        assert text[t.start:t.end] == t.word
+        assert t.start >= last
+        assert not blocked.intersection(range(t.start, t.end))
+        last = t.end
+
+
+def test_tokenize_many_rejects_unknown_options():
+    with pytest.raises(TypeError, match="drop_punctuation"):
+        tk.tokenize_many(["推进"], workers=1, drop_punctuation=True)
