@@ -71,6 +71,9 @@ THOUSANDS_AFTER_RE = re.compile(r"[0-9]{3}(?![0-9])")
 STRAIGHT_QUOTE_PAIR_RE = re.compile(r'"([^"\n]{0,200})"')
 #: spaces of every odd kind (NBSP, ideographic, thin, zero-width …) and invisible controls
 ODD_SPACE_RE = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t]")
+#: the spaces trimmed from line ends and squeezed inside lines
+LINE_SPACES = " \t\u00a0\u3000\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u1680"
+SPACE_RUN_RE = re.compile(f"[{LINE_SPACES}]+")
 INVISIBLE_RE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # --- placeholders and redactions (marked, never read as numbers) ----------------------------

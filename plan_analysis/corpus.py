@@ -34,7 +34,8 @@ from . import _patterns as P
 from .lexicons import lexicon_fingerprint
 from .load import LoadError, RawText, decode_file, find_files, read_raw
 from .meta import label_document
-from .normalize import clean_text, find_placeholders
+from .normalize import EDIT_KINDS, clean_text, placeholder_spans
+from .offsets import Edit, OffsetMap, apply_edits
 from .split import Heading, _lines, parse_heading, split_documents, split_sentences
 
 __all__ = ["Corpus", "RawTexts", "FileResult", "load_corpus", "process_text", "process_file", "decode_file", "TABLES",
@@ -196,12 +197,12 @@ def _rows(raw: RawText) -> dict[str, list[dict]]:
         for s in sections:
             s["raw_start"], s["raw_end"] = omap.raw_span(d.start + s["start"], d.start + s["end"])
         sec_rows.extend(sections)
-        ph = find_placeholders(dtext)
-        for p in ph.itertuples(index=False):
-            rs, re_ = omap.raw_span(d.start + p.start, d.start + p.end)
-            ph_rows.append({"doc_id": doc_id, "source_file": raw.source_file, "placeholder": p.placeholder,
-                            "kind": p.kind, "start": int(p.start), "end": int(p.end), "raw_start": rs, "raw_end": re_})
-        ph_starts = sorted(int(s) for s in ph["start"])
+        ph = placeholder_spans(dtext)
+        for p_start, p_end, p_text, p_kind in ph:
+            rs, re_ = omap.raw_span(d.start + p_start, d.start + p_end)
+            ph_rows.append({"doc_id": doc_id, "source_file": raw.source_file, "placeholder": p_text,
+                            "kind": p_kind, "start": p_start, "end": p_end, "raw_start": rs, "raw_end": re_})
+        ph_starts = [p[0] for p in ph]  # sorted by start
         # sentences, each in the deepest section that contains it
         owner_of = _section_owner(sections)
         h_starts = [hs for hs, _, _, _ in heading_spans]
@@ -573,8 +574,24 @@ class Corpus:
         if source not in self._maps:
             while len(self._maps) >= _MAPS_KEPT:  # keep the offset maps of the last few files only
                 self._maps.pop(next(iter(self._maps)))
-            self._maps[source] = clean_text(self.raw_text(source)).offsets
+            self._maps[source] = self._offset_map(source)
         return self._maps[source].raw_span(base + int(start), base + int(end))
+
+    def _offset_map(self, source: str) -> OffsetMap:
+        """The offset map cleaning built for ``source``, rebuilt from its recorded edits (no re-cleaning)."""
+        edits = self.edits
+        cached = getattr(self, "_edit_lists", None)
+        if cached is None or cached[0] is not edits or cached[1] != len(edits):
+            by_source: dict[str, list[Edit]] = {}
+            cleaning = edits[edits["kind"].isin(list(EDIT_KINDS))]
+            for src, a, b, new, kind in zip(cleaning["source_file"].tolist(), cleaning["raw_start"].tolist(),
+                                            cleaning["raw_end"].tolist(), cleaning["inserted"].tolist(),
+                                            cleaning["kind"].tolist()):
+                by_source.setdefault(src, []).append(Edit(int(a), int(b), "" if new is None else str(new), kind))
+            for lst in by_source.values():
+                lst.sort(key=lambda e: (e.start, e.end))
+            cached = self._edit_lists = (edits, len(edits), by_source)
+        return apply_edits(self.raw_text(source), cached[2].get(source, []))[1]
 
     def _doc_position(self, doc_id: str) -> tuple[str, int]:
         """``(source_file, clean_start)`` of a document, from a lookup built once per documents table."""

@@ -11,19 +11,23 @@ True
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-__all__ = ["LexiconError", "lexicon_dir", "read_table", "lexicon_fingerprint"]
+__all__ = ["LexiconError", "lexicon_dir", "read_table", "lexicon_fingerprint", "required_literals"]
 
 _TYPES = ("str", "str?", "int", "int?", "float", "float?", "regex", "bool")
 
 
 class LexiconError(ValueError):
     """A lexicon file is missing or malformed; the message starts with ``file:line``."""
+
+
+log = logging.getLogger(__name__)
 
 
 def lexicon_dir() -> Path:
@@ -125,6 +129,49 @@ def read_table(name: str | os.PathLike, *, columns: Mapping[str, str]) -> list[d
     return rows
 
 
+def required_literals(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Return strings one of which every match of ``pattern`` contains, or ``None`` when there is no such hint.
+
+    A cheap ``any(s in text for s in hints)`` then rules a lexicon pattern out before the regex
+    runs; the hint is the longest run of plain characters each alternative must match.
+
+    >>> required_literals(re.compile("(?:深入)?贯彻落实科学发展观|以科学发展观(?:为统领|统领)"))
+    ('贯彻落实科学发展观', '以科学发展观')
+    >>> required_literals(re.compile("[甲乙]+")) is None
+    True
+    """
+    from re import _constants as C, _parser  # the stdlib's own parse of the pattern (no second parser here)
+
+    if pattern.flags & re.IGNORECASE:
+        return None
+    try:
+        tree = _parser.parse(pattern.pattern, pattern.flags)
+    except (re.error, ValueError, TypeError, AttributeError, IndexError) as exc:
+        log.debug("no literal hint for %r: %s", pattern.pattern, exc)
+        return None
+
+    def literals(items: list) -> tuple[str, ...] | None:
+        if len(items) == 1 and items[0][0] is C.BRANCH:
+            alternatives = [literals(list(branch)) for branch in items[0][1][1]]
+            if any(a is None for a in alternatives):
+                return None
+            return tuple(dict.fromkeys(x for a in alternatives for x in a))
+        if len(items) == 1 and items[0][0] is C.SUBPATTERN:
+            _group, add_flags, _del_flags, inner = items[0][1]
+            return None if add_flags & re.IGNORECASE else literals(list(inner))
+        best, run = "", ""
+        for op, av in items + [(None, None)]:
+            if op is C.LITERAL:
+                run += chr(av)
+                continue
+            if len(run) > len(best):
+                best = run
+            run = ""
+        return (best,) if best else None
+
+    return literals(list(tree))
+
+
 def lexicon_fingerprint() -> str:
     """Return a short hash of every lexicon file, for cache invalidation.
 
@@ -135,9 +182,12 @@ def lexicon_fingerprint() -> str:
     16
     """
     d = lexicon_dir()
-    files = sorted(f for f in d.glob("*") if f.is_file()) if d.exists() else []
-    signature = tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files)
-    return _fingerprint(str(d), signature)
+    try:
+        with os.scandir(d) as it:
+            stats = sorted((e.name, e.stat()) for e in it if e.is_file())
+    except FileNotFoundError:
+        stats = []
+    return _fingerprint(str(d), tuple((name, st.st_size, st.st_mtime_ns) for name, st in stats))
 
 
 @lru_cache(maxsize=8)

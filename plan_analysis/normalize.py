@@ -140,7 +140,7 @@ def _detect_space(text: str) -> Iterator[Edit]:
     pos = 0
     for line in text.split("\n"):
         end = pos + len(line)
-        stripped = line.strip(" \t\u00a0\u3000\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u1680")
+        stripped = line.strip(P.LINE_SPACES)
         if stripped:
             lead = line.index(stripped[0])
             if lead:
@@ -150,22 +150,12 @@ def _detect_space(text: str) -> Iterator[Edit]:
                 yield Edit(end - tail, end, "", "space")
             # inner runs of space
             inner_start = pos + lead
-            k = 0
-            s = stripped
-            while k < len(s):
-                if s[k] in " \t\u00a0\u3000\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u1680":
-                    j = k
-                    while j < len(s) and s[j] in " \t\u00a0\u3000\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u1680":
-                        j += 1
-                    before, after = s[k - 1], s[j]
-                    run = s[k:j]
-                    if _han_or_cjk_punct(before) or _han_or_cjk_punct(after):
-                        yield Edit(inner_start + k, inner_start + j, "", "space")
-                    elif run != " ":
-                        yield Edit(inner_start + k, inner_start + j, " ", "space")
-                    k = j
-                else:
-                    k += 1
+            for m in P.SPACE_RUN_RE.finditer(stripped):
+                k, j = m.span()
+                if _han_or_cjk_punct(stripped[k - 1]) or _han_or_cjk_punct(stripped[j]):
+                    yield Edit(inner_start + k, inner_start + j, "", "space")
+                elif m.group() != " ":
+                    yield Edit(inner_start + k, inner_start + j, " ", "space")
         elif line:
             yield Edit(pos, end, "", "space")
         pos = end + 1

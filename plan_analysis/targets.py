@@ -158,11 +158,38 @@ _RATE_UNITS = ("%", "‰", "个百分点", "百分点")
 _MONEY_UNITS = ("亿元", "万元", "元", "千元", "万美元", "亿美元", "美元", "万欧元", "欧元")
 
 
+# phrases tested at every clause and figure, compiled once
+_TRAILING_FIGURE_RE = re.compile(r"[0-9x.%]+$")
+_QUOTED_RE = re.compile(r"“[^”]*”")
+_LEADING_PREP_RE = re.compile(r"^(?:使|让|对|把|将|按照|通过|围绕)")
+_OBJECT_RE = re.compile(rf"^[{P.HAN}A-Za-z“”]{{1,14}}")
+_OBJECT_END_RE = re.compile(r"(?:的|和|与|及|等|，|进行|开展|实现|完成|参加|参与|建设(?=[^项工]))")
+_DIGIT_OR_X_RE = re.compile(r"[0-9x]")
+_DATE_AFTER_RE = re.compile(r"^(?:年|月|日|号|时|届|期间|周年|世纪|代)")
+_CLOSE_QUOTE_RE = re.compile(r"^[”\"」]")
+_QUOTE_CLOSES_SOON_RE = re.compile(r"^[^”」\"]{0,12}[”」\"]")
+_SESSION_AFTER_RE = re.compile(r"^(?:会议|全会|全体会议|代表大会|党代会|常委会)")
+_LATIN_AFTER_RE = re.compile(r"^[A-Za-z]")
+_NAME_PART_AFTER_RE = re.compile(r"^(?:号|大|化|美|治|提|比|晒|进|好|无|有|不|零|全|个一)")
+_EACH_BEFORE_RE = re.compile(r"每[^，；。]{0,3}$")
+_CN_DIGIT_END_RE = re.compile(r"[一二三四五六七八九十]$")
+_HAN_START_RE = re.compile(rf"^[{P.HAN}]")
+_COUNT_AFTER_RE = re.compile(r"^(?:余|多|人|户|元)")
+_WORD_CHAR_RE = re.compile(rf"[{P.HAN}A-Za-z]")
+_PROJECT_AFTER_RE = re.compile(r"^(?:[）)]|项目|工程)")
+_RATE_WORD_RE = re.compile(r"增速|增幅|涨幅")
+_RATE_AFTER_RE = re.compile(r"^(?:的)?(?:增速|增幅|增长)")
+_SHARE_BEFORE_RE = re.compile(r"(?:占|率|比重|比例|任务的|进度的?|完成|达)[^，；。]{0,2}$")
+_SPACE_RE = re.compile(r"\s+")
+_MET_GOAL_RE = re.compile(r"完成(?:了)?(?:全年)?(?:预期|既定)?目标(?:任务)?")
+_EXPECTED_RE = re.compile(r"预计")
+
+
 def _ends_with_verb(before: str) -> bool:
     """True when the words before a figure end with a verb (新建2家, 理清8类), so the figure counts what follows."""
     from .tokenize import get_tokenizer, word_tag
 
-    s = re.sub(r"[0-9x.%]+$", "", before.strip())
+    s = _TRAILING_FIGURE_RE.sub("", before.strip())
     if not s:
         return False
     toks = get_tokenizer().lcut(s[-8:])
@@ -180,8 +207,8 @@ def _clean_indicator(before: str) -> str:
         if new == s:
             break
         s = new
-    s = re.sub(r"“[^”]*”", "", s) if re.sub(r"“[^”]*”", "", s).strip() else s
-    s = re.sub(r"^(?:使|让|对|把|将|按照|通过|围绕)", "", s)
+    s = _QUOTED_RE.sub("", s) if _QUOTED_RE.sub("", s).strip() else s
+    s = _LEADING_PREP_RE.sub("", s)
     s = s.strip("的、 ")
     if len(s) > 24:
         s = s[-24:]
@@ -189,10 +216,10 @@ def _clean_indicator(before: str) -> str:
 
 
 def _object_after(after: str) -> str:
-    m = re.match(rf"^[{P.HAN}A-Za-z“”]{{1,14}}", after)
+    m = _OBJECT_RE.match(after)
     if not m:
         return ""
-    s = re.split(r"(?:的|和|与|及|等|，|进行|开展|实现|完成|参加|参与|建设(?=[^项工]))", m.group())[0]
+    s = _OBJECT_END_RE.split(m.group())[0]
     return s.strip("“”")
 
 
@@ -220,23 +247,23 @@ def find_figures(text: str) -> list[dict[str, Any]]:
         if not unit:
             continue
         start, end = m.start(), m.end()
-        is_cn = not re.match(r"[0-9x]", num)
+        is_cn = not _DIGIT_OR_X_RE.match(num)
         before = text[max(0, start - 6):start]
         after = text[end:end + 8]
         # not figures: years/dates, ordinals, serial numbers, quoted names, formula names
-        if re.match(r"^(?:年|月|日|号|时|届|期间|周年|世纪|代)", after) and unit in ("", "个"):
+        if _DATE_AFTER_RE.match(after) and unit in ("", "个"):
             continue
         if unit in ("年", "月", "日"):
             continue
         if _SKIP_BEFORE.search(before):
             continue
-        if before.endswith(("“", "\"", "「")) and not re.match(r"^[”\"」]", text[end:end + 1]) is None:
+        if before.endswith(("“", "\"", "「")) and not _CLOSE_QUOTE_RE.match(text[end:end + 1]) is None:
             pass
-        if before.endswith(("“", "「", "\"")) and re.search(r"^[^”」\"]{0,12}[”」\"]", text[end:end + 14]):
+        if before.endswith(("“", "「", "\"")) and _QUOTE_CLOSES_SOON_RE.search(text[end:end + 14]):
             continue  # a figure inside a quoted name: “1586”专项行动, “三个一号工程”
-        if unit in ("次", "届") and re.match(r"^(?:会议|全会|全体会议|代表大会|党代会|常委会)", after):
+        if unit in ("次", "届") and _SESSION_AFTER_RE.match(after):
             continue  # 三次会议 is the third session, not three events
-        if re.match(r"^[A-Za-z]", after) and unit in ("", "米"):
+        if _LATIN_AFTER_RE.match(after) and unit in ("", "米"):
             continue
         if is_cn:
             if unit == "万" or unit == "亿":
@@ -246,18 +273,18 @@ def find_figures(text: str) -> list[dict[str, Any]]:
                     continue
             elif unit not in _COUNT_UNITS_CN and unit not in ("万元", "亿元", "元", "万人", "平方米", "公里", "米", "吨"):
                 continue
-            if re.match(r"^(?:号|大|化|美|治|提|比|晒|进|好|无|有|不|零|全|个一)", after):
+            if _NAME_PART_AFTER_RE.match(after):
                 continue
-            if num in ("一",) and not re.search(r"每[^，；。]{0,3}$", before) and unit not in ("万元", "亿元"):
+            if num in ("一",) and not _EACH_BEFORE_RE.search(before) and unit not in ("万元", "亿元"):
                 continue  # 一家/一个 as an article
-            if re.search(r"[一二三四五六七八九十]$", before):
+            if _CN_DIGIT_END_RE.search(before):
                 continue
-        if unit in ("万", "亿") and re.match(rf"^[{P.HAN}]", after) and not re.match(r"^(?:余|多|人|户|元)", after):
+        if unit in ("万", "亿") and _HAN_START_RE.match(after) and not _COUNT_AFTER_RE.match(after):
             # 5.6万 standing alone is a figure; 1万米围墙 is 万 + 米 (already a unit)
             pass
         if num.isdigit() and len(num) >= 5 and unit in ("", "个", "次"):
             continue  # 12345 平台
-        if unit == "期" and re.match(rf"[{P.HAN}A-Za-z]", text[start - 1:start] or " ") and re.match(r"^(?:[）)]|项目|工程)", after):
+        if unit == "期" and _WORD_CHAR_RE.match(text[start - 1:start] or " ") and _PROJECT_AFTER_RE.match(after):
             continue  # 安博1期 is a project name
         if m.group("sign"):
             num = "-" + num
@@ -316,20 +343,25 @@ def _section_default(section_path: str, doc_type: str) -> str:
     return ""
 
 
-def _doc_rows(doc: dict[str, Any], sections: pd.DataFrame | None,
+def _section_spans(sections: pd.DataFrame) -> dict[str, list[tuple[int, int, str]]]:
+    """doc_id → ``(start, end, "title / subtitle / …")`` of each of its sections, in one pass over the table."""
+    cols = [sections[c].tolist() for c in ("doc_id", "section_id", "parent_id", "title", "start", "end")]
+    by_id = {sid: (str(title), pid) for _, sid, pid, title, _, _ in zip(*cols)}
+    out: dict[str, list[tuple[int, int, str]]] = {}
+    for doc_id, sid, _, _, start, end in zip(*cols):
+        path, cur = [], sid
+        while cur and cur in by_id and len(path) < 64:
+            title, parent = by_id[cur]
+            path.append(title)
+            cur = parent if isinstance(parent, str) else None
+        out.setdefault(doc_id, []).append((int(start), int(end), " / ".join(reversed(path))))
+    return out
+
+
+def _doc_rows(doc: dict[str, Any], spans: list[tuple[int, int, str]],
               rules: tuple[tuple[re.Pattern[str], str, str], ...] | None = None) -> list[dict[str, Any]]:
     text: str = doc["text"]
     rows: list[dict[str, Any]] = []
-    # section title path for each offset
-    spans: list[tuple[int, int, str]] = []
-    if sections is not None and len(sections):
-        by_id = {r.section_id: r for r in sections.itertuples()}
-        for r in sections.itertuples():
-            path, p = [], r
-            while p is not None:
-                path.append(str(p.title))
-                p = by_id.get(p.parent_id) if p.parent_id else None
-            spans.append((int(r.start), int(r.end), " / ".join(reversed(path))))
     doc_type = str(doc.get("doc_type") or "")
     masked = mask_list_markers(text)
     pm = _PLAN_START_RE.search(text)
@@ -364,9 +396,9 @@ def _doc_rows(doc: dict[str, Any], sections: pd.DataFrame | None,
             before_full = clause[:f["start"]]
             after = clause[f["end"]:]
             is_rate = f["unit"] in ("%", "个百分点", "百分点", "‰") and bool(
-                _GROWTH_BEFORE.search(before_full) or re.search(r"增速|增幅|涨幅", before_full)
-                or re.search(r"^(?:的)?(?:增速|增幅|增长)", after))
-            if re.search(r"(?:占|率|比重|比例|任务的|进度的?|完成|达)[^，；。]{0,2}$", before_full) and not _GROWTH_BEFORE.search(before_full):
+                _GROWTH_BEFORE.search(before_full) or _RATE_WORD_RE.search(before_full)
+                or _RATE_AFTER_RE.search(after))
+            if _SHARE_BEFORE_RE.search(before_full) and not _GROWTH_BEFORE.search(before_full):
                 is_rate = False
             direction = ""
             if is_rate:
@@ -384,7 +416,7 @@ def _doc_rows(doc: dict[str, Any], sections: pd.DataFrame | None,
             # period: the last period word before the figure in the clause, else in the sentence
             periods = list(_PERIOD_RE.finditer(before_full)) or list(_PERIOD_RE.finditer(sentence_before))
             period = periods[-1].group() if periods else ""
-            period = re.sub(r"\s+", "", period).replace("份", "")
+            period = _SPACE_RE.sub("", period).replace("份", "")
             if period in ("今年", "年内"):
                 period = "全年" if period == "年内" else ""
             if period == "明年":
@@ -397,7 +429,7 @@ def _doc_rows(doc: dict[str, Any], sections: pd.DataFrame | None,
             if not indicator:
                 indicator = carried_indicator
             # kind ("完成预期目标" reports an outcome, it does not set a target)
-            ctx = re.sub(r"完成(?:了)?(?:全年)?(?:预期|既定)?目标(?:任务)?", "完成", sentence_before[-30:] + before_full)
+            ctx = _MET_GOAL_RE.sub("完成", sentence_before[-30:] + before_full)
             if _STRONG_TARGET.search(ctx):
                 kind = "target"
             elif _STRONG_ACTUAL.search(before_full) or _STRONG_ACTUAL.search(sentence_before[-20:]):
@@ -408,7 +440,7 @@ def _doc_rows(doc: dict[str, Any], sections: pd.DataFrame | None,
                 kind = "target"
             else:
                 kind = "actual"
-            if re.search(r"预计", ctx) and default == "actual":
+            if _EXPECTED_RE.search(ctx) and default == "actual":
                 kind = "actual"
             scale, base_unit = _split_scale(f["unit"])
             base_value = f["value"] * scale if (scale is not None and f["value"] is not None) else math.nan
@@ -451,19 +483,16 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
 
         cleaned = clean_text(source)
         doc = {"doc_id": "text", "source_file": "", "text": cleaned.text, "doc_type": ""}
-        for r in _doc_rows(doc, None, rules):
+        for r in _doc_rows(doc, [], rules):
             r["raw_start"], r["raw_end"] = cleaned.raw_span(r.pop("_start"), r.pop("_end"))
             r.pop("_fig_start")
             rows.append({"doc_id": "text", "source_file": "", **r})
     else:
         corpus = source if isinstance(source, Corpus) else None
         docs = corpus.documents if corpus is not None else source
-        secs = corpus.sections if corpus is not None else None
-        by_doc = {k: g for k, g in secs.groupby("doc_id", sort=False)} if secs is not None else {}
-        empty = secs.iloc[0:0] if secs is not None else None
+        spans = _section_spans(corpus.sections) if corpus is not None else {}
         for doc in docs.to_dict("records"):
-            dsecs = by_doc.get(doc["doc_id"], empty) if secs is not None else None
-            for r in _doc_rows(doc, dsecs, rules):
+            for r in _doc_rows(doc, spans.get(doc["doc_id"], []), rules):
                 a, b = r.pop("_start"), r.pop("_end")
                 r.pop("_fig_start")
                 if corpus is not None:

@@ -223,3 +223,39 @@ def test_pipeline_never_raises_and_spans_slice_back(text):
     for row in tables["sentences"].itertuples():
         assert 0 <= row.raw_start < row.raw_end <= len(text)
         assert _replay(text, tables["edits"], row.raw_start, row.raw_end) == row.text
+
+
+@pytest.mark.parametrize("folder", [RAW, RAW.parent / "corpora" / "provincial-2026" / "texts"], ids=["seeds", "provincial"])
+def test_offset_maps_rebuilt_from_the_edit_record_equal_cleanings_own(folder):
+    from plan_analysis.normalize import clean_text
+
+    c = load_corpus(folder, cache=False, progress=False)
+    for source in c.raw_texts:
+        own = clean_text(c.raw_text(source)).offsets
+        rebuilt = c._offset_map(source)
+        assert (rebuilt.clean_starts, rebuilt.raw_starts, rebuilt.raw_ends, rebuilt.clean_len) == \
+            (own.clean_starts, own.raw_starts, own.raw_ends, own.clean_len), source
+
+
+def test_literal_hints_never_rule_out_a_pattern_that_matches():
+    """Every dating/province rule that matches a bundled document contains one of its literal hints."""
+    import re
+
+    from plan_analysis.lexicons import read_table, required_literals
+    from plan_analysis.load import decode_file
+
+    folders = [RAW, RAW.parent / "corpora" / "provincial-2026" / "texts"]
+    texts = [decode_file(p, p.read_bytes())[0] for f in folders for p in sorted(f.glob("*.txt"))]
+    patterns = [r["pattern"] for name in ("provinces.tsv", "dating.tsv", "indicators.tsv")
+                for r in read_table(name, columns={"pattern": "regex"})]
+    hinted = matched = 0
+    for rx in patterns:
+        hints = required_literals(rx)
+        hinted += hints is not None
+        for text in texts:
+            for m in rx.finditer(text):
+                matched += 1
+                assert hints is None or any(h in m.group() for h in hints), (rx.pattern, m.group(), hints)
+    assert hinted > 0.8 * len(patterns) and matched > 500
+    assert required_literals(re.compile("[甲乙]+")) is None
+    assert required_literals(re.compile("a(?:b|c)d", re.IGNORECASE)) is None
