@@ -74,6 +74,8 @@ ODD_SPACE_RE = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t]")
 #: the spaces trimmed from line ends and squeezed inside lines
 LINE_SPACES = " \t\u00a0\u3000\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u1680"
 SPACE_RUN_RE = re.compile(f"[{LINE_SPACES}]+")
+#: line ends other than CR: NEL and the Unicode line and paragraph separators (str.splitlines breaks there)
+OTHER_LINE_END_RE = re.compile("[\u0085\u2028\u2029]")
 INVISIBLE_RE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # --- placeholders and redactions (marked, never read as numbers) ----------------------------

@@ -68,7 +68,7 @@ MAX_FILE_MB = 32
 #: below this many bytes in all, ``engine="process"`` runs serially: a pool costs more than it saves
 PARALLEL_MIN_BYTES = 1 << 20  # measured: on 2 cores a pool pays off from about 0.9 MB of text
 #: the parent turns results into tables in batches of about this many characters of text
-_BATCH_CHARS = 8_000_000
+_BATCH_CHARS = 1_000_000
 
 
 def _array(col: str, values: list) -> Any:
@@ -245,18 +245,23 @@ def process_text(raw: RawText) -> dict[str, pd.DataFrame]:
     return {name: _frame(name, rows) for name, rows in _rows(raw).items()}
 
 
-#: modules that cannot change the processed tables (editing them keeps the cache)
-_NOT_IN_FINGERPRINT = {"bench.py"}
+#: the modules the per-file pipeline runs (tests/test_corpus.py checks the list is complete): editing any
+#: other module (plots, report, themes …) keeps the processed tables
+PIPELINE_MODULES = ("_patterns.py", "corpus.py", "lexicons.py", "load.py", "meta.py", "normalize.py", "offsets.py",
+                    "split.py", "tokenize.py")
 
 
 def code_fingerprint() -> str:
-    """Return a short hash of the package source and lexicons: processed tables depend on both."""
+    """Return a short hash of the pipeline's source and the lexicons: processed tables depend on both.
+
+    >>> len(code_fingerprint())
+    16
+    """
     h = hashlib.sha256()
-    for f in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        if f.name in _NOT_IN_FINGERPRINT:
-            continue
-        h.update(f.name.encode())
-        h.update(f.read_bytes())
+    folder = Path(__file__).resolve().parent
+    for name in PIPELINE_MODULES:
+        h.update(name.encode())
+        h.update((folder / name).read_bytes())
     h.update(lexicon_fingerprint().encode())
     return h.hexdigest()[:16]
 
@@ -766,7 +771,9 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
 
     Processed tables are cached per file (under ``data/processed/`` or ``$PLAN_ANALYSIS_CACHE``),
     keyed by the file's bytes and the code and lexicon versions, so edits to any of them
-    rebuild; cache files are written atomically and damaged ones are ignored. Files over
+    rebuild; cache files are written atomically and damaged ones are ignored. A rerun over the
+    same files (same paths, sizes and modification times) reads all tables at once from a
+    snapshot of the last load (Arrow files, memory-mapped) without touching the files. Files over
     ``max_file_mb`` are skipped with the reason (``None``: no limit).
 
     >>> c = load_corpus("data/raw", cache=False, progress=False, engine="serial")
@@ -779,6 +786,11 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
     cdir = Path(cache_dir) if cache_dir else default_cache_dir()
     fp = code_fingerprint() if cache else ""
     max_bytes = None if max_file_mb is None else int(max_file_mb * 1e6)
+    snap = _snapshot_dir(cdir, fp, found, problems, max_bytes) if cache else None
+    if snap is not None:
+        corpus = _snapshot_read(snap)
+        if corpus is not None:
+            return corpus
     tasks = [(str(path.absolute()), name, str(cdir.absolute()) if cache else None, fp, max_bytes)
              for path, name in found]
     n_workers = max(1, int(workers) if workers else default_workers())
@@ -816,7 +828,77 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
         if close is not None:
             close()
     report = pd.DataFrame(rows, columns=["source_file", "status", "encoding", "n_bytes", "n_chars", "reason"])
-    return Corpus(**asm.frames(), load_report=report, raw_texts=RawTexts(files=files))
+    corpus = Corpus(**asm.frames(), load_report=report, raw_texts=RawTexts(files=files))
+    if snap is not None:
+        _snapshot_write(snap, corpus, files)
+    return corpus
+
+
+# --- the corpus snapshot: all tables of one load, for a rerun over unchanged files ----------------
+# One folder per (code + lexicons, file list with sizes and modification times, size limit), holding
+# each table as an Arrow file and the files' paths and sha256; written to a temporary folder renamed
+# into place, so a half-written snapshot is never found. RawTexts still checks each file's sha256.
+
+_SNAPSHOTS_KEPT = 8
+
+
+def _snapshot_dir(cdir: Path, fp: str, found: Sequence[tuple[Path, str]], problems: Sequence[tuple[str, str]],
+                  max_bytes: int | None) -> Path | None:
+    h = hashlib.sha256(f"{fp}\0{max_bytes}\n".encode())
+    try:
+        for path, name in found:
+            st = path.stat()
+            h.update(f"{name}\0{path.absolute()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogatepass"))
+    except OSError:
+        return None  # a file vanished or cannot be read: the per-file path reports it
+    for name, reason in problems:
+        h.update(f"{name}\0{reason}\n".encode("utf-8", "surrogatepass"))
+    return cdir / fp / f"corpus-{h.hexdigest()[:24]}"
+
+
+def _snapshot_read(folder: Path) -> Corpus | None:
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    if not (folder / "files.json").is_file():
+        return None
+    try:
+        files = {k: tuple(v) for k, v in json.loads((folder / "files.json").read_text(encoding="utf-8")).items()}
+        tables = {name: feather.read_table(folder / f"{name}.arrow", memory_map=True).to_pandas()
+                  for name in (*TABLES, "load_report")}
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        log.warning("ignoring damaged corpus snapshot %s: %s", folder, exc)
+        return None
+    report = tables["load_report"]
+    for name, reason in zip(report["source_file"], report["reason"]):
+        if reason:
+            log.warning("%s: %s", name, reason)
+    log.info("corpus tables from the snapshot %s", folder)
+    return Corpus(**tables, raw_texts=RawTexts(files=files))
+
+
+def _snapshot_write(folder: Path, corpus: Corpus, files: Mapping[str, tuple[str, str]]) -> None:
+    import shutil
+
+    import pyarrow as pa
+
+    tmp = None
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-corpus-", dir=folder.parent))
+        for name in (*TABLES, "load_report"):
+            getattr(corpus, name).to_feather(tmp / f"{name}.arrow", compression="uncompressed")
+        (tmp / "files.json").write_text(json.dumps(dict(files), ensure_ascii=False), encoding="utf-8")
+        os.rename(tmp, folder)  # atomic; fails if another run got there first, which is as good
+        tmp = None
+        old = sorted(folder.parent.glob("corpus-*"), key=lambda p: p.stat().st_mtime)[:-_SNAPSHOTS_KEPT]
+        for stale in old:
+            shutil.rmtree(stale, ignore_errors=True)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        log.info("corpus snapshot not written (%s); the per-file cache still holds every table", exc)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _total_bytes(found: Iterable[tuple[Path, str]]) -> int:

@@ -27,7 +27,7 @@ __all__ = ["Cleaned", "clean_text", "find_placeholders", "placeholder_spans", "e
 
 #: every kind of edit cleaning can record, with what it means
 EDIT_KINDS = {
-    "newline": "CRLF or CR line end made LF",
+    "newline": "CRLF, CR, NEL or Unicode line/paragraph separator made LF",
     "invisible": "zero-width or control character removed",
     "paywall_marker": "content-mill paywall/page marker removed (##paidbegin## …)",
     "ad": "advertising snippet removed (【&更多素材搜索…】)",
@@ -90,6 +90,8 @@ def _detect_chars(text: str) -> Iterator[Edit]:
         else:
             yield Edit(i, i + 1, "\n", "newline")
         i = text.find("\r", i + 1)
+    for m in P.OTHER_LINE_END_RE.finditer(text):
+        yield Edit(m.start(), m.end(), "\n", "newline")
     for m in P.INVISIBLE_RE.finditer(text):
         yield Edit(m.start(), m.end(), "", "invisible")
     for m in P.ANTICOPY_RE.finditer(text):

@@ -198,12 +198,24 @@ def test_cache_round_trip_gives_identical_tables(tmp_path):
     for name in ("documents", "sections", "sentences", "placeholders", "edits"):
         pd.testing.assert_frame_equal(getattr(cold, name), getattr(warm, name))
     assert len(list(tmp_path.rglob("*.json.z"))) == 5
+    drop_snapshots(tmp_path)  # the per-file cache alone gives the same tables
+    per_file = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    for name in ("documents", "sections", "sentences", "placeholders", "edits", "load_report"):
+        pd.testing.assert_frame_equal(getattr(cold, name), getattr(per_file, name))
+
+
+def drop_snapshots(cache_dir):
+    import shutil
+
+    for snap in Path(cache_dir).rglob("corpus-*"):
+        shutil.rmtree(snap)
 
 
 def test_half_written_cache_is_not_trusted(tmp_path):
     load_corpus(RAW / "001_64b46b310826ad2c.txt", cache=True, cache_dir=tmp_path, progress=False)
     (entry,) = list(tmp_path.rglob("*.json.z"))
     entry.write_bytes(entry.read_bytes()[:100])  # as if a write had been cut short
+    drop_snapshots(tmp_path)
     again = load_corpus(RAW / "001_64b46b310826ad2c.txt", cache=True, cache_dir=tmp_path, progress=False)
     assert again.documents["place"].tolist() == ["铁西街道"]
 
@@ -259,3 +271,20 @@ def test_literal_hints_never_rule_out_a_pattern_that_matches():
     assert hinted > 0.8 * len(patterns) and matched > 500
     assert required_literals(re.compile("[甲乙]+")) is None
     assert required_literals(re.compile("a(?:b|c)d", re.IGNORECASE)) is None
+
+
+def test_cache_fingerprint_covers_every_module_the_pipeline_runs():
+    """Every module a pipeline module imports (at the top or inside a function) is in the cache key."""
+    import ast
+
+    from plan_analysis.corpus import PIPELINE_MODULES
+
+    pkg = RAW.parent.parent / "plan_analysis"
+    missing = set()
+    for name in PIPELINE_MODULES:
+        for node in ast.walk(ast.parse((pkg / name).read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                targets = [node.module] if node.module else [a.name for a in node.names]
+                missing |= {f"{t.split('.')[0]}.py" for t in targets} - set(PIPELINE_MODULES)
+    assert not missing, f"pipeline modules import {sorted(missing)}: add them to PIPELINE_MODULES"
+    assert {"meta.py", "normalize.py", "split.py", "tokenize.py"} <= set(PIPELINE_MODULES)

@@ -175,3 +175,10 @@ def test_clean_never_raises_is_idempotent_and_maps_back(text):
 def test_placeholder_spans_slice_back(text):
     for row in find_placeholders(text).itertuples():
         assert text[row.start:row.end] == row.placeholder
+
+
+def test_other_line_ends_become_newlines_and_are_recorded():
+    # found by hypothesis: a lone NEL was neither kept in a document nor recorded as removed
+    c = clean_text("甲镇\x85一、抓党建\u2028二、抓经济\u2029")
+    assert c.text == "甲镇\n一、抓党建\n二、抓经济"
+    assert [e.kind for e in c.edits] == ["newline", "newline", "blank_lines"]  # a final line end goes

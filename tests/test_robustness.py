@@ -310,6 +310,8 @@ def test_damaged_cache_files_are_rebuilt(tmp_path):
     entries[0].write_bytes(b"")  # empty
     entries[1].write_bytes(entries[1].read_bytes()[:-20])  # truncated
     entries[2].write_bytes(b"plan-analysis-cache 2\n" + b"not zlib")  # garbage after the header
+    for snap in tmp_path.rglob("corpus-*"):  # the snapshot of the whole load would hide the per-file cache
+        shutil.rmtree(snap)
     again = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
     for name in TABLES:
         pd.testing.assert_frame_equal(getattr(reference, name), getattr(again, name), check_exact=True)
@@ -427,3 +429,53 @@ def test_files_of_the_same_name_in_different_folders_keep_apart(tmp_path):
     for doc_id, row in docs.iterrows():
         a, b = c.raw_span(doc_id, 0, 4)
         assert c.raw_slice(row["source_file"], a, b) == row["text"][:4] == row["place"]
+
+
+# --- the corpus snapshot ------------------------------------------------------------------------------
+
+def test_a_rerun_over_unchanged_files_reads_the_snapshot_only(tmp_path, monkeypatch):
+    reference = load_corpus(RAW, cache=False, progress=False)
+    load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    (snap,) = list(tmp_path.rglob("corpus-*"))
+    assert sorted(p.name for p in snap.iterdir()) == sorted([f"{n}.arrow" for n in (*TABLES, "load_report")] +
+                                                          ["files.json"])
+
+    def no_file_work(*args, **kwargs):
+        raise AssertionError("a file was processed or its cache read although the snapshot fits")
+
+    monkeypatch.setattr(corpus_mod, "_load_one", no_file_work)
+    again = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False, engine="serial")
+    for name in (*TABLES, "load_report"):
+        pd.testing.assert_frame_equal(getattr(reference, name), getattr(again, name), check_exact=True)
+    assert again.raw_slice("001_64b46b310826ad2c.txt", 0, 4) == "铁西街道"
+
+
+def test_a_changed_or_added_file_is_not_served_from_the_snapshot(tmp_path):
+    corpus_dir = tmp_path / "corpus"
+    shutil.copytree(RAW, corpus_dir)
+    cache = tmp_path / "cache"
+    load_corpus(corpus_dir, cache=True, cache_dir=cache, progress=False)
+    f = corpus_dir / "001_64b46b310826ad2c.txt"
+    f.write_text(f.read_text(encoding="utf-8").replace("铁西街道", "铁东街道"), encoding="utf-8")
+    st = f.stat()
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    changed = load_corpus(corpus_dir, cache=True, cache_dir=cache, progress=False)
+    assert "铁东街道" in changed.documents["place"].tolist() and "铁西街道" not in changed.documents["place"].tolist()
+    (corpus_dir / "extra.txt").write_text("百禄镇2024年工作计划\n一、抓党建\n全面落实责任制。", encoding="utf-8")
+    added = load_corpus(corpus_dir, cache=True, cache_dir=cache, progress=False)
+    assert len(added.documents) == len(changed.documents) + 1
+    assert len(list(cache.rglob("corpus-*"))) == 3
+
+
+def test_a_half_written_or_damaged_snapshot_is_not_trusted(tmp_path, caplog):
+    reference = load_corpus(RAW, cache=False, progress=False)
+    load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    (snap,) = list(tmp_path.rglob("corpus-*"))
+    (snap / "sentences.arrow").write_bytes((snap / "sentences.arrow").read_bytes()[:200])  # damaged
+    again = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    assert "damaged corpus snapshot" in caplog.text
+    (snap / "files.json").unlink()  # as if the folder had been copied without its last file
+    third = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    for other in (again, third):
+        for name in TABLES:
+            pd.testing.assert_frame_equal(getattr(reference, name), getattr(other, name), check_exact=True)
