@@ -36,6 +36,7 @@ from .load import LoadError, RawText, decode_file, find_files, read_raw
 from .meta import label_document
 from .normalize import EDIT_KINDS, clean_text, placeholder_spans
 from .offsets import Edit, OffsetMap, apply_edits
+from .parallel import default_workers, map_chunks
 from .split import Heading, _lines, parse_heading, split_documents, split_sentences
 
 __all__ = ["Corpus", "RawTexts", "FileResult", "load_corpus", "process_text", "process_file", "decode_file", "TABLES",
@@ -248,7 +249,7 @@ def process_text(raw: RawText) -> dict[str, pd.DataFrame]:
 #: the modules the per-file pipeline runs (tests/test_corpus.py checks the list is complete): editing any
 #: other module (plots, report, themes …) keeps the processed tables
 PIPELINE_MODULES = ("_patterns.py", "corpus.py", "lexicons.py", "load.py", "meta.py", "normalize.py", "offsets.py",
-                    "split.py", "tokenize.py")
+                    "parallel.py", "split.py", "tokenize.py")
 
 
 def code_fingerprint() -> str:
@@ -274,18 +275,6 @@ def default_cache_dir() -> Path:
     """
     env = os.environ.get("PLAN_ANALYSIS_CACHE")
     return Path(env) if env else Path(__file__).resolve().parent.parent / "data" / "processed"
-
-
-def default_workers() -> int:
-    """Return the number of CPUs this process may use (``os.cpu_count()`` where affinity is unknown).
-
-    >>> 1 <= default_workers() <= (os.cpu_count() or 1)
-    True
-    """
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
 
 
 # --- one file: a pure function of (name, bytes) ------------------------------------------------
@@ -635,18 +624,6 @@ class Corpus:
 
 # --- engines: each yields one FileResult per task, in task order --------------------------------
 
-def _ignore_sigint() -> None:
-    # Ctrl-C is the parent's to handle: it stops the pool; workers must not die mid-write on their own
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _mp_context():
-    import multiprocessing as mp
-
-    # fork: workers start in milliseconds and inherit the parent's warmed lexicons and tokenizer
-    return mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-
-
 def _run_serial(tasks: list[tuple]) -> Iterator[FileResult]:
     for t in tasks:
         yield _load_one(*t)
@@ -658,26 +635,10 @@ def _chunks(seq: Sequence, size: int) -> Iterator[Sequence]:
 
 
 def _run_process(tasks: list[tuple], workers: int) -> Iterator[FileResult]:
-    from concurrent.futures import ProcessPoolExecutor
-
     # a few files per task: fewer round trips, still small enough to balance two cores
     size = max(1, min(16, len(tasks) // (workers * 8)))
-    ex = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(), initializer=_ignore_sigint)
-    try:
-        for chunk in ex.map(_load_chunk, list(_chunks(tasks, size))):
-            yield from chunk
-    except BaseException:
-        stop_pool(ex)
-        raise
-    ex.shutdown(wait=True)
-
-
-def stop_pool(ex) -> None:
-    """Ctrl-C or a failure: drop a process pool's queued work and stop its workers now."""
-    procs = list((getattr(ex, "_processes", None) or {}).values())  # shutdown() forgets them
-    ex.shutdown(wait=False, cancel_futures=True)
-    for proc in procs:
-        proc.terminate()
+    for chunk in map_chunks(_load_chunk, _chunks(tasks, size), workers=workers):
+        yield from chunk
 
 
 def _run_dask(tasks: list[tuple], workers: int) -> Iterator[FileResult]:

@@ -368,8 +368,29 @@ def _ancestors(sections: pd.DataFrame) -> dict[str, list[str]]:
     return out
 
 
+#: below this many characters of sentence text, :func:`code_sentences` runs in this process
+PARALLEL_MIN_CHARS = 1_000_000
+
+
+def _code_chunk(args: tuple[list[str], tuple[Theme, ...]]) -> list[dict[str, list[str]]]:
+    texts, themes = args
+    return [_code(text, themes) for text in texts]
+
+
+def _code_many(texts: list[str], themes: tuple[Theme, ...], workers: int | None) -> list[dict[str, list[str]]]:
+    """``[_code(t, themes) for t in texts]``, shared out over processes when the texts are long enough."""
+    from .parallel import chunk_by_size, default_workers, map_chunks
+
+    total = sum(map(len, texts))
+    n = max(1, int(workers) if workers else default_workers())
+    if n == 1 or total < PARALLEL_MIN_CHARS:
+        return _code_chunk((texts, themes))
+    chunks = chunk_by_size(texts, max(50_000, total // (n * 16)))
+    return [codes for part in map_chunks(_code_chunk, [(c, themes) for c in chunks], workers=n) for codes in part]
+
+
 def code_sentences(corpus: Corpus, *, themes: Sequence[Theme] | str | os.PathLike | None = None,
-                   headings: bool = True) -> pd.DataFrame:
+                   headings: bool = True, workers: int | None = None) -> pd.DataFrame:
     """Code every sentence of ``corpus``: one row per (sentence, theme) it is coded with.
 
     Columns (:data:`CODE_FIELDS`): ``doc_id``, ``sent_id``, ``section_id``, ``role``, ``theme``, ``hits`` (matches in
@@ -378,7 +399,8 @@ def code_sentences(corpus: Corpus, *, themes: Sequence[Theme] | str | os.PathLik
     sentence does not inherit from its own title, which is its text), ``via`` (``text``, ``heading`` or
     ``text+heading``), ``text``, ``raw_start``, ``raw_end``. A sentence is coded when ``hits + heading_hits > 0``.
     Every document is coded; the scoring functions choose which count. With ``headings=False`` only the
-    sentence's own text counts.
+    sentence's own text counts. Sentences are shared out over ``workers`` processes (default: the CPUs available)
+    when there are more than :data:`PARALLEL_MIN_CHARS` characters of them; the result is the same.
 
     >>> from plan_analysis import load_corpus
     >>> c = load_corpus(["data/raw/001_64b46b310826ad2c.txt"], cache=False, progress=False)
@@ -400,8 +422,9 @@ def code_sentences(corpus: Corpus, *, themes: Sequence[Theme] | str | os.PathLik
     cols = zip(sents["doc_id"].astype(str), sents["sent_id"].astype(str), sents["section_id"].fillna("").astype(str),
                sents["role"].astype(str), sents["text"].fillna("").astype(str),
                sents["raw_start"].astype("int64"), sents["raw_end"].astype("int64"))
-    for doc_id, sent_id, sid, role, text, rs, re_ in cols:
-        own = _code(text, th)
+    cols = list(cols)
+    codes = _code_many([c[4] for c in cols], th, workers)
+    for (doc_id, sent_id, sid, role, text, rs, re_), own in zip(cols, codes):
         inherited: dict[str, list[str]] = {}
         for anc in chains.get(sid, []):
             if role == "heading" and anc == sid:

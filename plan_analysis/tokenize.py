@@ -363,21 +363,6 @@ def _words_chunk(args: tuple[list[str], dict]) -> list[list[str]]:
     return [[seen.setdefault(w, w) for w, _, _ in _word_spans(text, key, *opts)] for text in texts]
 
 
-def _chunks_by_size(texts: Sequence[str], target: int) -> list[list[str]]:
-    out: list[list[str]] = []
-    cur: list[str] = []
-    size = 0
-    for t in texts:
-        cur.append(t)
-        size += len(t)
-        if size >= target:
-            out.append(cur)
-            cur, size = [], 0
-    if cur:
-        out.append(cur)
-    return out
-
-
 def tokenize_many(texts: Sequence[str], *, workers: int | None = None, progress: bool = False,
                   **kwargs) -> list[list[str]]:
     """Return the words of each text, exactly ``[t.word for t in tokenize(text, **kwargs)]``.
@@ -388,43 +373,31 @@ def tokenize_many(texts: Sequence[str], *, workers: int | None = None, progress:
     >>> tokenize_many(["推进规上工业增长", "招商引资"], workers=1)
     [['推进', '规上工业', '增长'], ['招商引资']]
     """
-    from .corpus import _ignore_sigint, _mp_context, default_workers, stop_pool
+    from .parallel import chunk_by_size, default_workers, map_chunks
 
     texts = [str(t) if t is not None else "" for t in texts]
     n_workers = max(1, int(workers) if workers else default_workers())
     total = sum(len(t) for t in texts)
+    if n_workers == 1 or len(texts) < 2 or total < PARALLEL_MIN_CHARS:
+        n_workers, chunks = 1, chunk_by_size(texts, 50_000)
+    else:  # chunks of ~100k characters: a few seconds of work each, and many more chunks than workers
+        chunks = chunk_by_size(texts, max(20_000, min(100_000, total // (n_workers * 16))))
     bar = None
     if progress and len(texts) > 1:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(texts), desc="tokenising", unit="doc")
     out: list[list[str]] = []
+    seen: dict[str, str] = {}  # one object per distinct word across chunks
     try:
-        if n_workers == 1 or len(texts) < 2 or total < PARALLEL_MIN_CHARS:
-            for chunk in _chunks_by_size(texts, 50_000):
-                out.extend(_words_chunk((chunk, kwargs)))
-                if bar is not None:
-                    bar.update(len(chunk))
-            return out
-        from concurrent.futures import ProcessPoolExecutor
-
-        # chunks of ~100k characters: a few seconds of work each, and many more chunks than workers
-        chunks = _chunks_by_size(texts, max(20_000, min(100_000, total // (n_workers * 16))))
-        seen: dict[str, str] = {}
-        ex = ProcessPoolExecutor(max_workers=n_workers, mp_context=_mp_context(), initializer=_ignore_sigint)
-        try:
-            for words in ex.map(_words_chunk, [(c, kwargs) for c in chunks]):
-                out.extend([[seen.setdefault(w, w) for w in ws] for ws in words])
-                if bar is not None:
-                    bar.update(len(words))
-        except BaseException:
-            stop_pool(ex)
-            raise
-        ex.shutdown(wait=True)
-        return out
+        for words in map_chunks(_words_chunk, [(c, kwargs) for c in chunks], workers=n_workers):
+            out.extend([[seen.setdefault(w, w) for w in ws] for ws in words] if n_workers > 1 else words)
+            if bar is not None:
+                bar.update(len(words))
     finally:
         if bar is not None:
             bar.close()
+    return out
 
 
 def tokenize_corpus(corpus, *, workers: int | None = None, progress: bool = False, **kwargs):

@@ -119,3 +119,16 @@ def test_benchmark_runs_and_prints_the_table(tmp_path):
         assert f"\n{stage} " in text, stage
     assert "goals (issue #7):" in text and "× read+regex" in text
     assert ("themes: not available" in text) or ("\nthemes " in text)
+
+
+@pytest.mark.parametrize("module, function, key", [("targets", "extract_targets", "doc_id"),
+                                                   ("themes", "code_sentences", "theme")])
+def test_per_document_work_in_processes_equals_serial(serial, monkeypatch, module, function, key):
+    import importlib
+
+    mod = importlib.import_module(f"plan_analysis.{module}")
+    one = getattr(mod, function)(serial, workers=1)
+    monkeypatch.setattr(mod, "PARALLEL_MIN_CHARS", 0)  # use the pool even for the bundled corpus
+    pooled = getattr(mod, function)(serial, workers=2)
+    pd.testing.assert_frame_equal(one, pooled, check_exact=True)
+    assert len(one) > 1000 and one[key].nunique() > 10

@@ -1,0 +1,97 @@
+"""Share work over processes: one pool recipe for loading, tokenising, target extraction and theme coding.
+
+Work is cut into chunks of about equal size (by characters of text), mapped over a process pool
+(``fork`` where the platform has it: workers start in milliseconds and inherit the parent's warmed
+lexicons and tokenizer), and the results come back in input order, so a parallel run gives exactly
+what a serial one does. Ctrl-C or a failure in a worker stops the whole pool at once.
+
+>>> list(map_chunks(len, [["甲", "乙"], ["丙"]], workers=1))
+[2, 1]
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+
+__all__ = ["default_workers", "stop_pool", "chunk_by_size", "map_chunks"]
+
+T = TypeVar("T")
+
+
+def default_workers() -> int:
+    """Return the number of CPUs this process may use (``os.cpu_count()`` where affinity is unknown).
+
+    >>> 1 <= default_workers() <= (os.cpu_count() or 1)
+    True
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C is the parent's to handle: it stops the pool; workers must not die mid-write on their own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _mp_context():
+    import multiprocessing as mp
+
+    # fork: workers start in milliseconds and inherit the parent's warmed lexicons and tokenizer
+    return mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+
+
+def stop_pool(ex) -> None:
+    """Ctrl-C or a failure: drop a process pool's queued work and stop its workers now."""
+    procs = list((getattr(ex, "_processes", None) or {}).values())  # shutdown() forgets them
+    ex.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        proc.terminate()
+
+
+def chunk_by_size(items: Sequence[T], target: int, *, size: Callable[[T], int] = len) -> list[list[T]]:
+    """Cut ``items`` into runs whose ``size`` adds up to about ``target`` (order kept, none empty).
+
+    >>> chunk_by_size(["甲乙", "丙", "丁戊己"], 3)
+    [['甲乙', '丙'], ['丁戊己']]
+    """
+    out: list[list[T]] = []
+    cur: list[T] = []
+    total = 0
+    for item in items:
+        cur.append(item)
+        total += size(item)
+        if total >= target:
+            out.append(cur)
+            cur, total = [], 0
+    if cur:
+        out.append(cur)
+    return out
+
+
+def map_chunks(fn: Callable[[Any], T], chunks: Iterable[Any], *, workers: int | None = None) -> Iterator[T]:
+    """Yield ``fn(chunk)`` for each chunk, in order: here when ``workers`` is 1, else over a process pool.
+
+    ``fn`` must be a module-level function (it is sent to the workers by name).
+
+    >>> list(map_chunks(sum, [[1, 2], [3]], workers=1))
+    [3, 3]
+    """
+    n = max(1, int(workers) if workers else default_workers())
+    chunks = list(chunks)
+    if n == 1 or len(chunks) < 2:
+        for chunk in chunks:
+            yield fn(chunk)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    ex = ProcessPoolExecutor(max_workers=min(n, len(chunks)), mp_context=_mp_context(), initializer=_ignore_sigint)
+    try:
+        yield from ex.map(fn, chunks)
+    except BaseException:
+        stop_pool(ex)
+        raise
+    ex.shutdown(wait=True)
