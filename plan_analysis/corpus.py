@@ -35,7 +35,7 @@ from .lexicons import lexicon_fingerprint
 from .load import LoadError, RawText, decode_file, find_files, read_raw
 from .meta import label_document
 from .normalize import EDIT_KINDS, clean_text, placeholder_spans
-from .offsets import Edit, OffsetMap, apply_edits
+from .offsets import Edit, OffsetMap, offset_map
 from .parallel import default_workers, map_chunks
 from .split import Heading, _lines, parse_heading, split_documents, split_sentences
 
@@ -565,11 +565,20 @@ class Corpus:
     def raw_span(self, doc_id: str, start: int, end: int) -> tuple[int, int]:
         """Map a span of a document's cleaned text (``[start, end)``) to raw offsets in its file."""
         source, base = self._doc_position(doc_id)
-        if source not in self._maps:
+        return self.file_offsets(source).raw_span(base + int(start), base + int(end))
+
+    def file_offsets(self, source_file: str) -> OffsetMap:
+        """Return the :class:`~plan_analysis.offsets.OffsetMap` from the cleaned text of ``source_file`` to its raw text.
+
+        >>> c = load_corpus("data/raw/001_64b46b310826ad2c.txt", cache=False, progress=False)
+        >>> c.file_offsets("001_64b46b310826ad2c.txt").raw_span(0, 4)
+        (0, 4)
+        """
+        if source_file not in self._maps:
             while len(self._maps) >= _MAPS_KEPT:  # keep the offset maps of the last few files only
                 self._maps.pop(next(iter(self._maps)))
-            self._maps[source] = self._offset_map(source)
-        return self._maps[source].raw_span(base + int(start), base + int(end))
+            self._maps[source_file] = self._offset_map(source_file)
+        return self._maps[source_file]
 
     def _offset_map(self, source: str) -> OffsetMap:
         """The offset map cleaning built for ``source``, rebuilt from its recorded edits (no re-cleaning)."""
@@ -585,7 +594,43 @@ class Corpus:
             for lst in by_source.values():
                 lst.sort(key=lambda e: (e.start, e.end))
             cached = self._edit_lists = (edits, len(edits), by_source)
-        return apply_edits(self.raw_text(source), cached[2].get(source, []))[1]
+        return offset_map(cached[2].get(source, []), self._raw_length(source))
+
+    def _raw_length(self, source: str) -> int:
+        """Characters in the decoded file (from the load report, so the file is not read again)."""
+        rep = self.load_report
+        lengths = getattr(self, "_lengths", None)
+        if lengths is None or lengths[0] is not rep:
+            loaded = rep[rep["status"] == "loaded"] if len(rep) else rep
+            lengths = self._lengths = (rep, dict(zip(loaded.get("source_file", []), loaded.get("n_chars", []))))
+        n = lengths[1].get(source)
+        return int(n) if n is not None and not pd.isna(n) else len(self.raw_text(source))
+
+    def raw_spans(self, doc_ids: Sequence[str], starts: Sequence[int], ends: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Map many document spans to raw offsets at once (as :meth:`raw_span` does, one file's map at a time).
+
+        >>> c = load_corpus("data/raw/001_64b46b310826ad2c.txt", cache=False, progress=False)
+        >>> [a.tolist() for a in c.raw_spans([c.documents["doc_id"][0]] * 2, [0, 2], [2, 4])]
+        [[0, 2], [2, 4]]
+        """
+        ids = [str(d) for d in doc_ids]
+        starts = np.asarray(starts, dtype=np.int64)
+        ends = np.asarray(ends, dtype=np.int64)
+        if not (len(ids) == len(starts) == len(ends)):
+            raise ValueError(f"doc_ids, starts and ends differ in length ({len(ids)}, {len(starts)}, {len(ends)})")
+        out_a = np.zeros(len(ids), dtype=np.int64)
+        out_b = np.zeros(len(ids), dtype=np.int64)
+        by_source: dict[str, list[int]] = {}
+        bases = np.zeros(len(ids), dtype=np.int64)
+        for i, d in enumerate(ids):
+            source, base = self._doc_position(d)
+            bases[i] = base
+            by_source.setdefault(source, []).append(i)
+        for source, rows in by_source.items():
+            idx = np.asarray(rows, dtype=np.int64)
+            omap = self.file_offsets(source)
+            out_a[idx], out_b[idx] = omap.raw_spans(bases[idx] + starts[idx], bases[idx] + ends[idx])
+        return out_a, out_b
 
     def _doc_position(self, doc_id: str) -> tuple[str, int]:
         """``(source_file, clean_start)`` of a document, from a lookup built once per documents table."""

@@ -19,7 +19,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-__all__ = ["Edit", "OffsetMap", "apply_edits", "lift_edits"]
+__all__ = ["Edit", "OffsetMap", "apply_edits", "offset_map", "lift_edits"]
 
 
 @dataclass(frozen=True, order=True)
@@ -90,6 +90,45 @@ class OffsetMap:
             return p, p
         return self.char_span(start)[0], self.char_span(end - 1)[1]
 
+    def raw_spans(self, starts, ends):
+        """Return the raw spans of many cleaned spans at once: two int64 arrays, as :meth:`raw_span` gives.
+
+        >>> _, m = apply_edits("ab,cd", [Edit(2, 3, "，", "width")])
+        >>> [a.tolist() for a in m.raw_spans([0, 2, 5], [5, 3, 5])]
+        [[0, 2, 5], [5, 3, 5]]
+        """
+        import numpy as np
+
+        starts = np.asarray(starts, dtype=np.int64)
+        ends = np.asarray(ends, dtype=np.int64)
+        empty = ends <= starts
+        if not len(self.clean_starts):  # an empty text: only empty spans at 0 or after it exist
+            if ((~empty) | (starts < 0)).any():
+                raise IndexError("cleaned spans in an empty text")
+            return np.zeros_like(starts), np.zeros_like(ends)
+        first = np.where(empty, np.minimum(starts, self.clean_len), starts)
+        last = np.where(empty, first, ends - 1)
+        bad = (first < 0) | (((first >= self.clean_len) | (last >= self.clean_len)) & ~empty)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise IndexError(f"cleaned span [{int(starts[i])}, {int(ends[i])}) outside 0..{self.clean_len}")
+        cs = np.asarray(self.clean_starts, dtype=np.int64)
+        rs = np.asarray(self.raw_starts, dtype=np.int64)
+        re_ = np.asarray(self.raw_ends, dtype=np.int64)
+        ident = np.asarray(self.edit_index, dtype=np.int64) < 0
+
+        def span_of(i):
+            k = np.searchsorted(cs, np.minimum(i, self.clean_len - 1), side="right") - 1
+            a = np.where(ident[k], rs[k] + (i - cs[k]), rs[k])
+            return a, np.where(ident[k], a + 1, re_[k])
+
+        a_first, _ = span_of(first)
+        _, b_last = span_of(last)
+        at_end = first >= self.clean_len  # an empty span at the very end: raw_pos gives the last raw end
+        raw_a = np.where(at_end, re_[-1], a_first)
+        raw_b = np.where(empty, raw_a, b_last)
+        return raw_a, raw_b
+
     def clean_pos(self, raw: int) -> int:
         """Return the cleaned offset of raw offset ``raw`` (the next kept character if removed)."""
         k = bisect_right(self.raw_starts, raw) - 1
@@ -129,28 +168,38 @@ def apply_edits(raw: str, edits: Sequence[Edit]) -> tuple[str, OffsetMap]:
     >>> apply_edits("a\\r\\nb", [Edit(1, 3, "\\n", "newline")])[0]
     'a\\nb'
     """
-    parts: list[str] = []
+    omap = offset_map(edits, len(raw))
+    parts = [raw[rs:re_] if ei < 0 else edits[ei].new
+             for rs, re_, ei in zip(omap.raw_starts, omap.raw_ends, omap.edit_index)]
+    return "".join(parts), omap
+
+
+def offset_map(edits: Sequence[Edit], raw_len: int) -> OffsetMap:
+    """Return the offset map of sorted, non-overlapping ``edits`` on a raw text of ``raw_len`` characters.
+
+    Only positions and replacement lengths matter, so the raw text itself is not needed.
+
+    >>> offset_map([Edit(2, 15, "", "paywall_marker")], 17).raw_span(2, 4)
+    (15, 17)
+    """
     segments: list[tuple[int, int, int, int, int]] = []
     pos = 0  # raw cursor
     out = 0  # clean cursor
     for idx, e in enumerate(edits):
-        if e.start < pos or e.end < e.start or e.end > len(raw):
-            raise ValueError(f"edits overlap or fall outside the text at {e!r} (cursor {pos}, length {len(raw)})")
+        if e.start < pos or e.end < e.start or e.end > raw_len:
+            raise ValueError(f"edits overlap or fall outside the text at {e!r} (cursor {pos}, length {raw_len})")
         if e.start > pos:
             n = e.start - pos
-            parts.append(raw[pos : e.start])
             segments.append((out, out + n, pos, e.start, -1))
             out += n
         if e.new:
-            parts.append(e.new)
             segments.append((out, out + len(e.new), e.start, e.end, idx))
             out += len(e.new)
         pos = e.end
-    if pos < len(raw):
-        parts.append(raw[pos:])
-        segments.append((out, out + len(raw) - pos, pos, len(raw), -1))
-        out += len(raw) - pos
-    return "".join(parts), OffsetMap(segments, out, len(raw))
+    if pos < raw_len:
+        segments.append((out, out + raw_len - pos, pos, raw_len, -1))
+        out += raw_len - pos
+    return OffsetMap(segments, out, raw_len)
 
 
 def lift_edits(edits: Sequence[Edit], text: str, omap: OffsetMap, new_edits: Iterable[Edit]) -> list[Edit]:

@@ -250,12 +250,7 @@ def _span_mapper(corpus: "Corpus") -> Callable[[str, int, int], tuple[int, int]]
         source, base = info[doc_id]
         omap = maps.get(source)
         if omap is None:
-            corpus.raw_span(doc_id, 0, 0)  # builds and caches the file's offset map in the corpus
-            omap = maps[source] = getattr(corpus, "_maps", {}).get(source)
-            if omap is None:
-                from .normalize import clean_text
-
-                omap = maps[source] = clean_text(corpus.raw_text(source)).offsets
+            omap = maps[source] = corpus.file_offsets(source)
         return omap.raw_span(base + int(start), base + int(end))
 
     return span

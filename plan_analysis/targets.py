@@ -489,43 +489,48 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
     from .corpus import Corpus
     from .lexicons import lexicon_fingerprint
 
-    rules = _indicator_rules(lexicon_fingerprint())
-    rows: list[dict[str, Any]] = []
+    cols = list(TARGET_FIELDS) + ["section"]
     if isinstance(source, str):
         from .normalize import clean_text
 
+        rules = _indicator_rules(lexicon_fingerprint())
         cleaned = clean_text(source)
         doc = {"doc_id": "text", "source_file": "", "text": cleaned.text, "doc_type": ""}
+        rows: list[dict[str, Any]] = []
         for r in _doc_rows(doc, [], rules):
             r["raw_start"], r["raw_end"] = cleaned.raw_span(r.pop("_start"), r.pop("_end"))
             r.pop("_fig_start")
             rows.append({"doc_id": "text", "source_file": "", **r})
+        df = pd.DataFrame(rows, columns=cols)
     else:
-        corpus = source if isinstance(source, Corpus) else None
-        docs = corpus.documents if corpus is not None else source
         from .parallel import chunk_by_size, default_workers, map_chunks
 
+        corpus = source if isinstance(source, Corpus) else None
+        docs = corpus.documents if corpus is not None else source
         spans = _section_spans(corpus.sections) if corpus is not None else {}
-        records = docs.to_dict("records")
-        work = [(doc, spans.get(doc["doc_id"], [])) for doc in records]
-        total = sum(len(doc["text"]) for doc in records)
+        work = [(doc, spans.get(doc["doc_id"], [])) for doc in docs.to_dict("records")]
+        total = sum(len(doc["text"]) for doc, _ in work)
         n = max(1, int(workers) if workers else default_workers())
         if n == 1 or total < PARALLEL_MIN_CHARS:
-            n, chunks = 1, [work]
+            n, target = 1, 2_000_000  # still in pieces: rows become a table a piece at a time
         else:
-            chunks = chunk_by_size(work, max(50_000, total // (n * 16)), size=lambda w: len(w[0]["text"]))
-        per_doc = (rows_of_doc for chunk_rows in map_chunks(_targets_chunk, chunks, workers=n) for rows_of_doc in chunk_rows)
-        for doc, doc_rows in zip(records, per_doc):
-            for r in doc_rows:
-                a, b = r.pop("_start"), r.pop("_end")
-                r.pop("_fig_start")
-                if corpus is not None:
-                    r["raw_start"], r["raw_end"] = corpus.raw_span(doc["doc_id"], a, b)
-                else:
-                    r["raw_start"], r["raw_end"] = a, b
-                rows.append({"doc_id": doc["doc_id"], "source_file": doc.get("source_file", ""), **r})
-    cols = list(TARGET_FIELDS) + ["section"]
-    df = pd.DataFrame(rows, columns=cols)
+            target = max(50_000, total // (n * 16))
+        chunks = chunk_by_size(work, target, size=lambda w: len(w[0]["text"]))
+        frames = []
+        for chunk, chunk_rows in zip(chunks, map_chunks(_targets_chunk, chunks, workers=n)):
+            rows = [{"doc_id": doc["doc_id"], "source_file": doc.get("source_file", ""), **r}
+                    for (doc, _), doc_rows in zip(chunk, chunk_rows) for r in doc_rows]
+            part = pd.DataFrame(rows, columns=cols + ["_start", "_end"])
+            del rows
+            if not len(part):
+                continue
+            if corpus is not None:
+                part["raw_start"], part["raw_end"] = corpus.raw_spans(part["doc_id"].tolist(), part["_start"],
+                                                                      part["_end"])
+            else:
+                part["raw_start"], part["raw_end"] = part["_start"], part["_end"]
+            frames.append(part[cols])
+        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame([], columns=cols)
     if not include_placeholders:
         df = df[~df["placeholder"].astype(bool)]
     if kind != "all":

@@ -182,3 +182,24 @@ def test_other_line_ends_become_newlines_and_are_recorded():
     c = clean_text("甲镇\x85一、抓党建\u2028二、抓经济\u2029")
     assert c.text == "甲镇\n一、抓党建\n二、抓经济"
     assert [e.kind for e in c.edits] == ["newline", "newline", "blank_lines"]  # a final line end goes
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=200), st.lists(st.tuples(st.integers(-2, 210), st.integers(-2, 210)), max_size=30))
+def test_vectorised_raw_spans_equal_raw_span_and_maps_need_no_raw_text(text, spans):
+    from plan_analysis.offsets import offset_map
+
+    c = clean_text(text)
+    m = c.offsets
+    rebuilt = offset_map(c.edits, len(text))
+    assert (rebuilt.clean_starts, rebuilt.raw_starts, rebuilt.raw_ends) == (m.clean_starts, m.raw_starts, m.raw_ends)
+    ok = []
+    for a, b in spans:
+        try:
+            ok.append(((a, b), m.raw_span(a, b)))
+        except IndexError:
+            with pytest.raises(IndexError):
+                m.raw_spans([a], [b])
+    if ok:
+        ra, rb = m.raw_spans([s[0] for s, _ in ok], [s[1] for s, _ in ok])
+        assert list(zip(ra.tolist(), rb.tolist())) == [r for _, r in ok]
