@@ -802,6 +802,11 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
     n_workers = max(1, int(workers) if workers else default_workers())
     if engine == "process" and (n_workers == 1 or len(tasks) < 2 or _total_bytes(found) < PARALLEL_MIN_BYTES):
         engine = "serial"
+    if engine == "process":  # forked workers inherit the dictionaries instead of each loading them (1.6 s, 140 MB)
+        from .tokenize import get_tokenizer, word_tag
+
+        get_tokenizer()
+        word_tag("的")
     results = {"serial": lambda: _run_serial(tasks), "process": lambda: _run_process(tasks, n_workers),
                "dask": lambda: _run_dask(tasks, n_workers)}[engine]()
     bar = None

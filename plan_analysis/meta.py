@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 from . import _patterns as P
 from .lexicons import lexicon_fingerprint, read_table, required_literals
-from .tokenize import get_tokenizer, is_common_word
+from .tokenize import cut_words, is_common_word
 
 __all__ = ["label_document", "estimate_years", "find_place", "find_province", "classify_doc_type",
            "DOC_TYPES", "LOCAL_DOC_TYPES"]
@@ -82,7 +82,7 @@ def _looks_like_name(name: str, text: str, pos: int) -> bool:
     lo = max(0, pos - 8)
     ctx = text[lo:pos + len(name)]
     starts, off = set(), 0
-    for tok in get_tokenizer().lcut(ctx, HMM=True):
+    for tok in cut_words(ctx):
         starts.add(off)
         off += len(tok)
     if (pos - lo) not in starts:
