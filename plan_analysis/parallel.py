@@ -86,12 +86,19 @@ def map_chunks(fn: Callable[[Any], T], chunks: Iterable[Any], *, workers: int | 
         for chunk in chunks:
             yield fn(chunk)
         return
+    import gc
     from concurrent.futures import ProcessPoolExecutor
 
-    ex = ProcessPoolExecutor(max_workers=min(n, len(chunks)), mp_context=_mp_context(), initializer=_ignore_sigint)
+    # forked workers share the parent's memory until they write to it; frozen objects are left alone by the
+    # workers' garbage collector, so its passes do not copy every page of the parent's heap into each worker
+    gc.freeze()
     try:
-        yield from ex.map(fn, chunks)
-    except BaseException:
-        stop_pool(ex)
-        raise
-    ex.shutdown(wait=True)
+        ex = ProcessPoolExecutor(max_workers=min(n, len(chunks)), mp_context=_mp_context(), initializer=_ignore_sigint)
+        try:
+            yield from ex.map(fn, chunks)
+        except BaseException:
+            stop_pool(ex)
+            raise
+        ex.shutdown(wait=True)
+    finally:
+        gc.unfreeze()

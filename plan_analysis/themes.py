@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Literal, Sequence
 
 import pandas as pd
 
@@ -377,16 +377,25 @@ def _code_chunk(args: tuple[list[str], tuple[Theme, ...]]) -> list[dict[str, lis
     return [_code(text, themes) for text in texts]
 
 
-def _code_many(texts: list[str], themes: tuple[Theme, ...], workers: int | None) -> list[dict[str, list[str]]]:
-    """``[_code(t, themes) for t in texts]``, shared out over processes when the texts are long enough."""
+def _code_many(texts: list[str], themes: tuple[Theme, ...],
+               workers: int | None) -> Iterator[tuple[int, list[dict[str, list[str]]]]]:
+    """Yield ``(offset, [_code(t, themes) for t in piece])`` for consecutive pieces of ``texts``, in order.
+
+    Pieces of about a million characters (smaller when shared out over processes, which happens when the texts
+    are longer than :data:`PARALLEL_MIN_CHARS`), so callers can turn each piece into rows before the next.
+    """
     from .parallel import chunk_by_size, default_workers, map_chunks
 
     total = sum(map(len, texts))
     n = max(1, int(workers) if workers else default_workers())
     if n == 1 or total < PARALLEL_MIN_CHARS:
-        return _code_chunk((texts, themes))
-    chunks = chunk_by_size(texts, max(50_000, total // (n * 16)))
-    return [codes for part in map_chunks(_code_chunk, [(c, themes) for c in chunks], workers=n) for codes in part]
+        n, target = 1, 1_000_000
+    else:
+        target = max(50_000, min(1_000_000, total // (n * 16)))
+    bounds = [(idx[0], idx[-1] + 1) for idx in chunk_by_size(range(len(texts)), target, size=lambda i: len(texts[i]))]
+    pieces = map_chunks(_code_chunk, [(texts[a:b], themes) for a, b in bounds], workers=n)
+    for (a, _), codes in zip(bounds, pieces):
+        yield a, codes
 
 
 def code_sentences(corpus: Corpus, *, themes: Sequence[Theme] | str | os.PathLike | None = None,
@@ -408,7 +417,12 @@ def code_sentences(corpus: Corpus, *, themes: Sequence[Theme] | str | os.PathLik
     >>> rows.loc[rows["text"].str.startswith("二是夯实安全监管责任"), ["theme", "via"]].values.tolist()
     [['安全生产', 'text'], ['平安稳定与信访', 'heading']]
     """
-    th = _themes(themes)
+    return _code_table(corpus, _themes(themes), headings=headings, workers=workers, with_text=True)
+
+
+def _code_table(corpus: Corpus, th: tuple[Theme, ...], *, headings: bool, workers: int | None,
+                with_text: bool) -> pd.DataFrame:
+    """:func:`code_sentences` (``with_text=False``: the ``text`` column left empty, for scoring)."""
     sents = corpus.sentences
     sections = corpus.sections
     title_codes: dict[str, dict[str, list[str]]] = {}
@@ -418,27 +432,31 @@ def code_sentences(corpus: Corpus, *, themes: Sequence[Theme] | str | os.PathLik
                        for sid, title in zip(sections["section_id"].astype(str), sections["title"].fillna(""))}
         chains = _ancestors(sections)
     order = [t.name for t in th]
-    rows: list[tuple] = []
-    cols = zip(sents["doc_id"].astype(str), sents["sent_id"].astype(str), sents["section_id"].fillna("").astype(str),
-               sents["role"].astype(str), sents["text"].fillna("").astype(str),
-               sents["raw_start"].astype("int64"), sents["raw_end"].astype("int64"))
-    cols = list(cols)
-    codes = _code_many([c[4] for c in cols], th, workers)
-    for (doc_id, sent_id, sid, role, text, rs, re_), own in zip(cols, codes):
-        inherited: dict[str, list[str]] = {}
-        for anc in chains.get(sid, []):
-            if role == "heading" and anc == sid:
-                continue
-            for name, found in title_codes.get(anc, {}).items():
-                inherited.setdefault(name, []).extend(found)
-        for name in order:
-            a, b = own.get(name, []), inherited.get(name, [])
-            if not a and not b:
-                continue
-            via = "text+heading" if a and b else ("text" if a else "heading")
-            rows.append((doc_id, sent_id, sid, role, name, len(a), "、".join(a), len(b), "、".join(b), via, text,
-                         int(rs), int(re_)))
-    df = pd.DataFrame(rows, columns=list(CODE_FIELDS))
+    doc_ids, sent_ids = sents["doc_id"].astype(str).tolist(), sents["sent_id"].astype(str).tolist()
+    sids, roles = sents["section_id"].fillna("").astype(str).tolist(), sents["role"].astype(str).tolist()
+    texts = sents["text"].fillna("").astype(str).tolist()
+    raw_starts, raw_ends = sents["raw_start"].astype("int64").tolist(), sents["raw_end"].astype("int64").tolist()
+    parts = []
+    for lo, codes in _code_many(texts, th, workers):  # one piece of sentences at a time: rows never pile up
+        rows: list[tuple] = []
+        for k, own in enumerate(codes, start=lo):
+            sid, role = sids[k], roles[k]
+            inherited: dict[str, list[str]] = {}
+            for anc in chains.get(sid, []):
+                if role == "heading" and anc == sid:
+                    continue
+                for name, found in title_codes.get(anc, {}).items():
+                    inherited.setdefault(name, []).extend(found)
+            for name in order:
+                a, b = own.get(name, []), inherited.get(name, [])
+                if not a and not b:
+                    continue
+                via = "text+heading" if a and b else ("text" if a else "heading")
+                rows.append((doc_ids[k], sent_ids[k], sid, role, name, len(a), "、".join(a), len(b), "、".join(b), via,
+                             texts[k] if with_text else "", raw_starts[k], raw_ends[k]))
+        if rows:
+            parts.append(pd.DataFrame(rows, columns=list(CODE_FIELDS)))
+    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame([], columns=list(CODE_FIELDS))
     for c in ("hits", "heading_hits", "raw_start", "raw_end"):
         df[c] = df[c].astype("int64")
     log.info("coded %d sentences: %d sentence-theme rows", len(sents), len(df))
@@ -490,10 +508,13 @@ def plan_period(year: Any) -> str | None:
 
 
 def _documents(corpus: Corpus, include_all: bool) -> pd.DataFrame:
+    """The documents scored (local plans unless ``include_all``) with ``year`` and ``period``; no ``text`` column."""
     docs = corpus.documents
-    if not include_all:
-        docs = docs[docs["is_local_plan"].fillna(False).astype(bool)]
-    docs = docs.copy()
+    cols = [c for c in docs.columns if c != "text"]  # the text is in the sentences: no copy of it here
+    if include_all:
+        docs = docs[cols].copy()
+    else:
+        docs = docs.loc[docs["is_local_plan"].fillna(False).astype(bool), cols].copy()
     docs["year"] = pd.array([estimated_year(a, b, c) for a, b, c in
                              zip(docs["label_year"], docs["year_min"], docs["year_max"])], dtype="Int64")
     docs["period"] = pd.array([plan_period(y) for y in docs["year"]], dtype="string")
@@ -565,18 +586,19 @@ def sentence_parts(corpus: Corpus) -> pd.Series:
 # ---------------------------------------------------------------------------------------------- scoring
 
 
-def _selected(corpus: Corpus, include_all: bool, themes, headings: bool):
+def _selected(corpus: Corpus, include_all: bool, themes, headings: bool, *, with_text: bool = True):
     """Selected documents, their scored sentences (titles left out) and the coding of those sentences."""
     docs = _documents(corpus, include_all)
     ids = set(docs["doc_id"].astype(str))
     s = corpus.sentences
-    s = s[s["doc_id"].astype(str).isin(ids) & (s["role"].astype(str) != "title")].copy()
+    keep = s["doc_id"].astype(str).isin(ids) & (s["role"].astype(str) != "title")
+    s = s.loc[keep, [c for c in s.columns if with_text or c != "text"]].copy()
     s["doc_id"] = s["doc_id"].astype(str)
     s["sent_id"] = s["sent_id"].astype(str)
     s["section_id"] = s["section_id"].fillna("").astype(str)
     parts = sentence_parts(corpus)
     s["part"] = parts.reindex(s["sent_id"]).to_numpy()
-    codes = code_sentences(corpus, themes=themes, headings=headings)
+    codes = _code_table(corpus, _themes(themes), headings=headings, workers=None, with_text=with_text)
     codes = codes[codes["sent_id"].isin(set(s["sent_id"]))]
     return docs, s.reset_index(drop=True), codes
 
@@ -633,7 +655,7 @@ def score_themes(corpus: Corpus, *, unit: Unit = "document", include_all: bool =
         raise ValueError(f"unit must be 'sentence', 'section', 'part' or 'document', not {unit!r}")
     th = _themes(themes)
     names = [t.name for t in th]
-    docs, s, codes = _selected(corpus, include_all, th, headings)
+    docs, s, codes = _selected(corpus, include_all, th, headings, with_text=unit == "sentence")
     members = _membership(unit, s, corpus)
     members = members.merge(s[["sent_id", "doc_id"]], on="sent_id", how="left")
     if unit == "sentence":
