@@ -87,6 +87,9 @@ PLACEHOLDER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("date", re.compile(r"\*(?=\s*[年月日])")),
     ("name", re.compile(r"(?<![A-Za-z0-9])[A-Z](?=新时代|总书记|同志|书记[^处]|主席|省长|市长)")),
 )
+#: characters one of which every placeholder of a kind contains: a text without them skips the pattern
+PLACEHOLDER_NEEDS = {"formula": "x", "year": "x", "number": "x", "redaction": "X*", "date": "*",
+                     "name": "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
 
 # --- jieba's own block and skip patterns (jieba.re_han_default / re_skip_default, 0.42.1) -----
 JIEBA_BLOCK_RE = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")

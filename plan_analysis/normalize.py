@@ -254,7 +254,10 @@ def placeholder_spans(text: str) -> list[tuple[int, int, str, str]]:
     """
     taken: list[tuple[int, int, str, str]] = []
     occupied: set[int] = set()
+    present = {kind: any(ch in text for ch in needs) for kind, needs in P.PLACEHOLDER_NEEDS.items()}
     for kind, rx in P.PLACEHOLDER_PATTERNS:
+        if not present[kind]:
+            continue
         for m in rx.finditer(text):
             if m.end() <= m.start() or any(i in occupied for i in range(m.start(), m.end())):
                 continue

@@ -203,3 +203,14 @@ def test_vectorised_raw_spans_equal_raw_span_and_maps_need_no_raw_text(text, spa
     if ok:
         ra, rb = m.raw_spans([s[0] for s, _ in ok], [s[1] for s, _ in ok])
         assert list(zip(ra.tolist(), rb.tolist())) == [r for _, r in ok]
+
+
+def test_placeholder_shortcuts_name_every_kind_and_never_hide_a_match():
+    from plan_analysis import _patterns as P
+
+    assert set(P.PLACEHOLDER_NEEDS) == {kind for kind, _ in P.PLACEHOLDER_PATTERNS}
+    samples = "增速xx.xx%，20xx年，x+x+N模式，XX公司，***平方米，2024年*月，A新时代，xxxx年"
+    for kind, rx in P.PLACEHOLDER_PATTERNS:
+        found = [m.group() for m in rx.finditer(samples)]
+        assert found, kind
+        assert all(any(ch in f for ch in P.PLACEHOLDER_NEEDS[kind]) for f in found), kind
