@@ -108,7 +108,7 @@ def _corpus_command(sub, name: str, help_: str, func) -> argparse.ArgumentParser
 def _cmd_report(args: argparse.Namespace) -> int:
     from .report import build_report
 
-    return build_report(notebooks_dir=args.notebooks, out_dir=args.out, corpus=args.corpus)
+    return build_report(notebooks_dir=args.notebooks, out_dir=args.out, corpus=args.corpus, cache=not args.no_cache)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--corpus", default="data/raw", help="folder of documents the notebooks analyse")
     r.add_argument("--out", default="reports", help="output folder (index.html + one page per notebook)")
     r.add_argument("--notebooks", default="notebooks", help="folder of numbered notebooks")
+    r.add_argument("--no-cache", action="store_true",
+                   help="execute every notebook again, without reading or writing the page cache")
     r.set_defaults(func=_cmd_report)
     return p
 

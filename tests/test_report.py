@@ -7,8 +7,11 @@ import base64
 import html as html_lib
 import io
 import logging
+import os
 import re
+import shutil
 import unicodedata
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -154,6 +157,7 @@ def _write_notebooks(nb_dir, corpus):
 
 
 def test_build_report_end_to_end(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("PLAN_ANALYSIS_CACHE", str(tmp_path / "cache"))
     nb_dir = tmp_path / "notebooks"
     nb_dir.mkdir()
     (tmp_path / "corpus").mkdir()
@@ -204,3 +208,250 @@ def test_build_report_end_to_end(tmp_path, monkeypatch, caplog):
     assert any(m.startswith("start 01_ok.ipynb") for m in infos)
     assert any(re.match(r"done 01_ok\.ipynb in \d+\.\d s", m) for m in infos)
     assert not any("scratch" in m for m in infos + errors)
+
+
+# ---------------------------------------------------------- kernels and cache
+
+PLACES_TEXT = {
+    "a.txt": "东风镇2024年工作计划\n一、强经济\n规上工业总产值全年计划增长12%，招商引资全年计划完成3亿元。\n",
+    "b.txt": "西湖街道2024年工作计划\n一、保民生\n年内新建2家老年食堂，确保群众满意。\n",
+}
+
+
+def _code_notebook(*cells: str, title: str = "小笔记本", profile: bool = False):
+    v4 = nbformat.v4
+    nb = v4.new_notebook(cells=[v4.new_markdown_cell(f"# {title}")] + [v4.new_code_cell(c) for c in cells])
+    if profile:
+        nb.cells.insert(1, v4.new_code_cell('PLACE = ""\nDOC_ID = ""', metadata={"tags": ["parameters"]}))
+        nb.metadata["plan_analysis"] = {"profile": True}
+    return nb
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A notebooks folder, a two-document corpus and a private cache; ``executed`` lists what ran."""
+    monkeypatch.setenv("PLAN_ANALYSIS_CACHE", str(tmp_path / "cache"))
+    # the package source is hashed for real in test_package_hash_follows_the_source; here it stays put
+    # even if someone edits the package while the tests run
+    monkeypatch.setattr(report, "_hash_package", lambda: "package source")
+    nb_dir, corpus = tmp_path / "notebooks", tmp_path / "corpus"
+    nb_dir.mkdir()
+    corpus.mkdir()
+    for name, text in PLACES_TEXT.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    executed: list[str] = []
+    real_execute = report._Kernel.execute
+
+    def execute(self, nb, result):
+        executed.append(result.notebook.name if result.html_name.endswith(f"{result.notebook.stem}.html")
+                        else f"{result.notebook.name} [{result.title}]")
+        return real_execute(self, nb, result)
+
+    monkeypatch.setattr(report._Kernel, "execute", execute)
+
+    class Project:
+        pass
+
+    p = Project()
+    p.nb_dir, p.corpus, p.executed, p.cache = nb_dir, corpus, executed, tmp_path / "cache" / report.CACHE_SUBDIR
+    p.runs = 0
+
+    def build(**kwargs):
+        p.runs += 1
+        executed.clear()
+        out = tmp_path / f"out{p.runs}"
+        kwargs.setdefault("workers", 1)  # one kernel: these notebooks are tiny, starting a kernel is not
+        status = build_report(notebooks_dir=nb_dir, out_dir=out, corpus=corpus, timeout=120, **kwargs)
+        return status, out
+
+    p.build = build
+    return p
+
+
+def test_an_unchanged_rerun_executes_nothing(project, caplog):
+    nbformat.write(_code_notebook("print('第一页')"), project.nb_dir / "01_one.ipynb")
+    # names the cache folder, whose contents change with every run: not an input
+    nbformat.write(_code_notebook("print('第二页', '../cache')", title="第二"), project.nb_dir / "02_two.ipynb")
+    nbformat.write(_code_notebook("print('地方', PLACE or DOC_ID)", title="档案", profile=True),
+                   project.nb_dir / "10_profile.ipynb")
+    status, first = project.build()
+    assert status == 0
+    assert sorted(project.executed) == ["01_one.ipynb", "02_two.ipynb", "10_profile.ipynb [东风镇]",
+                                        "10_profile.ipynb [西湖街道]"]
+    assert len(list(project.cache.glob("*.json"))) == 4
+
+    started = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(report._Kernel, "start", lambda self: started.append(self))
+        with caplog.at_level(logging.INFO, logger="plan_analysis"):
+            status, second = project.build()
+    assert status == 0
+    assert project.executed == [] and started == []  # no notebook ran, no kernel started
+    for name in ("01_one.html", "02_two.html", "10_profile-01.html", "10_profile-02.html"):
+        assert (second / name).read_bytes() == (first / name).read_bytes(), name
+    assert "西湖街道" in (second / "10_profile-02.html").read_text(encoding="utf-8")
+    infos = [r.getMessage() for r in caplog.records]
+    assert any(m == "done 01_one.ipynb from the cache" for m in infos)
+    assert any(m.startswith("4 of 4 page(s) from the cache") for m in infos)
+    assert ">cached<" in (second / "index.html").read_text(encoding="utf-8")
+
+    status, _ = project.build(cache=False)  # bypass: everything runs again
+    assert status == 0 and len(project.executed) == 4
+
+
+def test_a_change_to_any_input_runs_the_pages_again(project, monkeypatch):
+    (project.nb_dir / "inputs").mkdir()
+    (project.nb_dir / "inputs" / "national.txt").write_text("4.5", encoding="utf-8")
+    nbformat.write(_code_notebook("print('第一页')"), project.nb_dir / "01_one.ipynb")
+    nbformat.write(_code_notebook("print(open('./inputs/national.txt').read())", title="读文件"),
+                   project.nb_dir / "02_reads.ipynb")
+    assert project.build()[0] == 0 and len(project.executed) == 2
+
+    # a notebook cell
+    nb = nbformat.read(project.nb_dir / "01_one.ipynb", as_version=4)
+    nb.cells[1].source = "print('第一页，改过')"
+    nbformat.write(nb, project.nb_dir / "01_one.ipynb")
+    status, out = project.build()
+    assert status == 0 and project.executed == ["01_one.ipynb"]
+    assert "改过" in (out / "01_one.html").read_text(encoding="utf-8")
+
+    # a file the notebook names
+    (project.nb_dir / "inputs" / "national.txt").write_text("5.0", encoding="utf-8")
+    assert project.build()[0] == 0 and project.executed == ["02_reads.ipynb"]
+
+    # a corpus file, same size and modification time: the contents count
+    path = project.corpus / "a.txt"
+    stat = path.stat()
+    path.write_text(PLACES_TEXT["a.txt"].replace("12%", "13%"), encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    assert project.build()[0] == 0 and sorted(project.executed) == ["01_one.ipynb", "02_reads.ipynb"]
+
+    # the package source and the lexicons
+    assert project.build()[0] == 0 and project.executed == []
+    monkeypatch.setattr(report, "_hash_package", lambda: "edited source")
+    assert project.build()[0] == 0 and len(project.executed) == 2
+    monkeypatch.setattr("plan_analysis.lexicons.lexicon_fingerprint", lambda: "edited lexicon")
+    assert project.build()[0] == 0 and len(project.executed) == 2
+    assert project.build()[0] == 0 and project.executed == []
+
+
+def test_package_hash_follows_the_source(tmp_path):
+    package = tmp_path / "plan_analysis"
+    shutil.copytree(Path(report.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = report._hash_package(package)
+    assert report._hash_package(package) == before
+    themes = package / "themes.py"
+    themes.write_text(themes.read_text(encoding="utf-8").replace("def ", "def  ", 1), encoding="utf-8")
+    edited = report._hash_package(package)
+    assert edited != before
+    (package / "extra.py").write_text("", encoding="utf-8")
+    assert report._hash_package(package) not in (before, edited)
+    (package / "notes.txt").write_text("not source", encoding="utf-8")
+    assert report._hash_package(package) == report._hash_package(package)
+
+
+def test_parameters_are_part_of_the_key():
+    key = report._page_key("build", "notebook", {"PLACE": "东风镇", "DOC_ID": ""})
+    assert key == report._page_key("build", "notebook", {"DOC_ID": "", "PLACE": "东风镇"})
+    assert key != report._page_key("build", "notebook", {"PLACE": "西湖街道", "DOC_ID": ""})
+    assert key != report._page_key("build", "notebook", {"PLACE": "", "DOC_ID": "东风镇"})
+    assert key != report._page_key("build", "notebook", None)
+    assert key != report._page_key("other build", "notebook", {"PLACE": "东风镇", "DOC_ID": ""})
+
+
+def test_a_failing_notebook_is_never_cached(project):
+    nbformat.write(_code_notebook("print('好')"), project.nb_dir / "01_ok.ipynb")
+    nbformat.write(_code_notebook("raise ValueError('坏了')", title="坏"), project.nb_dir / "02_fail.ipynb")
+    (project.nb_dir / "03_not_json.ipynb").write_text('{"cells": [', encoding="utf-8")
+    (project.nb_dir / "04_not_a_notebook.ipynb").write_text('{"cells": 5}', encoding="utf-8")
+    for _ in range(2):
+        status, out = project.build()
+        assert status == 1
+        assert "坏了" in (out / "02_fail.html").read_text(encoding="utf-8")
+        assert "JSONDecodeError" in (out / "03_not_json.html").read_text(encoding="utf-8")
+        assert "not a notebook" in (out / "04_not_a_notebook.html").read_text(encoding="utf-8")
+        assert "4 page(s), 3 failed" in (out / "index.html").read_text(encoding="utf-8")
+    assert project.executed == ["02_fail.ipynb"]  # the second time, only the failed one ran again
+    assert len(list(project.cache.glob("*.json"))) == 1
+
+
+def test_a_damaged_or_half_written_cache_entry_is_not_trusted(project, monkeypatch, caplog):
+    nbformat.write(_code_notebook("print('完整的一页')"), project.nb_dir / "01_one.ipynb")
+    status, first = project.build()
+    [entry] = project.cache.glob("*.json")
+    text = entry.read_text(encoding="utf-8")
+
+    entry.write_text(text[: len(text) // 2], encoding="utf-8")  # cut short
+    with caplog.at_level(logging.WARNING, logger="plan_analysis"):
+        status, out = project.build()
+    assert status == 0 and project.executed == ["01_one.ipynb"]
+    assert "完整的一页" in (out / "01_one.html").read_text(encoding="utf-8")
+    assert any("ignoring cached page" in r.getMessage() and entry.name in r.getMessage() for r in caplog.records)
+
+    entry.write_text(text.replace("完整的一页", "篡改的一页"), encoding="utf-8")  # complete, but altered
+    assert project.build()[0] == 0 and project.executed == ["01_one.ipynb"]
+    assert project.build()[0] == 0 and project.executed == []  # repaired by the run before
+
+    # a write interrupted before the rename leaves nothing a later run reads
+    for path in project.cache.glob("*"):
+        path.unlink()
+    real_replace = os.replace
+
+    def crash(src, dst):
+        if Path(dst).parent == project.cache:
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(report.os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        project.build()
+    monkeypatch.setattr(report.os, "replace", real_replace)
+    assert list(project.cache.glob("*")) == []
+    assert project.build()[0] == 0 and project.executed == ["01_one.ipynb"]
+
+
+def test_a_reused_kernel_starts_each_notebook_fresh(project):
+    (project.nb_dir / "warner.py").write_text(
+        "import warnings\n\ndef warn():\n    warnings.warn('只警告一次？', UserWarning)\n", encoding="utf-8")
+    leave_traces = (
+        "import os, sys, warnings\nimport pandas as pd\nimport matplotlib\nimport matplotlib.pyplot as plt\n"
+        "import warner\nwarner.warn()\n"
+        "LEFT_OVER = 1\nos.environ['LEFT_OVER'] = '1'\nsys.path.append('/left/over')\n"
+        "pd.set_option('display.max_colwidth', 7)\nmatplotlib.rcParams['font.size'] = 31\n"
+        "warnings.simplefilter('ignore')\nplt.figure()\nos.chdir('..')"
+    )
+    check = (
+        "import os, sys, warnings\nimport pandas as pd\nimport matplotlib\nimport matplotlib.pyplot as plt\n"
+        "print(f'execution count {get_ipython().execution_count}')\n"
+        "assert 'LEFT_OVER' not in globals() and 'LEFT_OVER' not in os.environ\n"
+        "assert '/left/over' not in sys.path and os.path.exists('warner.py')\n"
+        "assert pd.get_option('display.max_colwidth') == 50 and matplotlib.rcParams['font.size'] == 10\n"
+        "assert plt.get_fignums() == []\n"
+        "import warner\nwarner.warn()"
+    )
+    nbformat.write(_code_notebook(leave_traces, title="留下痕迹"), project.nb_dir / "01_traces.ipynb")
+    nbformat.write(_code_notebook(check, title="检查"), project.nb_dir / "02_check.ipynb")
+    nbformat.write(_code_notebook("import os\nos._exit(1)", title="崩溃"), project.nb_dir / "03_dies.ipynb")
+    nbformat.write(_code_notebook(check, title="再检查"), project.nb_dir / "04_check.ipynb")
+    starts = []
+    real_start = report._Kernel.start
+
+    def start(self):
+        starts.append(1)
+        real_start(self)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(report._Kernel, "start", start)
+        status, out = project.build()
+    pages = {n: (out / f"{n}.html").read_text(encoding="utf-8") for n in ("01_traces", "02_check", "04_check")}
+    dead = re.search(r'<tr class="failed"><td><a href="03_dies.html">.*?</tr>', (out / "index.html").read_text("utf-8"))
+    assert dead and "DeadKernelError" in dead.group(0)
+    assert status == 1 and len(project.executed) == 4
+    assert len(starts) == 2  # one kernel for the first three notebooks, a new one after the crash
+    assert "plan-analysis-failure" not in pages["02_check"] and "plan-analysis-failure" not in pages["04_check"]
+    for name, page in pages.items():
+        assert "只警告一次？" in page, name  # the warning shows in every notebook, not just the first
+    # numbered as in a new kernel (04_check runs in one, started after the crash)
+    counts = [re.search(r"execution count (\d+)", pages[n]).group(1) for n in ("02_check", "04_check")]
+    assert counts[0] == counts[1]

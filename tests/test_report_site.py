@@ -32,7 +32,9 @@ def site(tmp_path_factory):
     for name in ("00_corpus_overview.ipynb", "10_township_profile.ipynb"):
         shutil.copy(ROOT / "notebooks" / name, nbs / name)
     out = tmp / "out"
-    status = build_report(notebooks_dir=nbs, out_dir=out, corpus=corpus)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PLAN_ANALYSIS_CACHE", str(tmp / "cache"))
+        status = build_report(notebooks_dir=nbs, out_dir=out, corpus=corpus)
     return status, out
 
 
@@ -63,3 +65,34 @@ def test_pages_need_no_network(site):
         html = page.read_text(encoding="utf-8")
         assert not re.search(r"<script[^>]+src=[\"']https?:", html), page.name
         assert not re.search(r"<link[^>]+href=[\"']https?:", html), page.name
+
+
+# random per run, whatever the kernel: the subset font's timestamp, pandas Styler and widget ids
+_RANDOM_RE = re.compile(r'<style id="plan-analysis-cjk-font">.*?</style>|T_[0-9a-f]{5}'
+                        r'|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|"model_id": "[0-9a-f]{32}"', re.S)
+
+
+def test_a_profile_in_a_reused_kernel_equals_one_in_a_new_kernel(tmp_path, monkeypatch):
+    """The second profile of a kernel shows exactly what it shows when it runs first in a new kernel."""
+    from plan_analysis import report
+
+    monkeypatch.setenv("PLAN_ANALYSIS_CACHE", str(tmp_path / "cache"))
+    corpus, nbs = tmp_path / "corpus", tmp_path / "notebooks"
+    corpus.mkdir()
+    nbs.mkdir()
+    (corpus / "a.txt").write_text(HOSTILE, encoding="utf-8")
+    (corpus / "b.txt").write_text(HOSTILE.replace("东风镇", "西湖街道").replace("12%", "7%"), encoding="utf-8")
+    shutil.copy(ROOT / "notebooks" / "10_township_profile.ipynb", nbs)
+    build_report(notebooks_dir=nbs, out_dir=tmp_path / "both", corpus=corpus, workers=1, cache=False,
+                 show_code=True)  # code and prompts too: more to compare
+    assert "2 page(s), all ok" in (tmp_path / "both" / "index.html").read_text(encoding="utf-8")
+    after_another = (tmp_path / "both" / "10_township_profile-02.html").read_text(encoding="utf-8")
+    assert "西湖街道" in after_another
+
+    real_targets = report.profile_targets
+    monkeypatch.setattr(report, "profile_targets", lambda docs: real_targets(docs)[1:])
+    build_report(notebooks_dir=nbs, out_dir=tmp_path / "alone", corpus=corpus, workers=1, cache=False,
+                 show_code=True)  # code and prompts too: more to compare
+    assert "1 page(s), all ok" in (tmp_path / "alone" / "index.html").read_text(encoding="utf-8")
+    first = (tmp_path / "alone" / "10_township_profile-01.html").read_text(encoding="utf-8")
+    assert _RANDOM_RE.sub("", first) == _RANDOM_RE.sub("", after_another)
