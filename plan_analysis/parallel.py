@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import signal
+from collections import deque
+from itertools import chain, islice
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 __all__ = ["default_workers", "stop_pool", "chunk_by_size", "map_chunks"]
@@ -75,15 +77,22 @@ def chunk_by_size(items: Sequence[T], target: int, *, size: Callable[[T], int] =
 def map_chunks(fn: Callable[[Any], T], chunks: Iterable[Any], *, workers: int | None = None) -> Iterator[T]:
     """Yield ``fn(chunk)`` for each chunk, in order: here when ``workers`` is 1, else over a process pool.
 
-    ``fn`` must be a module-level function (it is sent to the workers by name).
+    ``fn`` must be a module-level function (it is sent to the workers by name). ``chunks`` may be a
+    generator: it is read only as fast as the workers take work (a few chunks ahead), so a caller
+    can build each chunk's data on demand and memory holds a few chunks, not all of them.
 
     >>> list(map_chunks(sum, [[1, 2], [3]], workers=1))
     [3, 3]
     """
     n = max(1, int(workers) if workers else default_workers())
-    chunks = list(chunks)
-    if n == 1 or len(chunks) < 2:
-        for chunk in chunks:
+    it = iter(chunks)
+    if n == 1:
+        for chunk in it:
+            yield fn(chunk)
+        return
+    head = list(islice(it, 2))
+    if len(head) < 2:
+        for chunk in head:
             yield fn(chunk)
         return
     import gc
@@ -93,9 +102,14 @@ def map_chunks(fn: Callable[[Any], T], chunks: Iterable[Any], *, workers: int | 
     # workers' garbage collector, so its passes do not copy every page of the parent's heap into each worker
     gc.freeze()
     try:
-        ex = ProcessPoolExecutor(max_workers=min(n, len(chunks)), mp_context=_mp_context(), initializer=_ignore_sigint)
+        ex = ProcessPoolExecutor(max_workers=n, mp_context=_mp_context(), initializer=_ignore_sigint)
         try:
-            yield from ex.map(fn, chunks)
+            pending = deque(ex.submit(fn, chunk) for chunk in chain(head, islice(it, 2 * n - 2)))
+            while pending:
+                result = pending.popleft().result()
+                for chunk in islice(it, 1):  # keep the workers 2 chunks ahead each
+                    pending.append(ex.submit(fn, chunk))
+                yield result
         except BaseException:
             stop_pool(ex)
             raise

@@ -508,18 +508,25 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
         corpus = source if isinstance(source, Corpus) else None
         docs = corpus.documents if corpus is not None else source
         spans = _section_spans(corpus.sections) if corpus is not None else {}
-        work = [(doc, spans.get(doc["doc_id"], [])) for doc in docs.to_dict("records")]
-        total = sum(len(doc["text"]) for doc, _ in work)
+        lengths = docs["text"].fillna("").astype(str).str.len().astype("int64").tolist() if len(docs) else []
+        total = sum(lengths)
         n = max(1, int(workers) if workers else default_workers())
         if n == 1 or total < PARALLEL_MIN_CHARS:
             n, target = 1, 2_000_000  # still in pieces: rows become a table a piece at a time
         else:
             target = max(50_000, total // (n * 16))
-        chunks = chunk_by_size(work, target, size=lambda w: len(w[0]["text"]))
+        bounds = [(idx[0], idx[-1] + 1) for idx in chunk_by_size(range(len(lengths)), target, size=lengths.__getitem__)]
+
+        def pieces():  # each piece's documents become dicts only when the workers are ready for them
+            for a, b in bounds:
+                yield [(doc, spans.get(doc["doc_id"], [])) for doc in docs.iloc[a:b].to_dict("records")]
+
         frames = []
-        for chunk, chunk_rows in zip(chunks, map_chunks(_targets_chunk, chunks, workers=n)):
-            rows = [{"doc_id": doc["doc_id"], "source_file": doc.get("source_file", ""), **r}
-                    for (doc, _), doc_rows in zip(chunk, chunk_rows) for r in doc_rows]
+        for (a, b), chunk_rows in zip(bounds, map_chunks(_targets_chunk, pieces(), workers=n)):
+            ids = docs["doc_id"].iloc[a:b].tolist()
+            files = docs["source_file"].iloc[a:b].tolist() if "source_file" in docs else [""] * (b - a)
+            rows = [{"doc_id": doc_id, "source_file": file, **r}
+                    for doc_id, file, doc_rows in zip(ids, files, chunk_rows) for r in doc_rows]
             part = pd.DataFrame(rows, columns=cols + ["_start", "_end"])
             del rows
             if not len(part):

@@ -377,25 +377,27 @@ def _code_chunk(args: tuple[list[str], tuple[Theme, ...]]) -> list[dict[str, lis
     return [_code(text, themes) for text in texts]
 
 
-def _code_many(texts: list[str], themes: tuple[Theme, ...],
-               workers: int | None) -> Iterator[tuple[int, list[dict[str, list[str]]]]]:
-    """Yield ``(offset, [_code(t, themes) for t in piece])`` for consecutive pieces of ``texts``, in order.
+def _code_many(texts: pd.Series, themes: tuple[Theme, ...],
+               workers: int | None) -> Iterator[tuple[int, int, list[dict[str, list[str]]]]]:
+    """Yield ``(start, end, [_code(t, themes) for t in texts[start:end]])`` for consecutive pieces, in order.
 
     Pieces of about a million characters (smaller when shared out over processes, which happens when the texts
-    are longer than :data:`PARALLEL_MIN_CHARS`), so callers can turn each piece into rows before the next.
+    are longer than :data:`PARALLEL_MIN_CHARS`); each piece's strings are made only when a worker is ready for
+    them, so callers can turn each piece into rows before the next and memory holds a few pieces at a time.
     """
     from .parallel import chunk_by_size, default_workers, map_chunks
 
-    total = sum(map(len, texts))
+    lengths = texts.fillna("").astype(str).str.len().astype("int64").tolist() if len(texts) else []
+    total = sum(lengths)
     n = max(1, int(workers) if workers else default_workers())
     if n == 1 or total < PARALLEL_MIN_CHARS:
         n, target = 1, 1_000_000
     else:
         target = max(50_000, min(1_000_000, total // (n * 16)))
-    bounds = [(idx[0], idx[-1] + 1) for idx in chunk_by_size(range(len(texts)), target, size=lambda i: len(texts[i]))]
-    pieces = map_chunks(_code_chunk, [(texts[a:b], themes) for a, b in bounds], workers=n)
-    for (a, _), codes in zip(bounds, pieces):
-        yield a, codes
+    bounds = [(idx[0], idx[-1] + 1) for idx in chunk_by_size(range(len(lengths)), target, size=lengths.__getitem__)]
+    pieces = ((texts.iloc[a:b].fillna("").astype(str).tolist(), themes) for a, b in bounds)
+    for (a, b), codes in zip(bounds, map_chunks(_code_chunk, pieces, workers=n)):
+        yield a, b, codes
 
 
 def code_sentences(corpus: Corpus, *, themes: Sequence[Theme] | str | os.PathLike | None = None,
@@ -432,14 +434,15 @@ def _code_table(corpus: Corpus, th: tuple[Theme, ...], *, headings: bool, worker
                        for sid, title in zip(sections["section_id"].astype(str), sections["title"].fillna(""))}
         chains = _ancestors(sections)
     order = [t.name for t in th]
-    doc_ids, sent_ids = sents["doc_id"].astype(str).tolist(), sents["sent_id"].astype(str).tolist()
-    sids, roles = sents["section_id"].fillna("").astype(str).tolist(), sents["role"].astype(str).tolist()
-    texts = sents["text"].fillna("").astype(str).tolist()
-    raw_starts, raw_ends = sents["raw_start"].astype("int64").tolist(), sents["raw_end"].astype("int64").tolist()
     parts = []
-    for lo, codes in _code_many(texts, th, workers):  # one piece of sentences at a time: rows never pile up
+    for lo, hi, codes in _code_many(sents["text"], th, workers):  # a piece at a time: rows never pile up
+        piece = sents.iloc[lo:hi]
+        doc_ids, sent_ids = piece["doc_id"].astype(str).tolist(), piece["sent_id"].astype(str).tolist()
+        sids, roles = piece["section_id"].fillna("").astype(str).tolist(), piece["role"].astype(str).tolist()
+        texts = piece["text"].fillna("").astype(str).tolist() if with_text else [""] * len(piece)
+        raw_starts, raw_ends = piece["raw_start"].astype("int64").tolist(), piece["raw_end"].astype("int64").tolist()
         rows: list[tuple] = []
-        for k, own in enumerate(codes, start=lo):
+        for k, own in enumerate(codes):
             sid, role = sids[k], roles[k]
             inherited: dict[str, list[str]] = {}
             for anc in chains.get(sid, []):
@@ -453,7 +456,7 @@ def _code_table(corpus: Corpus, th: tuple[Theme, ...], *, headings: bool, worker
                     continue
                 via = "text+heading" if a and b else ("text" if a else "heading")
                 rows.append((doc_ids[k], sent_ids[k], sid, role, name, len(a), "、".join(a), len(b), "、".join(b), via,
-                             texts[k] if with_text else "", raw_starts[k], raw_ends[k]))
+                             texts[k], raw_starts[k], raw_ends[k]))
         if rows:
             parts.append(pd.DataFrame(rows, columns=list(CODE_FIELDS)))
     df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame([], columns=list(CODE_FIELDS))

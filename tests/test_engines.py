@@ -132,3 +132,19 @@ def test_per_document_work_in_processes_equals_serial(serial, monkeypatch, modul
     pooled = getattr(mod, function)(serial, workers=2)
     pd.testing.assert_frame_equal(one, pooled, check_exact=True)
     assert len(one) > 1000 and one[key].nunique() > 10
+
+
+def test_map_chunks_reads_its_input_only_a_few_chunks_ahead():
+    from plan_analysis.parallel import map_chunks
+
+    pulled = []
+
+    def chunks():
+        for i in range(40):
+            pulled.append(i)
+            yield [i, i]
+
+    results = map_chunks(sum, chunks(), workers=2)
+    first = next(results)
+    assert first == 0 and len(pulled) <= 5  # the two workers' work plus two ahead each, not all 40
+    assert [first, *results] == [2 * i for i in range(40)] and len(pulled) == 40
