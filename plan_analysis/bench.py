@@ -14,7 +14,7 @@ with a BOM or CRLF line ends), then measures each stage in a fresh subprocess:
 * ``tokenise``: :func:`~plan_analysis.tokenize.tokenize_corpus`, parallel over documents;
 * ``themes``: ``score_themes(corpus, unit="document")`` (when plan_analysis.themes exists);
 * ``full``: all of the above from cold, as a user's first run does;
-* ``cached``: load_corpus again with the cache of the ``load`` stage.
+* ``cached``: load_corpus again over the same files: the snapshot the ``load`` stage left (all tables at once).
 
 For each it prints seconds, MB/s, documents/s, peak memory (the sum over the stage's process
 and its workers, sampled every 50 ms, PSS where the kernel gives it) and the ratios to the two
