@@ -1111,6 +1111,8 @@ def build_report(
     summary_html = _corpus_summary(documents, load_report)
     _write_atomic(out / "index.html", embed_font(_index_page(results, str(corpus), summary_html=summary_html,
                                                              profiles=profile_results)))
+    profile_stems = {path.stem for path, _, nb, _ in notebooks if nb is not None and _is_profile(nb)}
+    _remove_stale_profiles(out, profile_stems, keep={r.html_name for r in profile_results})
     failed = [job.name for job in jobs if not job.result.ok]
     if failed:
         log.error("%d of %d page(s) failed: %s", len(failed), len(jobs), ", ".join(failed))
@@ -1118,6 +1120,17 @@ def build_report(
         log.info("report written to %s (%d notebook(s), %d profile(s))", out / "index.html", len(results),
                  len(profile_results))
     return 1 if failed or not results else 0
+
+
+def _remove_stale_profiles(out: Path, stems: set[str], *, keep: set[str]) -> None:
+    """Delete profile pages of an earlier run (``<stem>-NN.html``) that this run did not write: a page for a
+    place the corpus no longer has must not stay in the folder people share."""
+    stale = [p for stem in stems for p in out.glob(f"{stem}-*.html")
+             if p.name not in keep and p.name[len(stem) + 1:-5].isdigit()]
+    for page in stale:
+        page.unlink(missing_ok=True)
+    if stale:
+        log.info("removed %d profile page(s) of an earlier run: %s", len(stale), ", ".join(sorted(p.name for p in stale)))
 
 
 def find_browser() -> str | None:

@@ -455,3 +455,23 @@ def test_a_reused_kernel_starts_each_notebook_fresh(project):
     # numbered as in a new kernel (04_check runs in one, started after the crash)
     counts = [re.search(r"execution count (\d+)", pages[n]).group(1) for n in ("02_check", "04_check")]
     assert counts[0] == counts[1]
+
+
+def test_profile_pages_of_places_no_longer_in_the_corpus_are_removed(project, tmp_path, caplog):
+    nbformat.write(_code_notebook("print('第一页')"), project.nb_dir / "01_one.ipynb")
+    nbformat.write(_code_notebook("print('地方', PLACE or DOC_ID)", title="档案", profile=True),
+                   project.nb_dir / "10_profile.ipynb")
+    out = tmp_path / "site"
+    (out / "10_profile-notes.html").parent.mkdir(parents=True)
+    (out / "10_profile-notes.html").write_text("not a profile page: kept", encoding="utf-8")
+    assert build_report(notebooks_dir=project.nb_dir, out_dir=out, corpus=project.corpus, timeout=120, workers=1) == 0
+    assert {p.name for p in out.glob("10_profile-0*.html")} == {"10_profile-01.html", "10_profile-02.html"}
+    first_file = sorted(project.corpus.iterdir())[0]
+    first_file.unlink()  # one place fewer
+    with caplog.at_level(logging.INFO, logger="plan_analysis"):
+        assert build_report(notebooks_dir=project.nb_dir, out_dir=out, corpus=project.corpus, timeout=120,
+                            workers=1) == 0
+    assert {p.name for p in out.glob("10_profile-0*.html")} == {"10_profile-01.html"}
+    assert (out / "10_profile-notes.html").exists()
+    assert any("removed 1 profile page(s) of an earlier run: 10_profile-02.html" in r.getMessage()
+               for r in caplog.records)
