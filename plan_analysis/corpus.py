@@ -816,6 +816,7 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
         bar = tqdm(total=len(tasks), desc="documents", unit="file")
     rows = [(name, "skipped", "", 0, 0, reason) for name, reason in problems]
     files: dict[str, tuple[str, str]] = {}
+    notes: list[tuple[int, str]] = []  # what the load logged about files, kept for the snapshot
     asm = _Assembler()
     n_docs = 0
     try:
@@ -826,9 +827,12 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
                 asm.add(res.columns)
                 n_docs += res.n_documents
                 if res.reason:
-                    (log.warning if "truncated" in res.reason else log.info)("%s: %s", res.source_file, res.reason)
+                    notes.append((logging.WARNING if "truncated" in res.reason else logging.INFO,
+                                  f"{res.source_file}: {res.reason}"))
+                    log.log(*notes[-1])
             else:
-                log.warning("%s: %s", res.source_file, res.reason)
+                notes.append((logging.WARNING, f"{res.source_file}: {res.reason}"))
+                log.log(*notes[-1])
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(documents=n_docs, refresh=False)
@@ -841,7 +845,7 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
     report = pd.DataFrame(rows, columns=["source_file", "status", "encoding", "n_bytes", "n_chars", "reason"])
     corpus = Corpus(**asm.frames(), load_report=report, raw_texts=RawTexts(files=files))
     if snap is not None:
-        _snapshot_write(snap, corpus, files)
+        _snapshot_write(snap, corpus, files, notes)
     return corpus
 
 
@@ -874,21 +878,22 @@ def _snapshot_read(folder: Path) -> Corpus | None:
     if not (folder / "files.json").is_file():
         return None
     try:
-        files = {k: tuple(v) for k, v in json.loads((folder / "files.json").read_text(encoding="utf-8")).items()}
+        record = json.loads((folder / "files.json").read_text(encoding="utf-8"))
+        files = {k: tuple(v) for k, v in record["files"].items()}
+        notes = [(int(level), str(text)) for level, text in record["log"]]
         tables = {name: feather.read_table(folder / f"{name}.arrow", memory_map=True).to_pandas()
                   for name in (*TABLES, "load_report")}
-    except (OSError, ValueError, pa.ArrowException) as exc:
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as exc:
         log.warning("ignoring damaged corpus snapshot %s: %s", folder, exc)
         return None
-    report = tables["load_report"]
-    for name, reason in zip(report["source_file"], report["reason"]):
-        if reason:
-            log.warning("%s: %s", name, reason)
+    for level, text in notes:
+        log.log(level, "%s", text)
     log.info("corpus tables from the snapshot %s", folder)
     return Corpus(**tables, raw_texts=RawTexts(files=files))
 
 
-def _snapshot_write(folder: Path, corpus: Corpus, files: Mapping[str, tuple[str, str]]) -> None:
+def _snapshot_write(folder: Path, corpus: Corpus, files: Mapping[str, tuple[str, str]],
+                    notes: Sequence[tuple[int, str]]) -> None:
     import shutil
 
     import pyarrow as pa
@@ -899,7 +904,8 @@ def _snapshot_write(folder: Path, corpus: Corpus, files: Mapping[str, tuple[str,
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-corpus-", dir=folder.parent))
         for name in (*TABLES, "load_report"):
             getattr(corpus, name).to_feather(tmp / f"{name}.arrow", compression="uncompressed")
-        (tmp / "files.json").write_text(json.dumps(dict(files), ensure_ascii=False), encoding="utf-8")
+        record = {"files": dict(files), "log": [list(n) for n in notes]}  # the load's messages, said again on reuse
+        (tmp / "files.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
         os.rename(tmp, folder)  # atomic; fails if another run got there first, which is as good
         tmp = None
         old = sorted(folder.parent.glob("corpus-*"), key=lambda p: p.stat().st_mtime)[:-_SNAPSHOTS_KEPT]

@@ -480,3 +480,22 @@ def test_a_half_written_or_damaged_snapshot_is_not_trusted(tmp_path, caplog):
     for other in (again, third):
         for name in TABLES:
             pd.testing.assert_frame_equal(getattr(reference, name), getattr(other, name), check_exact=True)
+
+
+def test_a_snapshot_rerun_says_what_the_first_load_said(tmp_path, caplog):
+    import logging
+
+    corpus_dir = tmp_path / "corpus"
+    shutil.copytree(RAW, corpus_dir)
+    (corpus_dir / "empty.txt").write_bytes(b"")
+    runs = []
+    for _ in range(2):
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="plan_analysis"):
+            load_corpus(corpus_dir, cache=True, cache_dir=tmp_path / "cache", progress=False)
+        runs.append([(r.levelno, r.getMessage()) for r in caplog.records
+                     if r.name == "plan_analysis.corpus" and "snapshot" not in r.getMessage()])
+    assert (logging.WARNING, "empty.txt: empty file") in runs[0]
+    assert runs[1] == runs[0]
+    assert any("from the snapshot" in r.getMessage() for r in caplog.records)
+    assert not any("MANIFEST" in m for _, m in runs[1])  # listed in the load report, never a warning
