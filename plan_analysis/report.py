@@ -63,7 +63,11 @@ KERNEL_NAME = "python3"
 
 _STYLE_ID = "plan-analysis-cjk-font"
 _SANS = f'"{FONT_FAMILY}", system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif'
-_MONO = f'Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono", "{FONT_FAMILY}", monospace'
+# The embedded font comes first in both stacks but covers only the characters past Latin-1 (its
+# unicode-range, below): Chinese in printed output gets it, Latin letters and digits keep a monospace
+# font. Listed after an installed monospace font instead, Chromium never falls back to it (tofu).
+_MONO = f'"{FONT_FAMILY}", Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono", monospace'
+_FONT_RANGE = "U+00B7,U+0100-10FFFF"
 _FONT_CSS = f"""
 :root, body {{
   --jp-ui-font-family: {_SANS};
@@ -213,7 +217,7 @@ def embed_font(html: str, *, font_path: str | Path | None = None) -> str:
         f'<style id="{_STYLE_ID}">'
         f'@font-face{{font-family:"{FONT_FAMILY}";'
         f'src:url(data:font/woff;base64,{data}) format("woff");'
-        "font-style:normal;font-weight:400;font-display:block}"
+        f"font-style:normal;font-weight:400;font-display:block;unicode-range:{_FONT_RANGE}}}"
         f"{_FONT_CSS}</style>"
     )
     end = _HEAD_END_RE.search(html)

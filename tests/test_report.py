@@ -475,3 +475,12 @@ def test_profile_pages_of_places_no_longer_in_the_corpus_are_removed(project, tm
     assert (out / "10_profile-notes.html").exists()
     assert any("removed 1 profile page(s) of an earlier run: 10_profile-02.html" in r.getMessage()
                for r in caplog.records)
+
+
+def test_printed_chinese_gets_the_embedded_font_and_latin_keeps_a_monospace_one():
+    # Chromium does not fall back from an installed monospace font to a web font listed after it: the
+    # embedded font comes first and its unicode-range leaves ASCII to the monospace fonts
+    page = embed_font("<html><head></head><body><pre>铁西街道: 1 document(s)</pre></body></html>")
+    face = re.search(r"@font-face\{[^}]*\}", page).group()
+    assert "unicode-range:U+00B7,U+0100-10FFFF" in face
+    assert re.search(rf'pre, code[^{{]*{{\s*font-family:\s*"{FONT_FAMILY}", [^;]*monospace', page)
