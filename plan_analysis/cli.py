@@ -33,7 +33,16 @@ def _load(args: argparse.Namespace):
     """Load the corpus, reporting every file problem on stderr; ``None`` when nothing loaded."""
     from .corpus import load_corpus
 
-    corpus = load_corpus(args.paths, cache=not args.no_cache, progress=False)
+    # every file problem is in the load report, printed below once per file: the loader's own log
+    # lines about files would say the same thing a second time
+    corpus_log = logging.getLogger("plan_analysis.corpus")
+    level = corpus_log.level
+    if not args.verbose:
+        corpus_log.setLevel(logging.ERROR)
+    try:
+        corpus = load_corpus(args.paths, cache=not args.no_cache, progress=False)
+    finally:
+        corpus_log.setLevel(level)
     for row in corpus.load_report.itertuples(index=False):
         if row.status != "loaded":
             print(f"plan-analysis: {row.source_file}: {row.reason}", file=sys.stderr)
@@ -46,62 +55,50 @@ def _load(args: argparse.Namespace):
     return corpus
 
 
-def _cmd_documents(args: argparse.Namespace) -> int:
-    corpus = _load(args)
-    if corpus is None:
-        return 1
-    fields = list(DOCUMENT_FIELDS) + (["text"] if args.with_text else [])
-    _write(corpus.documents[fields], args.format, sys.stdout)
-    return 0
+def _documents_table(corpus, args: argparse.Namespace):
+    return corpus.documents[list(DOCUMENT_FIELDS) + (["text"] if args.with_text else [])]
 
 
-def _cmd_targets(args: argparse.Namespace) -> int:
+def _targets_table(corpus, args: argparse.Namespace):
     from .targets import TARGET_FIELDS, extract_targets
 
-    corpus = _load(args)
-    if corpus is None:
-        return 1
     t = extract_targets(corpus, include_placeholders=not args.no_placeholders, kind=args.kind)
-    _write(t[list(TARGET_FIELDS)], args.format, sys.stdout)
-    return 0
+    return t[list(TARGET_FIELDS)]
 
 
-def _cmd_themes(args: argparse.Namespace) -> int:
+def _themes_table(corpus, args: argparse.Namespace):
     from .themes import THEME_FIELDS, document_themes
 
-    corpus = _load(args)
-    if corpus is None:
-        return 1
-    _write(document_themes(corpus, include_all=args.all)[list(THEME_FIELDS)], args.format, sys.stdout)
-    return 0
+    return document_themes(corpus, include_all=args.all)[list(THEME_FIELDS)]
 
 
-def _cmd_slogans(args: argparse.Namespace) -> int:
+def _slogans_table(corpus, args: argparse.Namespace):
     from .phrasing import SLOGAN_FIELDS, extract_slogans
 
-    corpus = _load(args)
-    if corpus is None:
-        return 1
-    _write(extract_slogans(corpus)[list(SLOGAN_FIELDS)], args.format, sys.stdout)
-    return 0
+    return extract_slogans(corpus)[list(SLOGAN_FIELDS)]
 
 
-def _cmd_reuse(args: argparse.Namespace) -> int:
+def _reuse_table(corpus, args: argparse.Namespace):
     from .phrasing import REUSE_FIELDS, find_reuse
 
+    return find_reuse(corpus)[list(REUSE_FIELDS)]
+
+
+def _cmd_table(args: argparse.Namespace) -> int:
+    """Load the corpus and print the command's table (``args.table``) in ``args.format``."""
     corpus = _load(args)
     if corpus is None:
         return 1
-    _write(find_reuse(corpus)[list(REUSE_FIELDS)], args.format, sys.stdout)
+    _write(args.table(corpus, args), args.format, sys.stdout)
     return 0
 
 
-def _corpus_command(sub, name: str, help_: str, func) -> argparse.ArgumentParser:
+def _corpus_command(sub, name: str, help_: str, table) -> argparse.ArgumentParser:
     p = sub.add_parser(name, help=help_)
     p.add_argument("paths", nargs="+", help="files or folders of .txt documents")
     p.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     p.add_argument("--no-cache", action="store_true", help="do not read or write data/processed/")
-    p.set_defaults(func=func)
+    p.set_defaults(func=_cmd_table, table=table)
     return p
 
 
@@ -116,24 +113,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="plan-analysis", description=__doc__.split("\n\n")[0])
     p.add_argument("-v", "--verbose", action="store_true", help="log progress and details")
     sub = p.add_subparsers(dest="command", required=True)
-    d = sub.add_parser("documents", help="one row per document: metadata, dating evidence, raw offsets")
-    d.add_argument("paths", nargs="+", help="files or folders of .txt documents")
-    d.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    d = _corpus_command(sub, "documents", "one row per document: metadata, dating evidence, raw offsets",
+                        _documents_table)
     d.add_argument("--with-text", action="store_true", help="add the cleaned text of each document")
-    d.add_argument("--no-cache", action="store_true", help="do not read or write data/processed/")
-    d.set_defaults(func=_cmd_documents)
-    t = sub.add_parser("targets", help="one row per figure: indicator, value, unit, qualifier, period, kind, raw offsets")
-    t.add_argument("paths", nargs="+", help="files or folders of .txt documents")
-    t.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    t = _corpus_command(sub, "targets", "one row per figure: indicator, value, unit, qualifier, period, kind, raw offsets",
+                        _targets_table)
     t.add_argument("--kind", choices=("all", "target", "actual"), default="all", help="only targets or only reported figures")
     t.add_argument("--no-placeholders", action="store_true", help="leave out figures hidden behind placeholders (xx%%)")
-    t.add_argument("--no-cache", action="store_true", help="do not read or write data/processed/")
-    t.set_defaults(func=_cmd_targets)
     th = _corpus_command(sub, "themes", "document-level theme scores, plus the share of sentences no theme codes",
-                         _cmd_themes)
+                         _themes_table)
     th.add_argument("--all", action="store_true", help="include documents that are not local plans or summaries")
-    _corpus_command(sub, "slogans", "quoted slogans and numbered formulae, with counts and raw offsets", _cmd_slogans)
-    _corpus_command(sub, "reuse", "passages shared between documents (template reuse), with similarity", _cmd_reuse)
+    _corpus_command(sub, "slogans", "quoted slogans and numbered formulae, with counts and raw offsets", _slogans_table)
+    _corpus_command(sub, "reuse", "passages shared between documents (template reuse), with similarity", _reuse_table)
     r = sub.add_parser("report", help="execute every notebook and write a static HTML site")
     r.add_argument("--corpus", default="data/raw", help="folder of documents the notebooks analyse")
     r.add_argument("--out", default="reports", help="output folder (index.html + one page per notebook)")

@@ -18,14 +18,13 @@ import json
 import logging
 import math
 import os
-import signal
 import tempfile
 import zlib
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -580,30 +579,26 @@ class Corpus:
             self._maps[source_file] = self._offset_map(source_file)
         return self._maps[source_file]
 
+    def _derived(self, name: str, table: pd.DataFrame, build: Callable[[pd.DataFrame], Any]) -> Any:
+        """``build(table)``, kept until that table is replaced (the tables are public attributes)."""
+        cache = self.__dict__.setdefault("_derived_cache", {})
+        hit = cache.get(name)
+        if hit is None or hit[0] is not table or hit[1] != len(table):
+            hit = cache[name] = (table, len(table), build(table))
+        return hit[2]
+
     def _offset_map(self, source: str) -> OffsetMap:
         """The offset map cleaning built for ``source``, rebuilt from its recorded edits (no re-cleaning)."""
-        edits = self.edits
-        cached = getattr(self, "_edit_lists", None)
-        if cached is None or cached[0] is not edits or cached[1] != len(edits):
-            by_source: dict[str, list[Edit]] = {}
-            cleaning = edits[edits["kind"].isin(list(EDIT_KINDS))]
-            for src, a, b, new, kind in zip(cleaning["source_file"].tolist(), cleaning["raw_start"].tolist(),
-                                            cleaning["raw_end"].tolist(), cleaning["inserted"].tolist(),
-                                            cleaning["kind"].tolist()):
-                by_source.setdefault(src, []).append(Edit(int(a), int(b), "" if new is None else str(new), kind))
-            for lst in by_source.values():
-                lst.sort(key=lambda e: (e.start, e.end))
-            cached = self._edit_lists = (edits, len(edits), by_source)
-        return offset_map(cached[2].get(source, []), self._raw_length(source))
+        by_source = self._derived("cleaning_edits", self.edits, _cleaning_edits_by_source)
+        return offset_map(by_source.get(source, []), self._raw_length(source))
 
     def _raw_length(self, source: str) -> int:
         """Characters in the decoded file (from the load report, so the file is not read again)."""
-        rep = self.load_report
-        lengths = getattr(self, "_lengths", None)
-        if lengths is None or lengths[0] is not rep:
+        def lengths(rep: pd.DataFrame) -> dict[str, Any]:
             loaded = rep[rep["status"] == "loaded"] if len(rep) else rep
-            lengths = self._lengths = (rep, dict(zip(loaded.get("source_file", []), loaded.get("n_chars", []))))
-        n = lengths[1].get(source)
+            return dict(zip(loaded.get("source_file", []), loaded.get("n_chars", [])))
+
+        n = self._derived("raw_lengths", self.load_report, lengths).get(source)
         return int(n) if n is not None and not pd.isna(n) else len(self.raw_text(source))
 
     def raw_spans(self, doc_ids: Sequence[str], starts: Sequence[int], ends: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -634,22 +629,10 @@ class Corpus:
 
     def _doc_position(self, doc_id: str) -> tuple[str, int]:
         """``(source_file, clean_start)`` of a document, from a lookup built once per documents table."""
-        docs = self.documents
-        cached = getattr(self, "_positions", None)
-        if cached is None or cached[0] is not docs or cached[1] != len(docs):
-            pos = dict(zip(docs["doc_id"].tolist(),
-                           zip(docs["source_file"].tolist(), docs["clean_start"].astype("int64").tolist())))
-            cached = self._positions = (docs, len(docs), pos)
+        positions = self._derived("positions", self.documents, lambda docs: dict(zip(
+            docs["doc_id"].tolist(), zip(docs["source_file"].tolist(), docs["clean_start"].astype("int64").tolist()))))
         try:
-            return cached[2][doc_id]
-        except KeyError:
-            raise KeyError(f"no document {doc_id!r}; see corpus.documents['doc_id']") from None
-
-    def _doc_row(self, doc_id: str) -> pd.Series:
-        if not hasattr(self, "_doc_index") or self._doc_index is None or len(self._doc_index) != len(self.documents):
-            self._doc_index = self.documents.set_index("doc_id")
-        try:
-            return self._doc_index.loc[doc_id]
+            return positions[doc_id]
         except KeyError:
             raise KeyError(f"no document {doc_id!r}; see corpus.documents['doc_id']") from None
 
@@ -665,6 +648,18 @@ class Corpus:
         return (f"<Corpus: {len(self.documents)} documents from {len(self.raw_texts)} files"
                 f"{f' ({skipped} skipped)' if skipped else ''}, {len(self.sentences)} sentences, "
                 f"{len(self.edits)} edits, {len(self.placeholders)} placeholders>")
+
+
+def _cleaning_edits_by_source(edits: pd.DataFrame) -> dict[str, list[Edit]]:
+    """The cleaning edits of the edits table (not the split furniture) as sorted :class:`Edit` lists per file."""
+    by_source: dict[str, list[Edit]] = {}
+    cleaning = edits[edits["kind"].isin(list(EDIT_KINDS))]
+    for src, a, b, new, kind in zip(cleaning["source_file"].tolist(), cleaning["raw_start"].tolist(),
+                                    cleaning["raw_end"].tolist(), cleaning["inserted"].tolist(), cleaning["kind"].tolist()):
+        by_source.setdefault(src, []).append(Edit(int(a), int(b), "" if new is None else str(new), kind))
+    for lst in by_source.values():
+        lst.sort(key=lambda e: (e.start, e.end))
+    return by_source
 
 
 # --- engines: each yields one FileResult per task, in task order --------------------------------

@@ -254,7 +254,8 @@ def placeholder_spans(text: str) -> list[tuple[int, int, str, str]]:
     """
     taken: list[tuple[int, int, str, str]] = []
     occupied: set[int] = set()
-    present = {kind: any(ch in text for ch in needs) for kind, needs in P.PLACEHOLDER_NEEDS.items()}
+    chars = set(text)  # one pass: which kinds can occur at all
+    present = {kind: not chars.isdisjoint(needs) for kind, needs in P.PLACEHOLDER_NEEDS.items()}
     for kind, rx in P.PLACEHOLDER_PATTERNS:
         if not present[kind]:
             continue

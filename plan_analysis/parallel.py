@@ -17,7 +17,7 @@ from collections import deque
 from itertools import chain, islice
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
-__all__ = ["default_workers", "stop_pool", "chunk_by_size", "map_chunks"]
+__all__ = ["default_workers", "stop_pool", "chunk_by_size", "plan_pieces", "map_chunks"]
 
 T = TypeVar("T")
 
@@ -46,12 +46,24 @@ def _mp_context():
     return mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
 
 
-def stop_pool(ex) -> None:
-    """Ctrl-C or a failure: drop a process pool's queued work and stop its workers now."""
+def stop_pool(ex, *, grace: float = 15.0) -> None:
+    """Ctrl-C or a failure: drop a process pool's queued work and stop its workers.
+
+    Workers finish the chunk they are on (seconds) and exit; only one still busy after ``grace``
+    seconds is killed. Killing a worker at once can cut a result off halfway through the pipe it
+    shares with the parent, and the pool's reader thread then waits for the rest forever, so the
+    interrupted program never exits.
+    """
+    import time
+
     procs = list((getattr(ex, "_processes", None) or {}).values())  # shutdown() forgets them
     ex.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + grace
     for proc in procs:
-        proc.terminate()
+        proc.join(max(0.0, deadline - time.monotonic()))
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
 
 
 def chunk_by_size(items: Sequence[T], target: int, *, size: Callable[[T], int] = len) -> list[list[T]]:
@@ -72,6 +84,27 @@ def chunk_by_size(items: Sequence[T], target: int, *, size: Callable[[T], int] =
     if cur:
         out.append(cur)
     return out
+
+
+def plan_pieces(lengths: Sequence[int], *, workers: int | None, parallel_min: int, serial_piece: int,
+                piece_min: int = 50_000, piece_max: int = 1_000_000) -> tuple[int, list[tuple[int, int]]]:
+    """Decide how to share out items of these ``lengths``: ``(workers to use, [(start, end), …])``.
+
+    Under ``parallel_min`` characters in all (or one item, or one worker) the work stays here, in
+    pieces of ``serial_piece`` characters; otherwise pieces aim at 16 per worker, kept between
+    ``piece_min`` and ``piece_max`` characters.
+
+    >>> plan_pieces([3, 3, 3], workers=2, parallel_min=100, serial_piece=5)
+    (1, [(0, 2), (2, 3)])
+    """
+    n = max(1, int(workers) if workers else default_workers())
+    total = sum(lengths)
+    if n == 1 or len(lengths) < 2 or total < parallel_min:
+        n, target = 1, serial_piece
+    else:
+        target = max(piece_min, min(piece_max, total // (n * 16)))
+    pieces = chunk_by_size(range(len(lengths)), target, size=lengths.__getitem__)
+    return n, [(idx[0], idx[-1] + 1) for idx in pieces]
 
 
 def map_chunks(fn: Callable[[Any], T], chunks: Iterable[Any], *, workers: int | None = None) -> Iterator[T]:

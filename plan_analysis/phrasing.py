@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from . import _patterns as P
+from .normalize import placeholder_spans
 
 if TYPE_CHECKING:  # pragma: no cover
     from wordcloud import WordCloud
@@ -238,30 +239,6 @@ def texts_corpus(texts: Mapping[str, str]) -> "Corpus":
                   raw_texts=raw_texts)
 
 
-def _span_mapper(corpus: "Corpus") -> Callable[[str, int, int], tuple[int, int]]:
-    """``corpus.raw_span`` for many spans: the documents' offset maps are looked up once."""
-    docs = corpus.documents
-    info = {str(d): (str(f), int(c)) for d, f, c in zip(docs["doc_id"], docs["source_file"], docs["clean_start"])}
-    maps: dict[str, Any] = {}
-
-    def span(doc_id: str, start: int, end: int) -> tuple[int, int]:
-        if doc_id not in info:
-            return corpus.raw_span(doc_id, start, end)  # raises the corpus's own clear KeyError
-        source, base = info[doc_id]
-        omap = maps.get(source)
-        if omap is None:
-            omap = maps[source] = corpus.file_offsets(source)
-        return omap.raw_span(base + int(start), base + int(end))
-
-    return span
-
-
-def _has_placeholder(text: str) -> bool:
-    from .normalize import find_placeholders
-
-    return bool(re.search(r"[xX*A-Z]", text)) and len(find_placeholders(text)) > 0
-
-
 def _doc_records(corpus: "Corpus") -> list[dict[str, Any]]:
     docs = corpus.documents
     out = []
@@ -319,7 +296,7 @@ def extract_slogans(source: "Corpus | str", *, min_len: int = 2, max_len: int = 
         raise ValueError(f"need 1 <= min_len <= max_len, got min_len={min_len}, max_len={max_len}")
     corpus = _as_corpus(source)
     sent_index = _sentence_index(corpus)
-    raw_span = _span_mapper(corpus)
+    raw_span = corpus.raw_span
     rows: list[dict[str, Any]] = []
     for doc in _doc_records(corpus):
         text = doc["text"]
@@ -339,7 +316,7 @@ def extract_slogans(source: "Corpus | str", *, min_len: int = 2, max_len: int = 
         for phrase, rec in found.items():
             count = max(text.count(phrase), 1)
             rs, re_ = raw_span(doc["doc_id"], rec["start"], rec["end"])
-            has_ph = _has_placeholder(phrase) or "x+x" in phrase
+            has_ph = bool(placeholder_spans(phrase)) or "x+x" in phrase
             rows.append({"doc_id": doc["doc_id"], "source_file": doc["source_file"], "place": doc["place"],
                          "slogan": phrase, "kind": rec["kind"], "count": count, "raw_start": rs, "raw_end": re_,
                          "sentence": _sentence_at(sent_index.get(doc["doc_id"]), text, rec["start"]),
@@ -792,7 +769,7 @@ def kwic(source: "Corpus | str", pattern: str, *, regex: bool = False, window: i
         raise ValueError(f"pattern {pattern!r} is not a valid regular expression ({exc}); "
                          "pass regex=False to search for it literally") from None
     corpus = _as_corpus(source)
-    raw_span = _span_mapper(corpus)
+    raw_span = corpus.raw_span
     rows = []
     for doc in _doc_records(corpus):
         text = doc["text"]
@@ -859,7 +836,7 @@ def _make_masker(places: Iterable[str]) -> Callable[[str], str]:
     def mask(text: str) -> str:
         if re.search(r"[xX*A-Z]", text):
             chars = list(text)
-            for s, e in _placeholder_spans(text):
+            for s, e, _, _ in placeholder_spans(text):
                 chars[s:e] = "\0" * (e - s)
             text = "".join(chars)
         t = _DIGITS_RE.sub("\0", text)
@@ -879,13 +856,6 @@ def _make_masker(places: Iterable[str]) -> Callable[[str], str]:
         return re.sub(f"{_MASK}+", _MASK, t)
 
     return mask
-
-
-def _placeholder_spans(text: str) -> list[tuple[int, int]]:
-    from .normalize import find_placeholders
-
-    ph = find_placeholders(text)
-    return list(zip(ph["start"].astype(int), ph["end"].astype(int)))
 
 
 def _shingles(masked: str, k: int) -> frozenset[int]:
@@ -1035,7 +1005,7 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
         pairs = _merge_pairs(pairs, units, docs, masker, shingle, threshold)
     else:
         pairs = [(i, j, sim, 1) for i, j, sim in pairs]
-    raw_span = _span_mapper(corpus)
+    raw_span = corpus.raw_span
     rows = []
     for ia, ib, sim, n_units in pairs:
         ua, ub = ia if isinstance(ia, dict) else units[ia], ib if isinstance(ib, dict) else units[ib]
@@ -1115,16 +1085,13 @@ def word_frequencies(source: Any, *, by: str = "place", group: Any = None, min_l
     >>> word_frequencies("持续推进“千万工程”，持续深化改革，规上工业增长xx%").most_common(2)
     [('持续', 2), ('推进', 1)]
     """
-    from .corpus import Corpus
-    from .normalize import find_placeholders
-
     def _clean(words: Iterable[tuple[str, float]]) -> Counter:
         out: Counter = Counter()
         for w, f in words:
             w = str(w)
             if len(w) < min_len or _NUMERIC_TOKEN_RE.match(w):
                 continue
-            if re.search(r"[xX*A-Z]", w) and len(find_placeholders(w)):
+            if placeholder_spans(w):
                 continue
             out[w] += f
         return out

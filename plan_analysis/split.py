@@ -173,12 +173,10 @@ def _furniture_and_pieces(text: str) -> tuple[list[Furniture], list[DocSpan]]:
     if markers:
         bounds = [(m.end, m.text) for m in markers]
         first_start = markers[0].start
-        head_text = text[:first_start]
         covered = [f for f in furniture if f.end <= first_start]
         rest_start = max((f.end for f in covered), default=0)
         if text[rest_start:first_start].strip():
             pieces.append(DocSpan(rest_start, first_start, label="", how="before first piece marker"))
-        del head_text
         for k, (s, label) in enumerate(bounds):
             e = markers[k + 1].start if k + 1 < len(markers) else len(text)
             pieces.append(DocSpan(s, e, label=label, how="piece marker 篇N"))

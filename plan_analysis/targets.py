@@ -503,19 +503,14 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
             rows.append({"doc_id": "text", "source_file": "", **r})
         df = pd.DataFrame(rows, columns=cols)
     else:
-        from .parallel import chunk_by_size, default_workers, map_chunks
+        from .parallel import map_chunks, plan_pieces
 
         corpus = source if isinstance(source, Corpus) else None
         docs = corpus.documents if corpus is not None else source
         spans = _section_spans(corpus.sections) if corpus is not None else {}
         lengths = docs["text"].fillna("").astype(str).str.len().astype("int64").tolist() if len(docs) else []
-        total = sum(lengths)
-        n = max(1, int(workers) if workers else default_workers())
-        if n == 1 or total < PARALLEL_MIN_CHARS:
-            n, target = 1, 2_000_000  # still in pieces: rows become a table a piece at a time
-        else:
-            target = max(50_000, total // (n * 16))
-        bounds = [(idx[0], idx[-1] + 1) for idx in chunk_by_size(range(len(lengths)), target, size=lengths.__getitem__)]
+        # here too in pieces: rows become a table a piece at a time
+        n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=2_000_000)
 
         def pieces():  # each piece's documents become dicts only when the workers are ready for them
             for a, b in bounds:

@@ -385,16 +385,10 @@ def _code_many(texts: pd.Series, themes: tuple[Theme, ...],
     are longer than :data:`PARALLEL_MIN_CHARS`); each piece's strings are made only when a worker is ready for
     them, so callers can turn each piece into rows before the next and memory holds a few pieces at a time.
     """
-    from .parallel import chunk_by_size, default_workers, map_chunks
+    from .parallel import map_chunks, plan_pieces
 
     lengths = texts.fillna("").astype(str).str.len().astype("int64").tolist() if len(texts) else []
-    total = sum(lengths)
-    n = max(1, int(workers) if workers else default_workers())
-    if n == 1 or total < PARALLEL_MIN_CHARS:
-        n, target = 1, 1_000_000
-    else:
-        target = max(50_000, min(1_000_000, total // (n * 16)))
-    bounds = [(idx[0], idx[-1] + 1) for idx in chunk_by_size(range(len(lengths)), target, size=lengths.__getitem__)]
+    n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=1_000_000)
     pieces = ((texts.iloc[a:b].fillna("").astype(str).tolist(), themes) for a, b in bounds)
     for (a, b), codes in zip(bounds, map_chunks(_code_chunk, pieces, workers=n)):
         yield a, b, codes

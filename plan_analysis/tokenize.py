@@ -205,18 +205,16 @@ def cut_words(text: str, *, hmm: bool = True) -> list[str]:
     return _cut(get_tokenizer(), text or "", hmm)
 
 
-def _word_spans(text: str, key: str, extra: tuple[str, ...], drop_punct: bool, drop_stopwords: bool,
-                hmm: bool) -> list[tuple[str, int, int]]:
+def _word_spans(text: str, *, key: str, extra_words: Sequence[str] = (), drop_punct: bool = True,
+                drop_stopwords: bool = False, hmm: bool = True) -> list[tuple[str, int, int]]:
     """The ``(word, start, end)`` triples behind :func:`tokenize` (``key``: the lexicon fingerprint)."""
     from .normalize import placeholder_spans
 
     if not text:
         return []
-    blocked: list[tuple[int, int]] = []
-    if re.search(r"[xX*A-Z]", text):
-        blocked = [(s, e) for s, e, _, _ in placeholder_spans(text)]
+    blocked = [(s, e) for s, e, _, _ in placeholder_spans(text)]
     pieces: list[tuple[int, int, bool]] = []  # (start, end, is_protected)
-    rx = _protect_re(extra, key)
+    rx = _protect_re(tuple(extra_words), key)
     pos = 0
     if rx is not None:
         for m in rx.finditer(text):
@@ -273,7 +271,8 @@ def tokenize(text: str, *, extra_words: Sequence[str] = (), drop_punct: bool = T
     >>> [t.word for t in tokenize("深化“红色领航+产业链党建”品牌", extra_words=["红色领航+产业链党建"])]
     ['深化', '红色领航+产业链党建', '品牌']
     """
-    spans = _word_spans(text, _lexicon_key(), tuple(extra_words), drop_punct, drop_stopwords, hmm)
+    spans = _word_spans(text, key=_lexicon_key(), extra_words=extra_words, drop_punct=drop_punct,
+                        drop_stopwords=drop_stopwords, hmm=hmm)
     return [Token(w, s, e) for w, s, e in spans]
 
 
@@ -353,14 +352,9 @@ PARALLEL_MIN_CHARS = 300_000
 
 def _words_chunk(args: tuple[list[str], dict]) -> list[list[str]]:
     texts, kwargs = args
-    unknown = set(kwargs) - {"extra_words", "drop_punct", "drop_stopwords", "hmm"}
-    if unknown:
-        raise TypeError(f"tokenize() got unexpected keyword argument(s) {', '.join(sorted(unknown))}")
     key = _lexicon_key()  # once per chunk: it checks every lexicon file
-    opts = (tuple(kwargs.get("extra_words", ())), kwargs.get("drop_punct", True), kwargs.get("drop_stopwords", False),
-            kwargs.get("hmm", True))
     seen: dict[str, str] = {}  # one object per distinct word: smaller to send back and to keep
-    return [[seen.setdefault(w, w) for w, _, _ in _word_spans(text, key, *opts)] for text in texts]
+    return [[seen.setdefault(w, w) for w, _, _ in _word_spans(text, key=key, **kwargs)] for text in texts]
 
 
 def tokenize_many(texts: Sequence[str], *, workers: int | None = None, progress: bool = False,
@@ -373,15 +367,13 @@ def tokenize_many(texts: Sequence[str], *, workers: int | None = None, progress:
     >>> tokenize_many(["推进规上工业增长", "招商引资"], workers=1)
     [['推进', '规上工业', '增长'], ['招商引资']]
     """
-    from .parallel import chunk_by_size, default_workers, map_chunks
+    from .parallel import map_chunks, plan_pieces
 
     texts = [str(t) if t is not None else "" for t in texts]
-    n_workers = max(1, int(workers) if workers else default_workers())
-    total = sum(len(t) for t in texts)
-    if n_workers == 1 or len(texts) < 2 or total < PARALLEL_MIN_CHARS:
-        n_workers, chunks = 1, chunk_by_size(texts, 50_000)
-    else:  # chunks of ~100k characters: a few seconds of work each, and many more chunks than workers
-        chunks = chunk_by_size(texts, max(20_000, min(100_000, total // (n_workers * 16))))
+    # pieces of 20–100k characters: a few seconds of work each, and many more pieces than workers
+    n_workers, bounds = plan_pieces([len(t) for t in texts], workers=workers, parallel_min=PARALLEL_MIN_CHARS,
+                                    serial_piece=50_000, piece_min=20_000, piece_max=100_000)
+    chunks = [texts[a:b] for a, b in bounds]
     bar = None
     if progress and len(texts) > 1:
         from tqdm.auto import tqdm

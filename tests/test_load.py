@@ -54,18 +54,11 @@ def test_bad_inputs_each_get_one_clear_line(tmp_path):
     assert len(rep) == 11  # nothing silently left out
 
 
-def test_unreadable_file(tmp_path, monkeypatch):
+def test_unreadable_file(tmp_path, deny_reading):
     f = tmp_path / "locked.txt"
     f.write_text(TEXT, encoding="utf-8")
     (tmp_path / "ok.txt").write_text(TEXT, encoding="utf-8")
-    real = Path.read_bytes
-
-    def deny(self):
-        if self.name == "locked.txt":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
-
-    monkeypatch.setattr(Path, "read_bytes", deny)  # tests run as root, where chmod 0 does not stop reads
+    deny_reading("locked.txt")
     rep = _report(tmp_path)
     assert rep["locked.txt"] == ("skipped", "", "unreadable: permission denied")
     assert rep["ok.txt"][0] == "loaded"

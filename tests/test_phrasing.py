@@ -151,11 +151,8 @@ KEY_DOCS = {
 
 
 @pytest.fixture(scope="module")
-def key_corpus(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("keyness")
-    for name, text in KEY_DOCS.items():
-        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
-    return load_corpus(folder, cache=False, progress=False)
+def key_corpus(corpus_of):
+    return corpus_of(KEY_DOCS, folder_name="keyness")
 
 
 def test_keyness_known_answer(key_corpus):
@@ -239,11 +236,8 @@ REUSE_DOCS = {
 
 
 @pytest.fixture(scope="module")
-def reuse_corpus(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("reuse")
-    for name, text in REUSE_DOCS.items():
-        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
-    return load_corpus(folder, cache=False, progress=False)
+def reuse_corpus(corpus_of):
+    return corpus_of(REUSE_DOCS, folder_name="reuse")
 
 
 def test_reuse_finds_the_planted_sentence(reuse_corpus):

@@ -186,16 +186,9 @@ def _bad_folder(root: Path) -> Path:
 
 
 @pytest.mark.parametrize("engine", ["serial", "process"])
-def test_bad_inputs_one_clear_line_each_and_a_usable_corpus(tmp_path, monkeypatch, engine):
+def test_bad_inputs_one_clear_line_each_and_a_usable_corpus(tmp_path, engine, deny_reading):
     d = _bad_folder(tmp_path)
-    real = Path.read_bytes
-
-    def deny(self):
-        if self.name == "locked.txt":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
-
-    monkeypatch.setattr(Path, "read_bytes", deny)  # tests run as root, where chmod 0 does not stop reads
+    deny_reading("locked.txt")
     started = time.perf_counter()
     c = load_corpus(d, cache=True, cache_dir=tmp_path / "cache", progress=False, engine=engine, workers=2)
     assert time.perf_counter() - started < 60

@@ -1,0 +1,39 @@
+"""Fixtures several test modules share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def corpus_of(tmp_path_factory):
+    """``corpus_of(texts)``: a corpus loaded (uncached) from ``{name: text}`` written as ``name.txt`` files."""
+    from plan_analysis import load_corpus
+
+    def make(texts: dict[str, str], *, folder_name: str = "corpus"):
+        folder = tmp_path_factory.mktemp(folder_name)
+        for name, text in texts.items():
+            (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+        return load_corpus(folder, cache=False, progress=False)
+
+    return make
+
+
+@pytest.fixture
+def deny_reading(monkeypatch):
+    """``deny_reading(name)``: reading a file of that name raises PermissionError, as for an unreadable file.
+
+    Tests run as root, where ``chmod 0`` does not stop reads, so ``Path.read_bytes`` is patched.
+    """
+    real = Path.read_bytes
+    denied: set[str] = set()
+
+    def read_bytes(self):
+        if self.name in denied:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    return denied.add
