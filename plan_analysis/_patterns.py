@@ -90,6 +90,8 @@ PLACEHOLDER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 #: characters one of which every placeholder of a kind contains: a text without them skips the pattern
 PLACEHOLDER_NEEDS = {"formula": "x", "year": "x", "number": "x", "redaction": "X*", "date": "*",
                      "name": "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+#: the same as one character-class regex per kind (a search stops at the first such character)
+PLACEHOLDER_NEEDS_RE = {kind: re.compile(f"[{re.escape(chars)}]") for kind, chars in PLACEHOLDER_NEEDS.items()}
 
 # --- jieba's own block and skip patterns (jieba.re_han_default / re_skip_default, 0.42.1) -----
 JIEBA_BLOCK_RE = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")

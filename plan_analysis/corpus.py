@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from . import _patterns as P
-from .lexicons import lexicon_fingerprint
+from .lexicons import lexicon_fingerprint, pinned_lexicons
 from .load import LoadError, RawText, decode_file, find_files, read_raw
 from .meta import label_document
 from .normalize import EDIT_KINDS, clean_text, placeholder_spans
@@ -163,6 +163,11 @@ def _section_owner(sections: list[dict]):
 
 def _rows(raw: RawText) -> dict[str, list[dict]]:
     """The rows of every table for one decoded file (what :func:`process_text` frames)."""
+    with pinned_lexicons():  # one version of the lexicons for the whole file, checked once
+        return _file_rows(raw)
+
+
+def _file_rows(raw: RawText) -> dict[str, list[dict]]:
     cleaned = clean_text(raw.text)
     text = cleaned.text
     omap = cleaned.offsets

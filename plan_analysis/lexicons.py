@@ -14,11 +14,15 @@ from __future__ import annotations
 import logging
 import os
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-__all__ = ["LexiconError", "lexicon_dir", "read_table", "lexicon_fingerprint", "required_literals"]
+__all__ = ["LexiconError", "lexicon_dir", "read_table", "lexicon_fingerprint", "pinned_lexicons", "required_literals",
+           "HintIndex"]
 
 _TYPES = ("str", "str?", "int", "int?", "float", "float?", "regex", "bool")
 
@@ -39,6 +43,11 @@ def lexicon_dir() -> Path:
     env = os.environ.get("PLAN_ANALYSIS_LEXICONS")
     if env:
         return Path(env)
+    return _bundled_dir()
+
+
+@lru_cache(maxsize=1)
+def _bundled_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "data" / "lexicons"
 
 
@@ -129,15 +138,24 @@ def read_table(name: str | os.PathLike, *, columns: Mapping[str, str]) -> list[d
     return rows
 
 
+_MAX_HINTS = 64  # a hint set larger than this (a product of alternatives) is not worth its checks
+
+
 def required_literals(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
     """Return strings one of which every match of ``pattern`` contains, or ``None`` when there is no such hint.
 
-    A cheap ``any(s in text for s in hints)`` then rules a lexicon pattern out before the regex
-    runs; the hint is the longest run of plain characters each alternative must match.
+    A cheap test for the hints (:class:`HintIndex`, or ``any(s in text for s in hints)``) then
+    rules a lexicon pattern out before the regex runs. Literal runs, groups and alternatives
+    (``皖(?:北|南)`` gives 皖北/皖南; a list of city names gives the names) are followed; the
+    hint set kept is the one whose shortest string is longest.
 
     >>> required_literals(re.compile("(?:深入)?贯彻落实科学发展观|以科学发展观(?:为统领|统领)"))
-    ('贯彻落实科学发展观', '以科学发展观')
-    >>> required_literals(re.compile("[甲乙]+")) is None
+    ('贯彻落实科学发展观', '以科学发展观为统领', '以科学发展观统领')
+    >>> required_literals(re.compile("(?:苏州|无锡)(?!路)"))
+    ('苏州', '无锡')
+    >>> required_literals(re.compile("[甲乙]+"))
+    ('甲', '乙')
+    >>> required_literals(re.compile("[一-龥]+")) is None
     True
     """
     from re import _constants as C, _parser  # the stdlib's own parse of the pattern (no second parser here)
@@ -150,37 +168,110 @@ def required_literals(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
         log.debug("no literal hint for %r: %s", pattern.pattern, exc)
         return None
 
-    def literals(items: list) -> tuple[str, ...] | None:
-        if len(items) == 1 and items[0][0] is C.BRANCH:
-            alternatives = [literals(list(branch)) for branch in items[0][1][1]]
-            if any(a is None for a in alternatives):
-                return None
-            return tuple(dict.fromkeys(x for a in alternatives for x in a))
-        if len(items) == 1 and items[0][0] is C.SUBPATTERN:
-            _group, add_flags, _del_flags, inner = items[0][1]
-            return None if add_flags & re.IGNORECASE else literals(list(inner))
-        best, run = "", ""
-        for op, av in items + [(None, None)]:
-            if op is C.LITERAL:
-                run += chr(av)
-                continue
-            if len(run) > len(best):
-                best = run
-            run = ""
-        return (best,) if best else None
+    def better(a: tuple[str, ...] | None, b: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        def score(h: tuple[str, ...] | None) -> tuple[int, int]:
+            return (min(map(len, h)), -len(h)) if h else (0, 0)
+        return b if score(b) > score(a) else a
 
-    return literals(list(tree))
+    def seq(items: list) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+        """(exact, required) of a sequence: the strings it matches exactly (if few), and a hint set."""
+        best: tuple[str, ...] | None = None
+        run: tuple[str, ...] = ("",)  # exact strings of the items since the last break
+        whole = True  # no break yet: ``run`` is exactly what the sequence matches
+        for op, av in items:
+            exact, required = item(op, av)
+            if exact is not None and len(run) * len(exact) <= _MAX_HINTS:
+                run = tuple(dict.fromkeys(a + b for a in run for b in exact))
+                continue
+            whole = False
+            best = better(better(best, run), required)
+            run = exact if exact is not None else ("",)
+        best = better(best, run)
+        return (run if whole else None), best
+
+    def item(op, av) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+        if op is C.LITERAL:
+            return (chr(av),), (chr(av),)
+        if op is C.IN and av and all(o is C.LITERAL for o, _ in av) and len(av) <= _MAX_HINTS:
+            return tuple(chr(c) for _, c in av), None  # a small set of single characters: [东西]
+        if op in (C.AT, C.ASSERT, C.ASSERT_NOT):  # zero width: matches no characters
+            return ("",), None
+        if op is C.SUBPATTERN:
+            _group, add_flags, _del_flags, inner = av
+            return (None, None) if add_flags & re.IGNORECASE else seq(list(inner))
+        if op is C.BRANCH:
+            parts = [seq(list(branch)) for branch in av[1]]
+            exact = None if any(e is None for e, _ in parts) else tuple(dict.fromkeys(x for e, _ in parts for x in e))
+            reqs = [r if r else None for _, r in parts]
+            required = None if any(r is None for r in reqs) else tuple(dict.fromkeys(x for r in reqs for x in r))
+            if exact is not None and len(exact) > _MAX_HINTS:
+                exact = None
+            return exact, required
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1:
+            return None, seq(list(av[2]))[1]
+        return None, None
+
+    exact, required = seq(list(tree))
+    hints = required if required and min(map(len, required)) > 0 else None
+    return hints if hints is None or len(hints) <= _MAX_HINTS else None
+
+
+class HintIndex:
+    """Tell which of many rules can match a text, from their literal hints, in one pass.
+
+    ``hints[i]`` is rule ``i``'s :func:`required_literals` (``None``: the rule must always be
+    tried). :meth:`candidates` finds every hint in the text at once (an Aho-Corasick
+    automaton, ``pyahocorasick``) and returns, in rule order, the rules still possible.
+
+    >>> idx = HintIndex([("国税", "地税"), ("二十大",), None])
+    >>> idx.candidates("国税收入2.26亿元")
+    [0, 2]
+    """
+
+    def __init__(self, hints: Sequence[tuple[str, ...] | None]):
+        import ahocorasick
+
+        self.n = len(hints)
+        self.always = [i for i, h in enumerate(hints) if h is None]
+        rules_of: dict[str, list[int]] = {}
+        for i, h in enumerate(hints):
+            for lit in h or ():
+                rules_of.setdefault(lit, []).append(i)
+        self._auto = ahocorasick.Automaton()
+        for lit, rules in rules_of.items():
+            self._auto.add_word(lit, tuple(rules))
+        if rules_of:
+            self._auto.make_automaton()
+        self._empty = not rules_of
+
+    def candidates(self, text: str) -> list[int]:
+        """Return the indices, in order, of the rules whose hints occur in ``text`` (or that have none)."""
+        if self._empty or not text:
+            return list(self.always)
+        found = set(self.always)
+        for rules in set(map(itemgetter(1), self._auto.iter(text))):  # each rule group once, however often
+            found.update(rules)
+        return sorted(found)
+
+
+#: the fingerprint fixed by an enclosing :func:`pinned_lexicons` block (per thread / task)
+_PINNED: ContextVar[str | None] = ContextVar("plan_analysis_pinned_lexicons", default=None)
 
 
 def lexicon_fingerprint() -> str:
     """Return a short hash of every lexicon file, for cache invalidation.
 
-    Files are hashed again only when their size or modification time changes, so the call is
-    cheap enough for hot paths.
+    Files are hashed again only when their size or modification time changes; inside a
+    :func:`pinned_lexicons` block the folder is not even listed again.
 
     >>> len(lexicon_fingerprint())
     16
     """
+    pinned = _PINNED.get()
+    return pinned if pinned is not None else _current_fingerprint()
+
+
+def _current_fingerprint() -> str:
     d = lexicon_dir()
     try:
         with os.scandir(d) as it:
@@ -188,6 +279,29 @@ def lexicon_fingerprint() -> str:
     except FileNotFoundError:
         stats = []
     return _fingerprint(str(d), tuple((name, st.st_size, st.st_mtime_ns) for name, st in stats))
+
+
+@contextmanager
+def pinned_lexicons():
+    """Check the lexicon files once for the whole block: every lookup inside sees that version.
+
+    Per-word and per-clause helpers ask for the lexicons' fingerprint (to notice an edited
+    table); a long loop over one file's text wraps itself in this block so the folder is
+    listed once, not thousands of times. Blocks nest; an edit made during a block takes
+    effect after it.
+
+    >>> with pinned_lexicons():
+    ...     lexicon_fingerprint() == lexicon_fingerprint()
+    True
+    """
+    if _PINNED.get() is not None:
+        yield
+        return
+    token = _PINNED.set(_current_fingerprint())
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
 
 
 @lru_cache(maxsize=8)

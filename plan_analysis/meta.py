@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any, Iterable
 
 from . import _patterns as P
-from .lexicons import lexicon_fingerprint, read_table, required_literals
+from .lexicons import HintIndex, lexicon_fingerprint, read_table, required_literals
 from .tokenize import cut_words, is_common_word
 
 __all__ = ["label_document", "estimate_years", "find_place", "find_province", "classify_doc_type",
@@ -156,9 +156,10 @@ def find_place(text: str, *, title: str = "") -> dict[str, str]:
 
 
 @lru_cache(maxsize=4)
-def _province_rules(_key: str = "") -> tuple[tuple[re.Pattern[str], str, int, tuple[str, ...] | None], ...]:
+def _province_rules(_key: str = "") -> tuple[tuple[tuple[re.Pattern[str], str, int], ...], HintIndex]:
     rows = read_table("provinces.tsv", columns={"pattern": "regex", "province": "str", "weight": "int", "note": "str?"})
-    return tuple((r["pattern"], r["province"], r["weight"], required_literals(r["pattern"])) for r in rows)
+    return (tuple((r["pattern"], r["province"], r["weight"]) for r in rows),
+            HintIndex([required_literals(r["pattern"]) for r in rows]))
 
 
 def find_province(text: str, *, place: str = "") -> dict[str, str]:
@@ -173,9 +174,9 @@ def find_province(text: str, *, place: str = "") -> dict[str, str]:
     scores: Counter[str] = Counter()
     clues: dict[str, list[str]] = {}
     hay = place + "\n" + text
-    for rx, prov, weight, hints in _province_rules(lexicon_fingerprint()):
-        if hints is not None and not any(h in hay for h in hints):
-            continue  # cannot match: saves a regex pass over the whole text
+    rules, index = _province_rules(lexicon_fingerprint())
+    for i in index.candidates(hay):  # the rules whose literal hints occur: the others cannot match
+        rx, prov, weight = rules[i]
         m = rx.search(hay)
         if m:
             scores[prov] += weight
@@ -190,10 +191,11 @@ def find_province(text: str, *, place: str = "") -> dict[str, str]:
 
 
 @lru_cache(maxsize=4)
-def _dating_rules(_key: str = "") -> tuple[tuple[re.Pattern[str], int | None, int | None, str, tuple[str, ...] | None], ...]:
+def _dating_rules(_key: str = "") -> tuple[tuple[tuple[re.Pattern[str], int | None, int | None, str], ...], HintIndex]:
     rows = read_table("dating.tsv", columns={"pattern": "regex", "year_min": "int?", "year_max": "int?",
                                              "label": "str", "note": "str?"})
-    return tuple((r["pattern"], r["year_min"], r["year_max"], r["label"], required_literals(r["pattern"])) for r in rows)
+    return (tuple((r["pattern"], r["year_min"], r["year_max"], r["label"]) for r in rows),
+            HintIndex([required_literals(r["pattern"]) for r in rows]))
 
 
 def _window(lo: int | None, hi: int | None) -> str:
@@ -216,8 +218,10 @@ def estimate_years(text: str) -> dict[str, Any]:
     """
     constraints: list[tuple[int | None, int | None, str]] = []
     seen: set[str] = set()
-    for rx, lo, hi, label, hints in _dating_rules(lexicon_fingerprint()):
-        if label in seen or (hints is not None and not any(h in text for h in hints)):
+    rules, index = _dating_rules(lexicon_fingerprint())
+    for i in index.candidates(text):  # the rules whose literal hints occur: the others cannot match
+        rx, lo, hi, label = rules[i]
+        if label in seen:
             continue
         if rx.search(text):
             seen.add(label)

@@ -254,11 +254,9 @@ def placeholder_spans(text: str) -> list[tuple[int, int, str, str]]:
     """
     taken: list[tuple[int, int, str, str]] = []
     occupied: set[int] = set()
-    chars = set(text)  # one pass: which kinds can occur at all
-    present = {kind: not chars.isdisjoint(needs) for kind, needs in P.PLACEHOLDER_NEEDS.items()}
     for kind, rx in P.PLACEHOLDER_PATTERNS:
-        if not present[kind]:
-            continue
+        if P.PLACEHOLDER_NEEDS_RE[kind].search(text) is None:
+            continue  # the text lacks every character this kind's matches need
         for m in rx.finditer(text):
             if m.end() <= m.start() or any(i in occupied for i in range(m.start(), m.end())):
                 continue

@@ -269,8 +269,15 @@ def test_literal_hints_never_rule_out_a_pattern_that_matches():
                 matched += 1
                 assert hints is None or any(h in m.group() for h in hints), (rx.pattern, m.group(), hints)
     assert hinted > 0.8 * len(patterns) and matched > 500
-    assert required_literals(re.compile("[甲乙]+")) is None
+    assert required_literals(re.compile("[一-龥]+")) is None
+    assert required_literals(re.compile("(?:治理)?[^甲]")) is None
     assert required_literals(re.compile("a(?:b|c)d", re.IGNORECASE)) is None
+    # groups, alternatives and small character sets are followed; the set with the longest shortest hint wins
+    assert required_literals(re.compile("(?:苏州|无锡)(?![东西]?路)")) == ("苏州", "无锡")
+    assert required_literals(re.compile("皖(?:北|南)")) == ("皖北", "皖南")
+    assert required_literals(re.compile("新冠(?!军)|核酸检测")) == ("新冠", "核酸检测")
+    assert required_literals(re.compile("亲清|[“\"]亲[”\"]")) == ("亲清", "“亲”", "“亲\"", "\"亲”", "\"亲\"")
+    assert required_literals(re.compile("(?:深入)?推进(?:乡村振兴)+")) == ("乡村振兴",)  # a repeat breaks the run
 
 
 def test_cache_fingerprint_covers_every_module_the_pipeline_runs():
