@@ -280,6 +280,39 @@ def test_literal_hints_never_rule_out_a_pattern_that_matches():
     assert required_literals(re.compile("(?:深入)?推进(?:乡村振兴)+")) == ("乡村振兴",)  # a repeat breaks the run
 
 
+_HINT_ALPHABET = st.sampled_from(list("国税地二十大新冠核酸xX*"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(hints=st.lists(st.one_of(st.none(), st.lists(st.text(_HINT_ALPHABET, min_size=1, max_size=4), min_size=1,
+                                                    max_size=4).map(tuple)), max_size=12),
+       text=st.text(_HINT_ALPHABET, max_size=60))
+def test_hint_index_agrees_with_a_substring_test_per_rule(hints, text):
+    """One Aho-Corasick pass gives exactly the rules a plain ``in`` test per hint gives, in rule order."""
+    from plan_analysis.lexicons import HintIndex
+
+    expected = [i for i, h in enumerate(hints) if h is None or any(x in text for x in h)]
+    assert HintIndex(hints).candidates(text) == expected
+
+
+def test_pinned_lexicons_sees_one_version_inside_the_block_and_edits_after(tmp_path, monkeypatch):
+    import shutil
+
+    from plan_analysis.lexicons import lexicon_dir, lexicon_fingerprint, pinned_lexicons
+
+    folder = tmp_path / "lex"
+    shutil.copytree(lexicon_dir(), folder)
+    monkeypatch.setenv("PLAN_ANALYSIS_LEXICONS", str(folder))
+    before = lexicon_fingerprint()
+    with pinned_lexicons():
+        with (folder / "stopwords.txt").open("a", encoding="utf-8") as fh:
+            fh.write("测试词\n")
+        assert lexicon_fingerprint() == before  # the block keeps the version it started with
+        with pinned_lexicons():  # nested blocks share it
+            assert lexicon_fingerprint() == before
+    assert lexicon_fingerprint() != before  # the edit shows once the block ends
+
+
 def test_cache_fingerprint_covers_every_module_the_pipeline_runs():
     """Every module a pipeline module imports (at the top or inside a function) is in the cache key."""
     import ast
