@@ -32,7 +32,7 @@ import pandas as pd
 from . import _patterns as P
 from .lexicons import lexicon_fingerprint, pinned_lexicons
 from .load import LoadError, RawText, decode_file, find_files, read_raw
-from .meta import label_document
+from .meta import label_document, prepare_labelling
 from .normalize import EDIT_KINDS, clean_text, placeholder_spans
 from .offsets import Edit, OffsetMap, offset_map
 from .parallel import default_workers, map_chunks
@@ -803,10 +803,7 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
     if engine == "process" and (n_workers == 1 or len(tasks) < 2 or _total_bytes(found) < PARALLEL_MIN_BYTES):
         engine = "serial"
     if engine == "process":  # forked workers inherit the dictionaries instead of each loading them (1.6 s, 140 MB)
-        from .tokenize import get_tokenizer, word_tag
-
-        get_tokenizer()
-        word_tag("的")
+        prepare_labelling()
     results = {"serial": lambda: _run_serial(tasks), "process": lambda: _run_process(tasks, n_workers),
                "dask": lambda: _run_dask(tasks, n_workers)}[engine]()
     bar = None

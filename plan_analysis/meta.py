@@ -18,9 +18,9 @@ from typing import Any, Iterable
 
 from . import _patterns as P
 from .lexicons import HintIndex, lexicon_fingerprint, read_table, required_literals
-from .tokenize import cut_words, is_common_word
+from .tokenize import cut_words, get_tokenizer, is_common_word, word_tag
 
-__all__ = ["label_document", "estimate_years", "find_place", "find_province", "classify_doc_type",
+__all__ = ["label_document", "prepare_labelling", "estimate_years", "find_place", "find_province", "classify_doc_type",
            "DOC_TYPES", "LOCAL_DOC_TYPES"]
 
 #: document types, and those that count as a local government's own plan or summary
@@ -316,6 +316,21 @@ def _label_year(*texts: str) -> int | None:
         if ys:
             return max(ys)
     return None
+
+
+def prepare_labelling() -> None:
+    """Load what :func:`label_document` needs (tokenizer, dictionary tags, rule tables) now, not on first use.
+
+    Call it before forking worker processes: they then share these tables instead of each
+    building them (about 1.6 s and 140 MB each).
+
+    >>> prepare_labelling()
+    """
+    key = lexicon_fingerprint()
+    get_tokenizer()
+    word_tag("的")
+    _province_rules(key)
+    _dating_rules(key)
 
 
 def label_document(text: str, *, title: str = "", label: str = "", headings: Iterable[str] = (),
