@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
-from typing import Any, Literal
+from itertools import accumulate, repeat
+from typing import Any, Callable, Iterator, Literal, NamedTuple
 
 import pandas as pd
 
@@ -43,9 +45,10 @@ _CN = "零〇一二两三四五六七八九十百千万亿"
 _NUM = r"(?:[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?|[0-9]*x+(?:\.[x0-9]+)?)"
 _CNNUM = f"[{_CN}]+(?:点[{_CN[:-4]}]+)?"
 _RANGE_SEP = r"[-—～~至到－]"
-#: a figure: number [unit] [- number] unit, with 余/多 between number and unit
+#: a figure: number [unit] [- number] unit, with 余/多 between number and unit (the lookahead, the
+#: characters a figure can start with, changes no match: it only lets most places fail at once)
 FIGURE_RE = re.compile(
-    rf"(?P<sign>(?<=[增长速幅率为])-)?(?P<num>{_NUM}|{_CNNUM})(?P<unit1>%|‰)?"
+    rf"(?=[-0-9x{_CN}])(?P<sign>(?<=[增长速幅率为])-)?(?P<num>{_NUM}|{_CNNUM})(?P<unit1>%|‰)?"
     rf"(?:\s*{_RANGE_SEP}\s*(?P<num2>{_NUM}|{_CNNUM}))?"
     rf"(?P<approx>余|多)?(?P<ge>个亿)?(?P<unit>{_UNIT_RE})?"
 )
@@ -64,22 +67,36 @@ _SUMMARY_SECTION = re.compile(r"回顾|总结|成效|成绩|情况|进展|做法
 _PLAN_SECTION = re.compile(r"计划|思路|打算|安排|重点工作|工作重点|目标|举措|措施|任务|要点|下半年|明年|今年工作|预期目标")
 _GROWTH_BEFORE = re.compile(r"(?:增长|增速|增幅|上升|下降|提高|降低|减少|增加|回落|涨幅|下滑|增收|减收)(?:了)?(?:幅度)?(?:为|达|达到|约|近|超过|在)?\s*$")
 _DOWN = re.compile(r"(?:下降|降低|减少|回落|下滑|减收)[^，；。]{0,4}$")
+#: a period word (the lookahead, the characters one can start with, changes no match but makes searches faster)
 _PERIOD_RE = re.compile(
+    r"(?=[年全上下前第0-9一二三四五六七八九十每今明])(?:"
     r"年均|全年|上半年|下半年|前三季度|第?[一二三四]季度|[0-9一二三四五六七八九十]{1,2}\s*[-—至到]\s*[0-9一二三四五六七八九十]{1,2}\s*月(?:份)?|"
-    r"每季度|每半月|每月|每周|每年|每个月|年内|今年|明年"
+    r"每季度|每半月|每月|每周|每年|每个月|年内|今年|明年)"
 )
 _QUAL_BEFORE = re.compile(r"(不少于|不低于|不超过|超过|达到|力争|确保|约|近|突破|高于|低于|保持在?)\s*$")
 _QUAL_AFTER = re.compile(r"^(左右|以上|以内|以下|上下)")
 _SKIP_BEFORE = re.compile(r"(?:第|前|后|近|全[省市县区国镇]第|排名第?|列|居|位居|位列|No\.?|编号|代码|热线|电话|号码?)\s*$")
+#: words stripped from the end of an indicator (with bracketed notes, month ranges and spaces)
+_STRIP_END_WORDS = """
+计划 预计 力争 确保 争取 要 将 已 已经 共 累计 全年 上半年 下半年 前三季度 年均 年内 今年 实现 完成 达到 达
+增长 同比 上升 下降 增速 为 是 约 近 超过 不少于 不低于 保持 提高 提升 新增 新建 引进 培育 申报 实现了 完成了 按
+总计 合计 共计 在 比 较 到 至 每季度 每半月 每月 每周 每年
+""".split()
 _INDICATOR_STRIP_END = re.compile(
-    r"(?:计划|预计|力争|确保|争取|要|将|已|已经|共|累计|全年|上半年|下半年|前三季度|年均|年内|今年|实现|完成|达到|达|"
-    r"增长|同比|上升|下降|增速|为|是|约|近|超过|不少于|不低于|保持|提高|提升|新增|新建|引进|培育|申报|实现了|完成了|按|"
-    r"总计|合计|共计|在|比|较|到|至|每季度|每半月|每月|每周|每年|[（(][^）)]*[）)]|[0-9一二三四五六七八九十]{1,2}\s*[-—至到]\s*[0-9一二三四五六七八九十]{1,2}\s*月(?:份)?|\s)+$"
+    "(?:" + "|".join(_STRIP_END_WORDS) + r"|[（(][^）)]*[）)]|"
+    r"[0-9一二三四五六七八九十]{1,2}\s*[-—至到]\s*[0-9一二三四五六七八九十]{1,2}\s*月(?:份)?|\s)+$"
 )
+#: what _INDICATOR_STRIP_END strips ends with one of these or a space: a text that ends otherwise is left as it is
+_STRIP_END_LAST = frozenset(w[-1] for w in _STRIP_END_WORDS) | set("）)月份")
 _INDICATOR_STRIP_START = re.compile(r"^(?:其中|同时|并|和|及|以及|另外|此外|一是|二是|三是|四是|五是|我镇|我街道|我区|我县|我市|全镇|全街|今年|上半年|全年|共|累计|完成|实现|[0-9一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十0-9]+[）)])+")
 _CLAUSE_SPLIT = re.compile(r"[，；。！？：:\n]")
+#: what can follow the number of a figure in FIGURE_RE (a unit, 余/多, 个亿, 点, a range): a clause with no
+#: digit, x or Chinese numeral followed by one of these holds no figure, and skips :func:`find_figures`
+_AFTER_NUMBER = "".join(sorted({u[0] for u in _UNITS} | set("%‰余多个点") | set(_RANGE_SEP.strip("[]"))))
+_FIGURE_HINT_RE = re.compile(rf"[0-9x{_CN}](?=[\s{re.escape(_AFTER_NUMBER)}])")
 
 
+@lru_cache(maxsize=1 << 12)
 def _to_number(s: str) -> float | None:
     s = s.replace(",", "")
     if not s or "x" in s:
@@ -96,6 +113,7 @@ def _to_number(s: str) -> float | None:
         return None
 
 
+@lru_cache(maxsize=1 << 10)
 def _split_scale(unit: str) -> tuple[float | None, str]:
     if unit in ("%", "‰", "个百分点", "百分点", "倍"):
         return None, ""
@@ -144,7 +162,19 @@ def canonical_indicator(indicator: str, *, is_growth_rate: bool = False,
 
     if not indicator:
         return ""
-    for rx, canonical, applies in rules if rules is not None else _indicator_rules(lexicon_fingerprint()):
+    if rules is None:
+        return _canonical(indicator, bool(is_growth_rate), lexicon_fingerprint())
+    return _first_rule(indicator, is_growth_rate, rules)
+
+
+@lru_cache(maxsize=1 << 15)
+def _canonical(indicator: str, is_growth_rate: bool, key: str) -> str:
+    """:func:`canonical_indicator` with the rules of lexicon fingerprint ``key``, memoised."""
+    return _first_rule(indicator, is_growth_rate, _indicator_rules(key)) if indicator else ""
+
+
+def _first_rule(indicator: str, is_growth_rate: bool, rules: tuple[tuple[re.Pattern[str], str, str], ...]) -> str:
+    for rx, canonical, applies in rules:
         if applies == "rate" and not is_growth_rate:
             continue
         if applies == "level" and is_growth_rate:
@@ -164,17 +194,14 @@ _QUOTED_RE = re.compile(r"“[^”]*”")
 _LEADING_PREP_RE = re.compile(r"^(?:使|让|对|把|将|按照|通过|围绕)")
 _OBJECT_RE = re.compile(rf"^[{P.HAN}A-Za-z“”]{{1,14}}")
 _OBJECT_END_RE = re.compile(r"(?:的|和|与|及|等|，|进行|开展|实现|完成|参加|参与|建设(?=[^项工]))")
-_DIGIT_OR_X_RE = re.compile(r"[0-9x]")
+_DIGITS_X = "0123456789x"
 _DATE_AFTER_RE = re.compile(r"^(?:年|月|日|号|时|届|期间|周年|世纪|代)")
-_CLOSE_QUOTE_RE = re.compile(r"^[”\"」]")
 _QUOTE_CLOSES_SOON_RE = re.compile(r"^[^”」\"]{0,12}[”」\"]")
 _SESSION_AFTER_RE = re.compile(r"^(?:会议|全会|全体会议|代表大会|党代会|常委会)")
 _LATIN_AFTER_RE = re.compile(r"^[A-Za-z]")
 _NAME_PART_AFTER_RE = re.compile(r"^(?:号|大|化|美|治|提|比|晒|进|好|无|有|不|零|全|个一)")
 _EACH_BEFORE_RE = re.compile(r"每[^，；。]{0,3}$")
 _CN_DIGIT_END_RE = re.compile(r"[一二三四五六七八九十]$")
-_HAN_START_RE = re.compile(rf"^[{P.HAN}]")
-_COUNT_AFTER_RE = re.compile(r"^(?:余|多|人|户|元)")
 _WORD_CHAR_RE = re.compile(rf"[{P.HAN}A-Za-z]")
 _PROJECT_AFTER_RE = re.compile(r"^(?:[）)]|项目|工程)")
 _RATE_WORD_RE = re.compile(r"增速|增幅|涨幅")
@@ -185,29 +212,35 @@ _MET_GOAL_RE = re.compile(r"完成(?:了)?(?:全年)?(?:预期|既定)?目标(?:
 _EXPECTED_RE = re.compile(r"预计")
 
 
-def _ends_with_verb(before: str) -> bool:
-    """True when the words before a figure end with a verb (新建2家, 理清8类), so the figure counts what follows."""
+def _ends_with_verb(before: str, tokenizer: Callable[[], Any] | None = None) -> bool:
+    """True when the words before a figure end with a verb (新建2家, 理清8类), so the figure counts what follows.
+
+    ``tokenizer`` returns the tokenizer to use (default :func:`~plan_analysis.tokenize.get_tokenizer`).
+    """
     from .tokenize import get_tokenizer, word_tag
 
     s = _TRAILING_FIGURE_RE.sub("", before.strip())
     if not s:
         return False
-    toks = get_tokenizer().lcut(s[-8:])
+    toks = (tokenizer or get_tokenizer)().lcut(s[-8:])
     if not toks:
         return False
     tag = word_tag(toks[-1])
     return tag is not None and tag[1] in ("v", "vn", "vd")
 
 
+@lru_cache(maxsize=1 << 14)
 def _clean_indicator(before: str) -> str:
     s = before
     for _ in range(4):
-        new = _INDICATOR_STRIP_END.sub("", s)
+        new = _INDICATOR_STRIP_END.sub("", s) if s and (s[-1] in _STRIP_END_LAST or s[-1].isspace()) else s
         new = _INDICATOR_STRIP_START.sub("", new)
         if new == s:
             break
         s = new
-    s = _QUOTED_RE.sub("", s) if _QUOTED_RE.sub("", s).strip() else s
+    if "“" in s:
+        unquoted = _QUOTED_RE.sub("", s)
+        s = unquoted if unquoted.strip() else s
     s = _LEADING_PREP_RE.sub("", s)
     s = s.strip("的、 ")
     if len(s) > 24:
@@ -219,8 +252,22 @@ def _object_after(after: str) -> str:
     m = _OBJECT_RE.match(after)
     if not m:
         return ""
-    s = _OBJECT_END_RE.split(m.group())[0]
-    return s.strip("“”")
+    s = m.group()
+    end = _OBJECT_END_RE.search(s)
+    return (s[:end.start()] if end else s).strip("“”")
+
+
+class _Figure(NamedTuple):
+    """One figure of :func:`find_figures`, offsets into the text searched."""
+
+    start: int
+    end: int
+    figure: str
+    value: float | None
+    value_high: float | None
+    unit: str
+    approx: str
+    placeholder: bool
 
 
 def find_figures(text: str) -> list[dict[str, Any]]:
@@ -233,39 +280,43 @@ def find_figures(text: str) -> list[dict[str, Any]]:
     >>> [(f["figure"], f["value"], f["value_high"], f["unit"]) for f in find_figures("推动建立1-2个小区业主委员会，新建两家食堂，2024年")]
     [('1-2个', 1.0, 2.0, '个'), ('两家', 2.0, None, '家')]
     """
-    out: list[dict[str, Any]] = []
+    return [f._asdict() for f in _figures(text)]
+
+
+def _figures(text: str) -> list[_Figure]:
+    """:func:`find_figures` as named tuples."""
+    out: list[_Figure] = []
     for m in FIGURE_RE.finditer(text):
-        num, num2 = m.group("num"), m.group("num2")
-        unit = m.group("unit1") or ""
-        unit2 = m.group("unit") or ""
-        if m.group("ge"):
+        sign, num, unit, num2, approx, ge, unit2 = m.groups()
+        unit = unit or ""
+        if ge:
             unit2 = "亿元"
+        elif unit2 is None:
+            unit2 = ""
         if not unit:
             unit = unit2
         elif unit2 and unit2 not in ("%", "‰"):
             continue  # 5%个 is not a figure
         if not unit:
             continue
-        start, end = m.start(), m.end()
-        is_cn = not _DIGIT_OR_X_RE.match(num)
-        before = text[max(0, start - 6):start]
+        # from here on, unit is not empty
+        start, end = m.span()
+        before = text[start - 6 if start > 6 else 0:start]
         after = text[end:end + 8]
         # not figures: years/dates, ordinals, serial numbers, quoted names, formula names
-        if _DATE_AFTER_RE.match(after) and unit in ("", "个"):
+        if unit == "个" and _DATE_AFTER_RE.match(after):
             continue
         if unit in ("年", "月", "日"):
             continue
         if _SKIP_BEFORE.search(before):
             continue
-        if before.endswith(("“", "\"", "「")) and not _CLOSE_QUOTE_RE.match(text[end:end + 1]) is None:
-            pass
         if before.endswith(("“", "「", "\"")) and _QUOTE_CLOSES_SOON_RE.search(text[end:end + 14]):
             continue  # a figure inside a quoted name: “1586”专项行动, “三个一号工程”
         if unit in ("次", "届") and _SESSION_AFTER_RE.match(after):
             continue  # 三次会议 is the third session, not three events
-        if _LATIN_AFTER_RE.match(after) and unit in ("", "米"):
+        if unit == "米" and _LATIN_AFTER_RE.match(after):
             continue
-        if is_cn:
+        if num[0] not in _DIGITS_X:  # a Chinese numeral
             if unit == "万" or unit == "亿":
                 pass
             elif unit == "个":
@@ -279,14 +330,11 @@ def find_figures(text: str) -> list[dict[str, Any]]:
                 continue  # 一家/一个 as an article
             if _CN_DIGIT_END_RE.search(before):
                 continue
-        if unit in ("万", "亿") and _HAN_START_RE.match(after) and not _COUNT_AFTER_RE.match(after):
-            # 5.6万 standing alone is a figure; 1万米围墙 is 万 + 米 (already a unit)
-            pass
-        if num.isdigit() and len(num) >= 5 and unit in ("", "个", "次"):
+        if unit in ("个", "次") and num.isdigit() and len(num) >= 5:
             continue  # 12345 平台
         if unit == "期" and _WORD_CHAR_RE.match(text[start - 1:start] or " ") and _PROJECT_AFTER_RE.match(after):
             continue  # 安博1期 is a project name
-        if m.group("sign"):
+        if sign:
             num = "-" + num
         placeholder = "x" in num or (num2 is not None and "x" in num2)
         value = _to_number(num) if not placeholder else None
@@ -295,12 +343,12 @@ def find_figures(text: str) -> list[dict[str, Any]]:
             continue
         if not placeholder and value_high is not None and value is not None and value_high < value:
             value_high = None if value_high == 0 else value_high
-        out.append({"start": start, "end": end, "figure": m.group(), "value": value, "value_high": value_high,
-                    "unit": unit, "approx": m.group("approx") or "", "placeholder": placeholder})
+        out.append(_Figure(start, end, m.group(), value, value_high, unit, approx or "", placeholder))
     return out
 
 
-_INLINE_MARKER_RE = re.compile(r"(?:(?<=[。；：:\n])|^)([0-9]{1,2})[.．、](?=[0-9]*[^0-9])")
+#: an inline list number after a sentence or line break; searched in the text behind a "\n", so at its start too
+_INLINE_MARKER_RE = re.compile(r"[。；：:\n]([0-9]{1,2})[.．、](?=[0-9]*[^0-9])")
 
 
 def mask_list_markers(text: str) -> str:
@@ -311,20 +359,27 @@ def mask_list_markers(text: str) -> str:
     >>> mask_list_markers("1.职教中心区块推进征收。2.七里王区块启动。3.打通断头路。4.95亩村留地完成农转用。")[-14:]
     '  95亩村留地完成农转用。'
     """
-    out = list(text)
+    out: list[str] = []
     expected = 1
     last_end = -10**9
-    for m in _INLINE_MARKER_RE.finditer(text):
+    done = 0
+    for m in _INLINE_MARKER_RE.finditer("\n" + text):
+        start, end = m.start(1) - 1, m.end() - 1  # offsets into text
         n = int(m.group(1))
-        if m.start() - last_end > 400:
+        if start - last_end > 400:
             expected = 1
         if n == expected:
-            out[m.start():m.end()] = " " * (m.end() - m.start())
+            out += (text[done:start], " " * (end - start))
+            done = end
             expected = n + 1
-            last_end = m.end()
+            last_end = end
+    if not out:
+        return text
+    out.append(text[done:])
     return "".join(out)
 
 
+@lru_cache(maxsize=1 << 12)
 def _section_default(section_path: str, doc_type: str) -> str:
     """target/actual from the heading path, the top-most heading with a signal deciding."""
     for title in section_path.split(" / ") if section_path else []:
@@ -358,105 +413,191 @@ def _section_spans(sections: pd.DataFrame) -> dict[str, list[tuple[int, int, str
     return out
 
 
-def _doc_rows(doc: dict[str, Any], spans: list[tuple[int, int, str]],
-              rules: tuple[tuple[re.Pattern[str], str, str], ...] | None = None) -> list[dict[str, Any]]:
-    text: str = doc["text"]
-    rows: list[dict[str, Any]] = []
-    doc_type = str(doc.get("doc_type") or "")
-    masked = mask_list_markers(text)
-    pm = _PLAN_START_RE.search(text)
-    plan_start = pm.start() if pm else None
-    # clause boundaries
-    bounds = [0] + [m.end() for m in _CLAUSE_SPLIT.finditer(text)] + [len(text) + 1]
-    carried_indicator = ""
-    carried_kind = ""
-    for a, b in zip(bounds, bounds[1:]):
-        clause_end = min(b, len(text))
-        clause = text[a:clause_end].rstrip("，；。！？：:\n")
-        if not clause.strip():
-            continue
-        figures = find_figures(masked[a:a + len(clause)])
+def _section_at(spans: list[tuple[int, int, str]], pos: int) -> str:
+    """The heading path of the innermost section holding ``pos`` (the last listed of those starting latest)."""
+    sec_path = ""
+    best = -1
+    for s, e, path in spans:
+        if s <= pos < e and s >= best:
+            sec_path, best = path, s
+    return sec_path
+
+
+#: the fields of a row of :func:`_doc_rows`, in order; ``_start``/``_end`` are the clause's offsets in the text
+_ROW_FIELDS = ("indicator", "indicator_canonical", "value", "value_high", "unit", "base_value", "base_unit",
+               "qualifier", "period", "kind", "is_growth_rate", "direction", "placeholder", "figure", "clause",
+               "_start", "_end", "section")
+
+
+def _last_period(text: str) -> str:
+    """The last period word (全年, 1-3月 …) in ``text``, or ``""``."""
+    last = None
+    for last in _PERIOD_RE.finditer(text):
+        pass
+    return last.group() if last is not None else ""
+
+
+class _Periods:
+    """The period words of a text, found in one pass: :meth:`last` is ``_last_period(text[s:e])`` for any span."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        found = list(_PERIOD_RE.finditer(text))
+        self.starts = [m.start() for m in found]
+        self.ends = [m.end() for m in found]
+        self.words = [m.group() for m in found]
+
+    def last(self, s: int, e: int) -> str:
+        i = bisect_left(self.starts, e)  # words starting before e: [0, i)
+        j = bisect_left(self.starts, s)  # words starting before s: [0, j)
+        if (i and self.ends[i - 1] > e) or (j and self.ends[j - 1] > s):
+            # a word runs over an end of the span, where a search of the span alone may find another
+            return _last_period(self.text[s:e])
+        # else the span's own search finds the same words (no pattern looks around), those in [j, i)
+        return self.words[i - 1] if i > j else ""
+
+
+def _figure_clauses(text: str, masked: str) -> Iterator[tuple[int, str, list[_Figure], str | None]]:
+    """Yield ``(start, clause, figures, clause_before)`` for each clause of ``text`` that holds figures.
+
+    Clauses are the text between the marks of ``_CLAUSE_SPLIT`` (，；。！？： and line breaks); figures are
+    found in ``masked`` (``text`` with list markers masked, so the clauses are at the same offsets).
+    ``clause_before`` is the nearest clause before that is not blank, when it holds no figures (else ``None``).
+    """
+    clauses = _CLAUSE_SPLIT.split(text)
+    starts = list(accumulate([len(c) + 1 for c in clauses], initial=0))
+    pos, last = 0, -1
+    # only the clauses where a figure may start are looked at (the hint may look past a clause's end: more
+    # clauses are looked at then, never fewer)
+    while m := _FIGURE_HINT_RE.search(masked, pos):
+        i = bisect_right(starts, m.start()) - 1
+        a, pos = starts[i], starts[i + 1]
+        clause = clauses[i]
+        figures = _figures(masked[a:a + len(clause)])
         if not figures:
-            carried_indicator = _clean_indicator(clause) if len(clause) <= 40 else ""
             continue
+        j = i - 1
+        while j > last and not clauses[j].strip():
+            j -= 1
+        yield a, clause, figures, (clauses[j] if j > last else None)
+        last = i
+
+
+def _growth_rate(unit: str, value: float | None, before_full: str, after: str) -> tuple[bool, str]:
+    """``(is_growth_rate, direction)`` of a figure, from the clause before and after it."""
+    if unit not in _RATE_UNITS:
+        return False, ""
+    growth = _GROWTH_BEFORE.search(before_full) is not None
+    if not (growth or _RATE_WORD_RE.search(before_full) or _RATE_AFTER_RE.search(after)):
+        return False, ""
+    if not growth and _SHARE_BEFORE_RE.search(before_full):
+        return False, ""  # a share (占比, 完成率 …), not a growth rate
+    return True, "下降" if (_DOWN.search(before_full) or (value is not None and value < 0)) else "增长"
+
+
+def _qualifier(after: str, approx: str, before_full: str) -> str:
+    """左右/以上 … after a figure, else its 余/多, else 不少于/约 … before it."""
+    qa = _QUAL_AFTER.match(after)
+    if qa:
+        return qa.group(1)
+    if approx:
+        return approx
+    qb = _QUAL_BEFORE.search(before_full)
+    return qb.group(1) if qb else ""
+
+
+@lru_cache(maxsize=1 << 10)
+def _period_word(period: str) -> str:
+    """A period word as it is reported: 1 - 3月份 → 1-3月, 年内 → 全年, 今年/明年 → ``""``."""
+    period = _SPACE_RE.sub("", period).replace("份", "")
+    if period in ("今年", "年内"):
+        period = "全年" if period == "年内" else ""
+    if period == "明年":
+        period = ""
+    return period
+
+
+def _kind(ctx: str, before_full: str, sentence_actual: bool, default: str) -> str:
+    """``target`` or ``actual``: from strong words in the context ``ctx``, else the section's ``default``."""
+    if _STRONG_TARGET.search(ctx):
+        kind = "target"
+    elif sentence_actual or _STRONG_ACTUAL.search(before_full):
+        kind = "actual"
+    elif default:
+        kind = default
+    elif _TARGET_WORDS.search(ctx):
+        kind = "target"
+    else:
+        kind = "actual"
+    if default == "actual" and _EXPECTED_RE.search(ctx):
+        kind = "actual"
+    return kind
+
+
+def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]], key: str,
+              tokenizer: Callable[[], Any] | None = None) -> list[tuple[Any, ...]]:
+    """Rows (tuples of :data:`_ROW_FIELDS`) of the figures of one document.
+
+    ``key`` is the lexicon fingerprint whose indicator rules apply; ``tokenizer`` as in :func:`_ends_with_verb`.
+    """
+    rows: list[tuple[Any, ...]] = []
+    masked = mask_list_markers(text)
+    periods: _Periods | None = None
+    plan_start: int | None = -1  # where the plan part begins (None: nowhere); -1 until it is first needed
+    # the indicator of a figure that has none: the last one found, or the short clause before without
+    # figures, cleaned only when it is needed (``carried_raw``)
+    carried, carried_raw = "", False
+    for a, clause, figures, clause_before in _figure_clauses(text, masked):
+        if clause_before is not None:
+            carried, carried_raw = (clause_before if len(clause_before) <= 40 else ""), True
         # sentence context: from the previous 。 or line start
         sent_start = max(text.rfind("。", 0, a), text.rfind("\n", 0, a)) + 1
         sentence_before = text[sent_start:a]
-        sec_path = ""
-        best = -1
-        for s, e, path in spans:
-            if s <= a < e and s >= best:
-                sec_path, best = path, s
+        sentence_tail = sentence_before[-30:]
+        sentence_actual = _STRONG_ACTUAL.search(sentence_before[-20:]) is not None
+        if periods is None:
+            periods = _Periods(text)
+        sentence_period = periods.last(sent_start, a)
+        sec_path = _section_at(spans, a)
         default = _section_default(sec_path, doc_type)
-        if not default and plan_start is not None and doc_type not in ("plan", "思路"):
-            default = "actual" if a < plan_start else "target"
+        if not default and doc_type not in ("plan", "思路"):
+            if plan_start == -1:
+                pm = _PLAN_START_RE.search(text)
+                plan_start = pm.start() if pm else None
+            if plan_start is not None:
+                default = "actual" if a < plan_start else "target"
         prev_end = 0
         for f in figures:
-            before = clause[prev_end:f["start"]]
-            before_full = clause[:f["start"]]
-            after = clause[f["end"]:]
-            is_rate = f["unit"] in ("%", "个百分点", "百分点", "‰") and bool(
-                _GROWTH_BEFORE.search(before_full) or _RATE_WORD_RE.search(before_full)
-                or _RATE_AFTER_RE.search(after))
-            if _SHARE_BEFORE_RE.search(before_full) and not _GROWTH_BEFORE.search(before_full):
-                is_rate = False
-            direction = ""
-            if is_rate:
-                direction = "下降" if (_DOWN.search(before_full) or (f["value"] is not None and f["value"] < 0)) else "增长"
-            # qualifier
-            q = ""
-            qa = _QUAL_AFTER.match(after)
-            qb = _QUAL_BEFORE.search(before_full)
-            if qa:
-                q = qa.group(1)
-            elif f["approx"]:
-                q = f["approx"]
-            elif qb:
-                q = qb.group(1)
+            unit = f.unit
+            before_full = clause[:f.start]
+            after = clause[f.end:]
+            is_rate, direction = _growth_rate(unit, f.value, before_full, after)
+            qualifier = _qualifier(after, f.approx, before_full)
             # period: the last period word before the figure in the clause, else in the sentence
-            periods = list(_PERIOD_RE.finditer(before_full)) or list(_PERIOD_RE.finditer(sentence_before))
-            period = periods[-1].group() if periods else ""
-            period = _SPACE_RE.sub("", period).replace("份", "")
-            if period in ("今年", "年内"):
-                period = "全年" if period == "年内" else ""
-            if period == "明年":
-                period = ""
+            period = _period_word(periods.last(a, a + f.start) or sentence_period)
             # indicator: the noun phrase before the figure, else the object counted after it
-            indicator = _clean_indicator(before) or _clean_indicator(before_full)
-            obj = _object_after(after) if f["unit"] not in _RATE_UNITS else ""
-            if obj and (not indicator or f["unit"] not in _MONEY_UNITS or _ends_with_verb(before_full)):
+            indicator = _clean_indicator(clause[prev_end:f.start]) or _clean_indicator(before_full)
+            obj = _object_after(after) if unit not in _RATE_UNITS else ""
+            if obj and (not indicator or unit not in _MONEY_UNITS or _ends_with_verb(before_full, tokenizer)):
                 indicator = obj
             if not indicator:
-                indicator = carried_indicator
+                if carried_raw:
+                    carried, carried_raw = _clean_indicator(carried), False
+                indicator = carried
             # kind ("完成预期目标" reports an outcome, it does not set a target)
-            ctx = _MET_GOAL_RE.sub("完成", sentence_before[-30:] + before_full)
-            if _STRONG_TARGET.search(ctx):
-                kind = "target"
-            elif _STRONG_ACTUAL.search(before_full) or _STRONG_ACTUAL.search(sentence_before[-20:]):
-                kind = "actual"
-            elif default:
-                kind = default
-            elif _TARGET_WORDS.search(ctx):
-                kind = "target"
-            else:
-                kind = "actual"
-            if _EXPECTED_RE.search(ctx) and default == "actual":
-                kind = "actual"
-            scale, base_unit = _split_scale(f["unit"])
-            base_value = f["value"] * scale if (scale is not None and f["value"] is not None) else math.nan
-            rows.append({
-                "indicator": indicator, "indicator_canonical": canonical_indicator(indicator, is_growth_rate=is_rate, rules=rules),
-                "value": f["value"] if f["value"] is not None else math.nan,
-                "value_high": f["value_high"] if f["value_high"] is not None else math.nan,
-                "unit": f["unit"], "base_value": base_value, "base_unit": base_unit if scale is not None else "",
-                "qualifier": q, "period": period, "kind": kind, "is_growth_rate": is_rate, "direction": direction,
-                "placeholder": f["placeholder"], "figure": f["figure"], "clause": clause,
-                "_start": a, "_end": a + len(clause), "_fig_start": a + f["start"], "section": sec_path,
-            })
-            prev_end = f["end"]
-            carried_indicator = indicator or carried_indicator
-            carried_kind = kind
-    del carried_kind
+            kind = _kind(_MET_GOAL_RE.sub("完成", sentence_tail + before_full), before_full, sentence_actual, default)
+            scale, base_unit = _split_scale(unit)
+            value = f.value if f.value is not None else math.nan
+            rows.append((
+                indicator, _canonical(indicator, is_rate, key), value,
+                f.value_high if f.value_high is not None else math.nan, unit,
+                f.value * scale if (scale is not None and f.value is not None) else math.nan,
+                base_unit if scale is not None else "", qualifier, period, kind, is_rate, direction, f.placeholder,
+                f.figure, clause, a, a + len(clause), sec_path,
+            ))
+            prev_end = f.end
+            if indicator:
+                carried, carried_raw = indicator, False
     return rows
 
 
@@ -464,11 +605,37 @@ def _doc_rows(doc: dict[str, Any], spans: list[tuple[int, int, str]],
 PARALLEL_MIN_CHARS = 1_000_000
 
 
-def _targets_chunk(docs: list[tuple[dict[str, Any], list[tuple[int, int, str]]]]) -> list[list[dict[str, Any]]]:
+def _targets_chunk(docs: list[tuple[str, Any, list[tuple[int, int, str]]]]) -> tuple[list[int], list[tuple[Any, ...]]]:
+    """Rows of documents ``(text, doc_type, section spans)``: the number of each one's rows, and the rows of all."""
+    from .lexicons import lexicon_fingerprint
+    from .tokenize import get_tokenizer
+
+    key = lexicon_fingerprint()
+    tokenizer = lru_cache(maxsize=1)(get_tokenizer)  # looked up once per chunk, and only when needed
+    counts: list[int] = []
+    rows: list[tuple[Any, ...]] = []
+    for text, doc_type, spans in docs:
+        doc_rows = _doc_rows(text, str(doc_type or ""), spans, key, tokenizer)
+        counts.append(len(doc_rows))
+        rows += doc_rows
+    return counts, rows
+
+
+def _warm_up() -> None:
+    """Load what figures need on first use: the tokenizer and its word tags, cn2an, the indicator rules."""
     from .lexicons import lexicon_fingerprint
 
-    rules = _indicator_rules(lexicon_fingerprint())
-    return [_doc_rows(doc, spans, rules) for doc, spans in docs]
+    _ends_with_verb("新建")
+    _to_number("一")
+    _indicator_rules(lexicon_fingerprint())
+
+
+def _frame(ids: list[Any], files: list[Any], counts: list[int], rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    """The table of the rows of documents ``ids`` (from ``files``), ``counts[i]`` rows each."""
+    df = pd.DataFrame(rows, columns=_ROW_FIELDS)
+    df.insert(0, "source_file", [file for file, n in zip(files, counts) for _ in range(n)])
+    df.insert(0, "doc_id", [doc_id for doc_id, n in zip(ids, counts) for _ in range(n)])
+    return df
 
 
 def extract_targets(source: Any, *, include_placeholders: bool = True,
@@ -487,21 +654,21 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
     [['7.06亿元', 'actual', False], ['xx%', 'actual', True]]
     """
     from .corpus import Corpus
-    from .lexicons import lexicon_fingerprint
 
     cols = list(TARGET_FIELDS) + ["section"]
     if isinstance(source, str):
         from .normalize import clean_text
 
-        rules = _indicator_rules(lexicon_fingerprint())
         cleaned = clean_text(source)
-        doc = {"doc_id": "text", "source_file": "", "text": cleaned.text, "doc_type": ""}
-        rows: list[dict[str, Any]] = []
-        for r in _doc_rows(doc, [], rules):
-            r["raw_start"], r["raw_end"] = cleaned.raw_span(r.pop("_start"), r.pop("_end"))
-            r.pop("_fig_start")
-            rows.append({"doc_id": "text", "source_file": "", **r})
-        df = pd.DataFrame(rows, columns=cols)
+        counts, rows = _targets_chunk([(cleaned.text, "", [])])
+        if rows:
+            df = _frame(["text"], [""], counts, rows)
+            spans = [cleaned.raw_span(a, b) for a, b in zip(df["_start"].tolist(), df["_end"].tolist())]
+            df["raw_start"] = [a for a, _ in spans]
+            df["raw_end"] = [b for _, b in spans]
+            df = df[cols]
+        else:
+            df = pd.DataFrame([], columns=cols)
     else:
         from .parallel import map_chunks, plan_pieces
 
@@ -511,21 +678,24 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
         lengths = docs["text"].fillna("").astype(str).str.len().astype("int64").tolist() if len(docs) else []
         # here too in pieces: rows become a table a piece at a time
         n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=2_000_000)
+        if n > 1:
+            _warm_up()  # here, once: the forked workers share it instead of each loading its own
 
-        def pieces():  # each piece's documents become dicts only when the workers are ready for them
+        def pieces():  # each piece's documents are read out only when the workers are ready for them
             for a, b in bounds:
-                yield [(doc, spans.get(doc["doc_id"], [])) for doc in docs.iloc[a:b].to_dict("records")]
+                ids = docs["doc_id"].iloc[a:b].tolist()
+                types = docs["doc_type"].iloc[a:b].tolist() if "doc_type" in docs else repeat("")
+                yield [(text, doc_type, spans.get(doc_id, []))
+                       for doc_id, text, doc_type in zip(ids, docs["text"].iloc[a:b].tolist(), types)]
 
         frames = []
-        for (a, b), chunk_rows in zip(bounds, map_chunks(_targets_chunk, pieces(), workers=n)):
+        for (a, b), (counts, rows) in zip(bounds, map_chunks(_targets_chunk, pieces(), workers=n)):
+            if not rows:
+                continue
             ids = docs["doc_id"].iloc[a:b].tolist()
             files = docs["source_file"].iloc[a:b].tolist() if "source_file" in docs else [""] * (b - a)
-            rows = [{"doc_id": doc_id, "source_file": file, **r}
-                    for doc_id, file, doc_rows in zip(ids, files, chunk_rows) for r in doc_rows]
-            part = pd.DataFrame(rows, columns=cols + ["_start", "_end"])
+            part = _frame(ids, files, counts, rows)
             del rows
-            if not len(part):
-                continue
             if corpus is not None:
                 part["raw_start"], part["raw_end"] = corpus.raw_spans(part["doc_id"].tolist(), part["_start"],
                                                                       part["_end"])

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from plan_analysis import load_corpus
-from plan_analysis.targets import extract_targets
+from plan_analysis.targets import extract_targets, mask_list_markers
 
 HERE = Path(__file__).resolve().parent
 GOLD_DOCS = ["001_64b46b310826ad2c-1", "004_c7e8bd28e2541a55-1", "002_edca951219e605da-9", "002_edca951219e605da-1",
@@ -144,3 +144,55 @@ def test_inline_list_numbers_are_not_decimals(extracted):
     row = t[t["clause"].str.contains("村留地")]
     assert row[["value", "unit"]].values.tolist() == [[95.0, "亩"]]
     assert "4.95亩村留地" in row["clause"].iloc[0]
+
+
+# --- the shortcuts of extract_targets find what the plain patterns find ---------------------------
+# (they make it fast; if a pattern or word list changes, these tell whether a shortcut still holds)
+
+def _strip_lookahead(rx):
+    """The pattern of ``rx`` without its leading character-class lookahead (which is only there for speed)."""
+    import re
+
+    assert rx.pattern.startswith("(?=[")
+    return re.compile(rx.pattern[rx.pattern.index("])") + 2:])
+
+
+def test_speed_lookaheads_change_no_match(extracted):
+    from plan_analysis import targets as T
+
+    corpus, _ = extracted
+    plain_figure, plain_period = _strip_lookahead(T.FIGURE_RE), _strip_lookahead(T._PERIOD_RE)
+    for text in corpus.documents["text"].tolist():
+        assert [(m.span(), m.groups()) for m in T.FIGURE_RE.finditer(text)] == \
+            [(m.span(), m.groups()) for m in plain_figure.finditer(text)]
+        assert [m.span() for m in T._PERIOD_RE.finditer(text)] == [m.span() for m in plain_period.finditer(text)]
+
+
+def test_clause_shortcuts_hold(extracted):
+    """Every clause with a figure has the hint; a clause stripped at its end ends with a known character;
+    the period words of a span are those found in the whole text."""
+    import random
+
+    from plan_analysis import targets as T
+
+    corpus, _ = extracted
+    rng = random.Random(0)
+    for text in corpus.documents["text"].tolist():
+        periods = T._Periods(text)
+        for clause in T._CLAUSE_SPLIT.split(T.mask_list_markers(text)):
+            if T.find_figures(clause):
+                assert T._FIGURE_HINT_RE.search(clause), clause
+            for part in (clause, clause[:rng.randint(0, len(clause))]):
+                if T._INDICATOR_STRIP_END.search(part):
+                    assert part[-1] in T._STRIP_END_LAST or part[-1].isspace(), part
+        for _ in range(50):
+            s = rng.randint(0, len(text))
+            e = rng.randint(s, min(len(text), s + 200))
+            assert periods.last(s, e) == T._last_period(text[s:e]), (s, e)
+
+
+def test_mask_list_markers_keeps_offsets():
+    text = "1.职教中心区块推进征收。2.七里王区块启动：3.打通断头路\n4.95亩村留地。2.不是第二项"
+    masked = mask_list_markers(text)
+    assert len(masked) == len(text)
+    assert masked == "  职教中心区块推进征收。  七里王区块启动：  打通断头路\n  95亩村留地。2.不是第二项"
