@@ -722,10 +722,17 @@ def _run_dask(tasks: list[tuple], workers: int) -> Iterator[FileResult]:
 # --- assembling results into tables -------------------------------------------------------------
 
 class _Assembler:
-    """Collect per-file columns in file order; turn them into data frames a batch at a time."""
+    """Collect per-file columns in file order; turn them into tables a batch at a time.
 
-    def __init__(self) -> None:
+    With ``sink`` (a folder), each batch is appended to an Arrow file per table there and then
+    dropped, so the parent holds one batch, not the corpus; :meth:`finish_sink` completes the
+    files. Without, the batches are kept as data frames and :meth:`frames` joins them.
+    """
+
+    def __init__(self, sink: Path | None = None) -> None:
         self.parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
+        self.sink = sink
+        self._writers: dict[str, Any] = {}
         self._pending: dict[str, dict[str, list]] = self._empty()
         self._chars = 0
         self._files = 0
@@ -748,9 +755,39 @@ class _Assembler:
         if not self._files:
             return
         for name in TABLES:
-            self.parts[name].append(_frame_from_columns(name, self._pending[name]))
+            frame = _frame_from_columns(name, self._pending[name])
+            if self.sink is not None:
+                self._write(name, frame)
+            else:
+                self.parts[name].append(frame)
         self._pending = self._empty()
         self._chars = self._files = 0
+
+    def _write(self, name: str, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if name not in self._writers:
+            self._writers[name] = (pa.ipc.new_file(str(self.sink / f"{name}.arrow"), table.schema), table.schema)
+        writer, schema = self._writers[name]
+        writer.write_table(table.cast(schema))  # batches of the same table: the same types (an all-empty column too)
+
+    def finish_sink(self) -> None:
+        """Write the last batch and close the Arrow files (an empty table for one that got no rows)."""
+        self.flush()
+        for name in TABLES:
+            if name not in self._writers:
+                self._write(name, _frame(name, []))
+            self._writers.pop(name)[0].close()
+
+    def abandon_sink(self) -> None:
+        """Close the Arrow files without completing them (the folder is about to be removed)."""
+        for writer, _schema in self._writers.values():
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001 - a half-written file in a folder being deleted
+                pass
+        self._writers.clear()
 
     def frames(self) -> dict[str, pd.DataFrame]:
         self.flush()
@@ -768,8 +805,10 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
                 max_file_mb: float | None = MAX_FILE_MB) -> Corpus:
     """Load files or folders into a :class:`Corpus`; files that cannot be read are in ``load_report``.
 
-    Files are processed in parallel, one file per task, and streamed: the parent holds the
-    result tables, not the raw files (``corpus.raw_texts`` reads a file again when asked).
+    Files are processed in parallel, one file per task, and streamed: the parent never holds
+    the raw files (``corpus.raw_texts`` reads a file again when asked), and with ``cache`` it
+    appends each batch of results to the snapshot's Arrow files on disk and returns the tables
+    memory-mapped from there, so it holds one batch, not the whole corpus.
     ``engine``: ``"process"`` (default) runs a pool of ``workers`` processes (default: the
     CPUs available), or serially when the corpus is under :data:`PARALLEL_MIN_BYTES`;
     ``"serial"`` runs in this process; ``"dask"`` maps over a ``dask.bag`` of paths, on the
@@ -804,8 +843,35 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
         engine = "serial"
     if engine == "process":  # forked workers inherit the dictionaries instead of each loading them (1.6 s, 140 MB)
         prepare_labelling()
-    results = {"serial": lambda: _run_serial(tasks), "process": lambda: _run_process(tasks, n_workers),
-               "dask": lambda: _run_dask(tasks, n_workers)}[engine]()
+    sink = _snapshot_start(snap) if snap is not None else None
+    asm = _Assembler(sink=sink)
+    try:
+        rows, files, notes = _collect(tasks, problems, asm, engine=engine, workers=n_workers, progress=progress)
+    except BaseException:
+        if sink is not None:  # interrupted or failed: the half-written tables are never found
+            asm.abandon_sink()
+            _remove_tree(sink)
+        raise
+    report = _report_frame(rows)
+    if sink is None:
+        return Corpus(**asm.frames(), load_report=report, raw_texts=RawTexts(files=files))
+    corpus = _snapshot_finish(sink, snap, asm, report, files, notes)
+    if corpus is None:  # the snapshot could not be completed: assemble in memory, from the per-file cache
+        asm = _Assembler()
+        rows, files, notes = _collect(tasks, problems, asm, engine="serial", workers=1, progress=False, say=False)
+        corpus = Corpus(**asm.frames(), load_report=_report_frame(rows), raw_texts=RawTexts(files=files))
+    return corpus
+
+
+def _report_frame(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["source_file", "status", "encoding", "n_bytes", "n_chars", "reason"])
+
+
+def _collect(tasks: list[tuple], problems: Sequence[tuple[str, str]], asm: _Assembler, *, engine: str, workers: int,
+             progress: bool, say: bool = True) -> tuple[list[tuple], dict[str, tuple[str, str]], list[tuple[int, str]]]:
+    """Run the per-file pipeline over ``tasks`` into ``asm``; return the load report's rows, the files and what was logged."""
+    results = {"serial": lambda: _run_serial(tasks), "process": lambda: _run_process(tasks, workers),
+               "dask": lambda: _run_dask(tasks, workers)}[engine]()
     bar = None
     if progress and len(tasks) > 1:
         from tqdm.auto import tqdm
@@ -814,22 +880,24 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
     rows = [(name, "skipped", "", 0, 0, reason) for name, reason in problems]
     files: dict[str, tuple[str, str]] = {}
     notes: list[tuple[int, str]] = []  # what the load logged about files, kept for the snapshot
-    asm = _Assembler()
     n_docs = 0
     try:
         for res in results:
             rows.append(res.report_row())
+            note = None
             if res.status == "loaded":
                 files[res.source_file] = (res.path, res.sha256)
                 asm.add(res.columns)
                 n_docs += res.n_documents
                 if res.reason:
-                    notes.append((logging.WARNING if "truncated" in res.reason else logging.INFO,
-                                  f"{res.source_file}: {res.reason}"))
-                    log.log(*notes[-1])
+                    note = (logging.WARNING if "truncated" in res.reason else logging.INFO,
+                            f"{res.source_file}: {res.reason}")
             else:
-                notes.append((logging.WARNING, f"{res.source_file}: {res.reason}"))
-                log.log(*notes[-1])
+                note = (logging.WARNING, f"{res.source_file}: {res.reason}")
+            if note is not None:
+                notes.append(note)
+                if say:
+                    log.log(*note)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(documents=n_docs, refresh=False)
@@ -839,11 +907,7 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
         close = getattr(results, "close", None)
         if close is not None:
             close()
-    report = pd.DataFrame(rows, columns=["source_file", "status", "encoding", "n_bytes", "n_chars", "reason"])
-    corpus = Corpus(**asm.frames(), load_report=report, raw_texts=RawTexts(files=files))
-    if snap is not None:
-        _snapshot_write(snap, corpus, files, notes)
-    return corpus
+    return rows, files, notes
 
 
 # --- the corpus snapshot: all tables of one load, for a rerun over unchanged files ----------------
@@ -868,7 +932,7 @@ def _snapshot_dir(cdir: Path, fp: str, found: Sequence[tuple[Path, str]], proble
     return cdir / fp / f"corpus-{h.hexdigest()[:24]}"
 
 
-def _snapshot_read(folder: Path) -> Corpus | None:
+def _snapshot_read(folder: Path, *, replay: bool = True) -> Corpus | None:
     import pyarrow as pa
     import pyarrow.feather as feather
 
@@ -883,36 +947,68 @@ def _snapshot_read(folder: Path) -> Corpus | None:
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as exc:
         log.warning("ignoring damaged corpus snapshot %s: %s", folder, exc)
         return None
-    for level, text in notes:
-        log.log(level, "%s", text)
-    log.info("corpus tables from the snapshot %s", folder)
+    if replay:  # a rerun says again what the first load said about files
+        for level, text in notes:
+            log.log(level, "%s", text)
+        log.info("corpus tables from the snapshot %s", folder)
     return Corpus(**tables, raw_texts=RawTexts(files=files))
 
 
-def _snapshot_write(folder: Path, corpus: Corpus, files: Mapping[str, tuple[str, str]],
-                    notes: Sequence[tuple[int, str]]) -> None:
-    import shutil
-
-    import pyarrow as pa
-
-    tmp = None
+def _snapshot_start(folder: Path) -> Path | None:
+    """A fresh temporary folder next to where the snapshot ``folder`` goes, or ``None`` when none can be made."""
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-corpus-", dir=folder.parent))
-        for name in (*TABLES, "load_report"):
-            getattr(corpus, name).to_feather(tmp / f"{name}.arrow", compression="uncompressed")
+        return Path(tempfile.mkdtemp(prefix=".tmp-corpus-", dir=folder.parent))
+    except OSError as exc:
+        log.info("corpus snapshot not written (%s); the tables are kept in memory", exc)
+        return None
+
+
+def _snapshot_finish(tmp: Path, folder: Path, asm: _Assembler, report: pd.DataFrame,
+                     files: Mapping[str, tuple[str, str]], notes: Sequence[tuple[int, str]]) -> Corpus | None:
+    """Complete the tables streamed into ``tmp``, rename it to ``folder`` (atomic) and return the corpus read from it.
+
+    ``None`` when that fails (the per-file cache still holds every table)."""
+    import pyarrow as pa
+
+    try:
+        asm.finish_sink()
+        report.to_feather(tmp / "load_report.arrow", compression="uncompressed")
         record = {"files": dict(files), "log": [list(n) for n in notes]}  # the load's messages, said again on reuse
         (tmp / "files.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
-        os.rename(tmp, folder)  # atomic; fails if another run got there first, which is as good
-        tmp = None
-        old = sorted(folder.parent.glob("corpus-*"), key=lambda p: p.stat().st_mtime)[:-_SNAPSHOTS_KEPT]
-        for stale in old:
-            shutil.rmtree(stale, ignore_errors=True)
+        try:
+            os.rename(tmp, folder)
+        except OSError:
+            if not (folder / "files.json").is_file():
+                raise
+            log.info("another run wrote the corpus snapshot %s first; using it", folder)  # same key, same tables
+        else:
+            tmp = None
+        _rotate_snapshots(folder.parent)
     except (OSError, ValueError, pa.ArrowException) as exc:
         log.info("corpus snapshot not written (%s); the per-file cache still holds every table", exc)
+        return None
     finally:
         if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+            asm.abandon_sink()
+            _remove_tree(tmp)
+    return _snapshot_read(folder, replay=False)
+
+
+def _rotate_snapshots(parent: Path) -> None:
+    """Keep the newest :data:`_SNAPSHOTS_KEPT` snapshots; remove temporary folders a killed run left a day ago."""
+    import time
+
+    old = sorted(parent.glob("corpus-*"), key=lambda p: p.stat().st_mtime)[:-_SNAPSHOTS_KEPT]
+    old += [p for p in parent.glob(".tmp-corpus-*") if p.stat().st_mtime < time.time() - 86_400]
+    for stale in old:
+        _remove_tree(stale)
+
+
+def _remove_tree(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _total_bytes(found: Iterable[tuple[Path, str]]) -> int:

@@ -444,6 +444,53 @@ def test_a_rerun_over_unchanged_files_reads_the_snapshot_only(tmp_path, monkeypa
     assert again.raw_slice("001_64b46b310826ad2c.txt", 0, 4) == "铁西街道"
 
 
+def test_a_cold_load_streams_its_tables_to_the_snapshot_batch_by_batch(tmp_path, monkeypatch):
+    """The parent appends each batch to the snapshot's Arrow files and returns the tables read back from them."""
+    import pyarrow as pa
+
+    reference = load_corpus(RAW, cache=False, progress=False)
+    monkeypatch.setattr(corpus_mod, "_BATCH_CHARS", 5_000)  # many batches from the small bundled corpus
+    cold = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    for name in (*TABLES, "load_report"):
+        pd.testing.assert_frame_equal(getattr(reference, name), getattr(cold, name), check_exact=True)
+    (snap,) = list(tmp_path.rglob("corpus-*"))
+    with pa.memory_map(str(snap / "sentences.arrow")) as src:
+        assert pa.ipc.open_file(src).num_record_batches > 1
+    assert not list(tmp_path.rglob(".tmp-corpus-*"))
+
+
+def test_a_snapshot_that_cannot_be_finished_still_gives_every_table(tmp_path, monkeypatch, caplog):
+    reference = load_corpus(RAW, cache=False, progress=False)
+
+    def disk_full(self):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(corpus_mod._Assembler, "finish_sink", disk_full)
+    caplog.set_level("INFO", logger="plan_analysis")
+    c = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    for name in (*TABLES, "load_report"):
+        pd.testing.assert_frame_equal(getattr(reference, name), getattr(c, name), check_exact=True)
+    assert "snapshot not written" in caplog.text
+    assert not list(tmp_path.rglob("corpus-*")) and not list(tmp_path.rglob(".tmp-corpus-*"))
+
+
+def test_an_interrupted_load_leaves_no_snapshot_to_trust(tmp_path, monkeypatch):
+    real_add = corpus_mod._Assembler.add
+    calls = []
+
+    def add_then_interrupt(self, columns):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        real_add(self, columns)
+
+    monkeypatch.setattr(corpus_mod, "_BATCH_CHARS", 5_000)  # batches are on disk when the interruption comes
+    monkeypatch.setattr(corpus_mod._Assembler, "add", add_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False, engine="serial")
+    assert not list(tmp_path.rglob("corpus-*")) and not list(tmp_path.rglob(".tmp-corpus-*"))
+
+
 def test_a_changed_or_added_file_is_not_served_from_the_snapshot(tmp_path):
     corpus_dir = tmp_path / "corpus"
     shutil.copytree(RAW, corpus_dir)
