@@ -24,7 +24,7 @@ from functools import lru_cache
 from itertools import accumulate
 from math import log as _ln
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from . import _patterns as P
 
@@ -367,22 +367,33 @@ def tokenize_many(texts: Sequence[str], *, workers: int | None = None, progress:
     >>> tokenize_many(["推进规上工业增长", "招商引资"], workers=1)
     [['推进', '规上工业', '增长'], ['招商引资']]
     """
+    texts = [str(t) if t is not None else "" for t in texts]
+    return _words_of_pieces([len(t) for t in texts], lambda a, b: texts[a:b], workers=workers, progress=progress,
+                            kwargs=kwargs)
+
+
+def _words_of_pieces(lengths: Sequence[int], texts_of: Callable[[int, int], list[str]], *, workers: int | None,
+                     progress: bool, kwargs: dict) -> list[list[str]]:
+    """The words of texts ``0 … len(lengths)``, read a piece at a time with ``texts_of(start, end)``.
+
+    Each piece's texts are made only when a worker is ready for them, so the caller's texts never
+    all exist as Python strings at once.
+    """
     from .parallel import map_chunks, plan_pieces
 
-    texts = [str(t) if t is not None else "" for t in texts]
     # pieces of 20–100k characters: a few seconds of work each, and many more pieces than workers
-    n_workers, bounds = plan_pieces([len(t) for t in texts], workers=workers, parallel_min=PARALLEL_MIN_CHARS,
+    n_workers, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS,
                                     serial_piece=50_000, piece_min=20_000, piece_max=100_000)
-    chunks = [texts[a:b] for a, b in bounds]
     bar = None
-    if progress and len(texts) > 1:
+    if progress and len(lengths) > 1:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(texts), desc="tokenising", unit="doc")
+        bar = tqdm(total=len(lengths), desc="tokenising", unit="doc")
     out: list[list[str]] = []
     seen: dict[str, str] = {}  # one object per distinct word across chunks
     try:
-        for words in map_chunks(_words_chunk, [(c, kwargs) for c in chunks], workers=n_workers):
+        pieces = ((texts_of(a, b), kwargs) for a, b in bounds)
+        for words in map_chunks(_words_chunk, pieces, workers=n_workers):
             out.extend([[seen.setdefault(w, w) for w in ws] for ws in words] if n_workers > 1 else words)
             if bar is not None:
                 bar.update(len(words))
@@ -407,5 +418,8 @@ def tokenize_corpus(corpus, *, workers: int | None = None, progress: bool = Fals
     import pandas as pd
 
     docs = getattr(corpus, "documents", corpus)
-    words = tokenize_many(docs["text"].tolist(), workers=workers, progress=progress, **kwargs)
+    text = docs["text"]
+    lengths = text.str.len().fillna(0).astype("int64").tolist()
+    words = _words_of_pieces(lengths, lambda a, b: [t if isinstance(t, str) else "" for t in text.iloc[a:b].tolist()],
+                             workers=workers, progress=progress, kwargs=kwargs)
     return pd.Series(words, index=pd.Index(docs["doc_id"].tolist(), name="doc_id"), name="tokens", dtype=object)
