@@ -29,10 +29,12 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
+from itertools import compress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Sequence
 
+import numpy as np
 import pandas as pd
 
 from .lexicons import LexiconError, lexicon_dir
@@ -98,7 +100,7 @@ class Theme:
     @cached_property
     def regex(self) -> re.Pattern[str]:
         """Terms (longest first), then patterns, as one alternation."""
-        alts = [re.escape(t) for t in sorted(set(self.terms), key=lambda t: (-len(t), t))]
+        alts = [_longest_first(self.terms)] if self.terms else []
         alts += [f"(?:{p})" for p in self.patterns]
         return re.compile("|".join(alts))
 
@@ -107,13 +109,18 @@ class Theme:
         """The ``exclude`` strings (longest first) as one alternation, or ``None``."""
         if not self.exclude:
             return None
-        return re.compile("|".join(re.escape(t) for t in sorted(set(self.exclude), key=lambda t: (-len(t), t))))
+        return re.compile(_longest_first(self.exclude))
 
     def finditer(self, text: str):
         """Non-overlapping matches in ``text`` after blanking the ``exclude`` strings (offsets are kept)."""
         if self.exclude_regex is not None:
             text = self.exclude_regex.sub(lambda m: _MASK * len(m.group()), text)
         return self.regex.finditer(text)
+
+
+def _longest_first(strings: Sequence[str]) -> str:
+    """Literal strings as one regex alternation, longest first (so the longest one matching at a place wins)."""
+    return "|".join(re.escape(t) for t in sorted(set(strings), key=lambda t: (-len(t), t)))
 
 
 def _where(path: Path, node) -> str:
@@ -355,9 +362,386 @@ def code_text(text: str, *, themes: Sequence[Theme] | str | os.PathLike | None =
     return {k: tuple(v) for k, v in _code(text, _themes(themes)).items()}
 
 
+# Coding many texts at once (what :func:`_code` gives each text alone, much faster). The texts of a piece are joined
+# into one string. A prefilter over its characters (numpy, all themes at once) finds the texts that hold a hint of
+# each theme: a literal every match contains (a term, or one of a pattern's ``required_literals``); only those texts
+# are scanned for the theme, joined anew. Each regex of a theme then runs once over them instead of once per text,
+# and a match is credited to the text it lies in. For regexes that only consume characters (no lookaround, anchors,
+# backreferences or atomic groups) that gives each text exactly the matches it has alone — except in texts touched
+# by a match (or an ``exclude`` string) running across a boundary between texts, or where two of a theme's regexes
+# overlap: those texts are coded again alone. A theme whose regexes do more than consume characters is coded text
+# by text.
+
+#: regex operations that only consume characters: a match found in the joined texts is one in the text alone
+_CONSUMING_OPS = frozenset(("LITERAL", "NOT_LITERAL", "IN", "ANY", "BRANCH", "SUBPATTERN", "MAX_REPEAT",
+                            "MIN_REPEAT"))
+#: the prefilter counts characters up to here (those beyond share the last count)
+_BMP = 0x10000
+#: the prefilter's hash table of character pairs
+_PAIR_SLOTS = 1 << 20
+#: characters put between joined texts, the first that no text holds
+_SEPARATORS = ("\x01", "\x02", "\x03", "\x04", "\x05", "\x06", "\x07")
+
+
+def _parse(rx: re.Pattern[str]) -> Any:
+    """The standard library's parse of ``rx`` (a list of ``(op, argument)``), or ``None``."""
+    try:
+        from re import _parser  # Python ≥ 3.11
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_parse as _parser  # type: ignore[no-redef]
+    try:
+        return list(_parser.parse(rx.pattern, rx.flags))
+    except Exception as exc:  # noqa: BLE001 - an unparsable regex is coded text by text
+        log.debug("cannot parse %r: %s", rx.pattern, exc)
+        return None
+
+
+def _consuming(items: list) -> bool:
+    """Whether a parsed regex only consumes characters (what a match is depends only on the text it covers)."""
+    for op, av in items:
+        name = str(op)
+        if name not in _CONSUMING_OPS:
+            return False
+        if name == "BRANCH" and not all(_consuming(list(b)) for b in av[1]):
+            return False
+        if name == "SUBPATTERN" and not _consuming(list(av[-1])):
+            return False
+        if name in ("MAX_REPEAT", "MIN_REPEAT") and not _consuming(list(av[2])):
+            return False
+    return True
+
+
+def _quick_start(items: list) -> bool:
+    """Whether ``re`` can skip straight to where a match may begin: the regex starts with a literal character,
+    a set of literal characters, or alternatives that each start with a literal character."""
+    while items and str(items[0][0]) == "SUBPATTERN" and not items[0][1][1]:
+        items = list(items[0][1][-1])
+    if not items:
+        return False
+    op, av = items[0]
+    if str(op) == "LITERAL":
+        return True
+    if str(op) == "IN":
+        return all(str(o) == "LITERAL" for o, _ in av)
+    if str(op) == "BRANCH":
+        return all(b and str(list(b)[0][0]) == "LITERAL" for b in av[1])
+    return False
+
+
+@lru_cache(maxsize=256)
+def _theme_scans(theme: Theme) -> tuple[re.Pattern[str], ...] | None:
+    """The regexes to run over joined texts for ``theme``, in the order of its alternation, or ``None`` when its
+    regexes must run on each text alone (they do more than consume characters, or can match the empty string)."""
+    items = _parse(theme.regex)
+    if items is None or not _consuming(items) or theme.regex.search("") is not None:
+        return None
+    if theme.exclude_regex is not None and theme.exclude_regex.search("") is not None:
+        return None
+    if _quick_start(items) or not theme.patterns:
+        return (theme.regex,)
+    # a pattern re cannot skip ahead for makes the whole alternation slow: one regex per alternative instead
+    scans = [re.compile(_longest_first(theme.terms))] if theme.terms else []
+    return (*scans, *(re.compile(f"(?:{p})") for p in theme.patterns))
+
+
+def _hints(theme: Theme) -> tuple[str, ...] | None:
+    """Literals one of which each match of ``theme`` contains (its terms and its patterns' required literals), or
+    ``None`` when some pattern has none, or a match need not be made of the characters it covers (lookaround,
+    anchors, empty matches: :func:`_theme_scans` gives ``None``)."""
+    from .lexicons import required_literals
+
+    if _theme_scans(theme) is None:
+        return None
+    hints = list(theme.terms)
+    for p in theme.patterns:
+        found = required_literals(re.compile(f"(?:{p})"))
+        if not found:
+            return None
+        hints += found
+    if not all(hints) or any(_MASK in h for h in hints):
+        return None
+    return tuple(hints)
+
+
+@dataclass(frozen=True)
+class _Grams:
+    """The prefilter's view of the themes' hints: every run of three characters of each hint (the whole hint when
+    it is shorter) is a candidate gram; :func:`_may_match` looks for one per hint, the rarest in the text at hand
+    (any piece of a hint lies in the text that holds the hint)."""
+
+    hint: np.ndarray  # the hint of each candidate
+    size: np.ndarray  # its length, 1–3
+    chars: np.ndarray  # its characters (candidates × 3, 0 past its length)
+    themes: np.ndarray  # each hint's theme as a bit mask: hints × 64-bit words, bit j % 64 of word j // 64
+    everywhere: np.ndarray  # per theme: it has no hints, so every text may match it
+
+
+@lru_cache(maxsize=16)
+def _grams(themes: tuple[Theme, ...]) -> _Grams:
+    """The candidate grams of every hint of ``themes`` (see :class:`_Grams`)."""
+    hint, size, chars, masks = [], [], [], []
+    words = (len(themes) + 63) // 64
+    everywhere = np.zeros(len(themes), dtype=bool)
+    for j, theme in enumerate(themes):
+        hints = _hints(theme)
+        if hints is None:
+            everywhere[j] = True
+            continue
+        for h in sorted(set(hints)):
+            n = min(len(h), 3)
+            for o in range(len(h) - n + 1):
+                hint.append(len(masks))
+                size.append(n)
+                chars.append([ord(c) for c in h[o:o + n]] + [0] * (3 - n))
+            masks.append([(1 << j % 64) * (w == j // 64) for w in range(words)])
+    return _Grams(np.array(hint, dtype=np.int64), np.array(size, dtype=np.int64),
+                  np.array(chars, dtype=np.int64).reshape(-1, 3), np.array(masks, dtype=np.uint64).reshape(-1, words),
+                  everywhere)
+
+
+def _pair_slot(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """A hash of two characters into :data:`_PAIR_SLOTS` slots (32-bit arithmetic, wrapping)."""
+    u32 = np.uint32
+    return (first.astype(u32, copy=False) * u32(0x9E3779B1) + second.astype(u32, copy=False)) & u32(_PAIR_SLOTS - 1)
+
+
+def _gram_keys(chars: np.ndarray, n: int) -> np.ndarray:
+    """One number per gram of ``n`` characters (the first ``n`` columns of ``chars``; 21 bits each)."""
+    key = np.zeros(len(chars), dtype=np.int64)
+    for o in range(n):
+        key = key << 21 | chars[:, o].astype(np.int64)
+    return key
+
+
+def _gram_table(g: _Grams, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The chosen grams of length ``n`` (candidates ``rows``) as sorted keys and their themes' bit masks."""
+    keys, masks = _gram_keys(g.chars[rows], n), g.themes[g.hint[rows]]
+    order = np.argsort(keys, kind="stable")
+    keys, masks = keys[order], masks[order]
+    first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return keys[first], np.bitwise_or.reduceat(masks, first, axis=0)
+
+
+def _gram_hits(chars: np.ndarray, at: np.ndarray, n: int, keys: np.ndarray,
+               masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions among ``at`` where a gram of length ``n`` with a key in ``keys`` starts, and its themes."""
+    at = at[at + n <= len(chars)]
+    key = _gram_keys(np.stack([chars[np.minimum(at + o, len(chars) - 1)] for o in range(n)], axis=1), n)
+    i = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+    hit = keys[i] == key
+    return at[hit], masks[i[hit]]
+
+
+def _may_match(themes: tuple[Theme, ...], text: str, bounds: np.ndarray) -> np.ndarray:
+    """Boolean matrix (text × theme): the texts joined in ``text`` that hold a hint of the theme (all texts for a
+    theme without hints). Sound: a text without one cannot match the theme."""
+    g = _grams(themes)
+    out = np.zeros((len(bounds) - 1, len(themes)), dtype=bool)
+    out[:, g.everywhere] = True
+    chars = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    if not len(g.hint) or not len(chars):
+        return out
+    counts = np.bincount(np.minimum(chars, _BMP), minlength=_BMP + 1).astype(np.float64)
+    rarity = np.where(np.arange(3) < g.size[:, None], counts[np.minimum(g.chars, _BMP)], 1.0).prod(axis=1)
+    order = np.lexsort((np.arange(len(rarity)), rarity, g.hint))
+    pick = order[np.r_[True, g.hint[order][1:] != g.hint[order][:-1]]]  # each hint's rarest gram
+    pairs = pick[g.size[pick] > 1]
+    paired = np.zeros(_PAIR_SLOTS, dtype=bool)  # the first two characters of the longer grams, hashed
+    paired[_pair_slot(g.chars[pairs, 0], g.chars[pairs, 1])] = True
+    may_pair = np.flatnonzero(paired[_pair_slot(chars[:-1], chars[1:])])
+    hits = []
+    for n in (1, 2, 3):
+        rows = pick[g.size[pick] == n]
+        if len(rows):
+            keys, masks = _gram_table(g, rows, n)
+            at = np.flatnonzero(np.isin(chars, keys)) if n == 1 else may_pair
+            hits.append(_gram_hits(chars, at, n, keys, masks))
+    pos, masks = np.concatenate([h[0] for h in hits]), np.concatenate([h[1] for h in hits])
+    bits = np.unpackbits(masks.astype("<u8").view(np.uint8), axis=1, bitorder="little")[:, :len(themes)]
+    row, theme = np.nonzero(bits)
+    out[np.searchsorted(bounds, pos[row], side="right") - 1, theme] = True
+    return out
+
+
+def _separated(texts: Sequence[str]) -> tuple[str, str] | None:
+    """``(separator, texts joined with it)`` for a separator no text holds, or ``None``."""
+    for sep in _SEPARATORS:
+        joined = sep.join(texts)
+        if joined.count(sep) == len(texts) - 1:
+            return sep, joined
+    return None
+
+
+@lru_cache(maxsize=256)
+def _or_separator(rx: re.Pattern[str], sep: str) -> re.Pattern[str] | None:
+    """``rx`` or else ``sep``, whose ``findall`` lists the matches and the separators between them without the cost
+    of Match objects; ``None`` when that would not do: ``rx`` has groups, or ``re`` could not skip ahead in it."""
+    items = _parse(rx)
+    if rx.groups or items is None or not _quick_start(items):
+        return None
+    return re.compile(f"{rx.pattern}|{re.escape(sep)}", rx.flags)
+
+
+def _items(rx: re.Pattern[str], sep: str, joined: str, starts: np.ndarray,
+           redo: set[int]) -> tuple[np.ndarray, list[str]]:
+    """The matches of ``rx`` in texts joined with ``sep`` (``starts``: where each text starts) and the text each
+    starts in; texts a match runs across (it holds a separator) go to ``redo``."""
+    srx = _or_separator(rx, sep)
+    if srx is None:
+        ms = list(rx.finditer(joined))
+        found = [m.group() for m in ms]
+        owner = np.searchsorted(starts, [m.start() for m in ms], side="right") - 1
+    else:  # the text a match starts in is the number of separators before it
+        items = srx.findall(joined)
+        between = np.fromiter(map(sep.__eq__, items), dtype=bool, count=len(items))
+        found = list(filter(sep.__ne__, items))
+        owner = np.cumsum(between)[~between]
+        if len(items) - len(found) == len(starts) - 1:  # every separator stands alone: no match runs across
+            return owner, found
+        passed = between.astype(np.int64)
+        passed[~between] = np.fromiter((x.count(sep) for x in found), dtype=np.int64, count=len(found))
+        owner = (np.cumsum(passed) - passed)[~between]
+    for k, x in zip(owner.tolist(), found):
+        if sep in x:
+            redo.update(range(k, k + x.count(sep) + 1))
+    return owner, found
+
+
+def _blank_excluded(rx: re.Pattern[str], sep: str, joined: str, redo: set[int]) -> str:
+    """Texts joined with ``sep`` with the ``exclude`` strings blanked as :meth:`Theme.finditer` does; texts an
+    exclude string runs across go to ``redo`` (the separator stays)."""
+    across: list[tuple[int, int]] = []
+
+    def blank(m: re.Match[str]) -> str:
+        s = m.group()
+        if sep not in s:
+            return _MASK * len(s)
+        across.append((m.start(), s.count(sep)))
+        return "".join(c if c == sep else _MASK for c in s)
+
+    out = rx.sub(blank, joined)
+    for start, m in across:
+        k = joined.count(sep, 0, start)
+        redo.update(range(k, k + m + 1))
+    return out
+
+
+#: ``(text indices, hits, matched strings joined with 、)`` of the texts a theme matches, by text
+_Found = tuple[np.ndarray, np.ndarray, list[str]]
+
+
+def _found_alone(theme: Theme, texts: Sequence[str], which: Iterable[int], terms: bool) -> _Found:
+    """:func:`_found` for the texts at ``which`` (in order), each coded alone."""
+    idx, hits, joined = [], [], []
+    for i in which:
+        f = [m.group() for m in theme.finditer(texts[i])]
+        if f:
+            idx.append(i)
+            hits.append(len(f))
+            joined.append("、".join(f) if terms else "")
+    return np.array(idx, dtype=np.int64), np.array(hits, dtype=np.int64), joined
+
+
+def _found(theme: Theme, texts: Sequence[str], terms: bool = True) -> _Found:
+    """What :meth:`Theme.finditer` finds in each of ``texts`` alone, for the texts with a match (``terms=False``:
+    the matched strings left empty)."""
+    scans = _theme_scans(theme)
+    if not texts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), []
+    separated = _separated(texts) if scans is not None else None
+    if separated is None:
+        return _found_alone(theme, texts, range(len(texts)), terms)
+    sep, joined = separated
+    starts = np.zeros(len(texts), dtype=np.int64)  # where each text starts in the joined string
+    np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))[:-1] + 1, out=starts[1:])
+    redo: set[int] = set()
+    if theme.exclude_regex is not None:
+        joined = _blank_excluded(theme.exclude_regex, sep, joined, redo)
+    runs = [_items(rx, sep, joined, starts, redo) for rx in scans]
+    owner, found = np.concatenate([o for o, _ in runs]), [x for _, f in runs for x in f]
+    if len(runs) > 1:  # a text matched by two of the regexes: their matches may overlap, so it is coded alone
+        ids, times = np.unique(np.concatenate([np.unique(o) for o, _ in runs]), return_counts=True)
+        redo.update(ids[times > 1].tolist())
+        order = np.argsort(owner, kind="stable")
+        owner, found = owner[order], [found[i] for i in order.tolist()]
+    if redo:
+        keep = ~np.isin(owner, np.fromiter(redo, dtype=np.int64, count=len(redo)))
+        owner, found = owner[keep], list(compress(found, keep))
+    out = _by_text(owner, found, terms)
+    if not redo:
+        return out
+    alone = _found_alone(theme, texts, sorted(redo), terms)
+    order = np.argsort(np.concatenate([out[0], alone[0]]), kind="stable")
+    matched = out[2] + alone[2]
+    return (np.concatenate([out[0], alone[0]])[order], np.concatenate([out[1], alone[1]])[order],
+            [matched[i] for i in order.tolist()])
+
+
+def _by_text(owner: np.ndarray, found: list[str], terms: bool) -> _Found:
+    """Matches in order, with the text each is in (``owner``, ascending), as one row per text."""
+    if not len(owner):
+        return owner, np.zeros(0, dtype=np.int64), []
+    first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    last = np.append(first[1:], len(owner))
+    if terms:
+        joined = ["、".join(found[a:b]) for a, b in zip(first.tolist(), last.tolist())]
+    else:
+        joined = [""] * len(first)
+    return owner[first], last - first, joined
+
+
+def _slots(themes: Sequence[Theme]) -> list[list[int]]:
+    """Theme positions grouped by name, in order of first appearance (one group per theme unless names repeat)."""
+    groups: dict[str, list[int]] = {}
+    for i, t in enumerate(themes):
+        groups.setdefault(t.name, []).append(i)
+    return list(groups.values())
+
+
+#: rows ``(text index, name slot, hits, matched strings joined with 、)``, by text and then slot
+_Codes = tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]
+
+
+def _last_wins(found: Sequence[_Found]) -> _Found:
+    """Several themes' :func:`_found` under one name, as :func:`_code` keeps them: a text gets the matches of the
+    last theme that has some."""
+    got: dict[int, tuple[int, str]] = {}
+    for idx, hits, terms in found:
+        got.update(zip(idx.tolist(), zip(hits.tolist(), terms)))
+    order = sorted(got)
+    return (np.array(order, dtype=np.int64), np.array([got[k][0] for k in order], dtype=np.int64),
+            [got[k][1] for k in order])
+
+
+def _code_joined(args: tuple[str, np.ndarray, tuple[Theme, ...], bool]) -> _Codes:
+    """Code each text of a piece (``text``: the texts joined, ``lengths``: theirs) with every theme: what
+    :func:`_code` gives each text alone, as rows per (text, theme name) with a match, themes in dictionary order
+    (``terms=False``: matched strings left empty)."""
+    text, lengths, themes, terms = args
+    bounds = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=bounds[1:])
+    cuts = bounds.tolist()
+    texts = [text[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
+    may = _may_match(themes, text, bounds)
+    rows: list[_Found] = []
+    for members in _slots(themes):
+        found = []
+        for i in members:
+            which = np.flatnonzero(may[:, i])
+            idx, hits, joined = _found(themes[i], [texts[k] for k in which.tolist()], terms)
+            found.append((which[idx], hits, joined))
+        rows.append(found[0] if len(found) == 1 else _last_wins(found))
+    k = np.concatenate([r[0] for r in rows])
+    j = np.repeat(np.arange(len(rows), dtype=np.int64), [len(r[0]) for r in rows])
+    matched = [x for r in rows for x in r[2]]
+    order = np.lexsort((j, k))
+    return k[order], j[order], np.concatenate([r[1] for r in rows])[order], [matched[i] for i in order.tolist()]
+
+
 def _ancestors(sections: pd.DataFrame) -> dict[str, list[str]]:
     """section_id → [itself, parent, grandparent, …]."""
-    parent = dict(zip(sections["section_id"].astype(str), sections["parent_id"].fillna("").astype(str)))
+    parent = dict(zip(sections["section_id"].astype(str).tolist(),
+                      sections["parent_id"].fillna("").astype(str).tolist()))
     out: dict[str, list[str]] = {}
     for sid in parent:
         chain, cur = [], sid
@@ -372,26 +756,40 @@ def _ancestors(sections: pd.DataFrame) -> dict[str, list[str]]:
 PARALLEL_MIN_CHARS = 1_000_000
 
 
-def _code_chunk(args: tuple[list[str], tuple[Theme, ...]]) -> list[dict[str, list[str]]]:
-    texts, themes = args
-    return [_code(text, themes) for text in texts]
+def _as_text(values: pd.Series) -> pd.Series:
+    return values.fillna("").astype(str)
 
 
-def _code_many(texts: pd.Series, themes: tuple[Theme, ...],
-               workers: int | None) -> Iterator[tuple[int, int, list[dict[str, list[str]]]]]:
-    """Yield ``(start, end, [_code(t, themes) for t in texts[start:end]])`` for consecutive pieces, in order.
+def _take(values: pd.Series, rows: np.ndarray) -> pd.Series:
+    """``values.iloc[rows]``, taken from the span ``rows`` cover: a take from a whole Arrow column would first
+    join all its chunks, for every piece."""
+    if not len(rows):
+        return values.iloc[:0]
+    lo, hi = int(rows.min()), int(rows.max())
+    span = values.iloc[lo:hi + 1]
+    return span if len(rows) == len(span) and (np.diff(rows) == 1).all() else span.iloc[rows - lo]
+
+
+def _code_many(texts: pd.Series, themes: tuple[Theme, ...], workers: int | None, terms: bool = True,
+               rows: np.ndarray | None = None) -> Iterator[tuple[int, _Codes]]:
+    """Yield ``(start, codes)``: the :func:`_code_joined` rows of consecutive pieces of ``texts`` (only those at
+    positions ``rows``, if given), in order; text indices count within the piece, ``start`` is its first text's.
 
     Pieces of about a million characters (smaller when shared out over processes, which happens when the texts
-    are longer than :data:`PARALLEL_MIN_CHARS`); each piece's strings are made only when a worker is ready for
-    them, so callers can turn each piece into rows before the next and memory holds a few pieces at a time.
+    are longer than :data:`PARALLEL_MIN_CHARS`); each piece's string is made only when a worker is ready for it,
+    so memory holds a few pieces at a time.
     """
     from .parallel import map_chunks, plan_pieces
 
-    lengths = texts.fillna("").astype(str).str.len().astype("int64").tolist() if len(texts) else []
-    n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=1_000_000)
-    pieces = ((texts.iloc[a:b].fillna("").astype(str).tolist(), themes) for a, b in bounds)
-    for (a, b), codes in zip(bounds, map_chunks(_code_chunk, pieces, workers=n)):
-        yield a, b, codes
+    rows = np.arange(len(texts)) if rows is None else rows
+    step = 100_000  # lengths a block at a time: no copy of all the texts at once
+    lengths = np.concatenate([np.zeros(0, dtype=np.int64)] + [
+        _as_text(_take(texts, rows[i:i + step])).str.len().to_numpy(dtype=np.int64) for i in range(0, len(rows), step)])
+    n, bounds = plan_pieces(lengths.tolist(), workers=workers, parallel_min=PARALLEL_MIN_CHARS,
+                            serial_piece=1_000_000)
+    pieces = (("".join(_as_text(_take(texts, rows[a:b])).tolist()), lengths[a:b], themes, terms) for a, b in bounds)
+    for (a, _b), codes in zip(bounds, map_chunks(_code_joined, pieces, workers=n)):
+        yield a, codes
 
 
 def code_sentences(corpus: Corpus, *, themes: Sequence[Theme] | str | os.PathLike | None = None,
@@ -413,51 +811,153 @@ def code_sentences(corpus: Corpus, *, themes: Sequence[Theme] | str | os.PathLik
     >>> rows.loc[rows["text"].str.startswith("二是夯实安全监管责任"), ["theme", "via"]].values.tolist()
     [['安全生产', 'text'], ['平安稳定与信访', 'heading']]
     """
-    return _code_table(corpus, _themes(themes), headings=headings, workers=workers, with_text=True)
+    return _code_table(corpus, _themes(themes), headings=headings, workers=workers)
+
+
+def _concat(pieces: Iterable[tuple[int, _Codes]]) -> _Codes:
+    """The rows of :func:`_code_many`'s pieces as one, with text indices counted from the first piece's start."""
+    pieces = list(pieces)
+    if not pieces:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), []
+    return (np.concatenate([k + a for a, (k, _, _, _) in pieces]), np.concatenate([j for _, (_, j, _, _) in pieces]),
+            np.concatenate([h for _, (_, _, h, _) in pieces]), [m for _, (_, _, _, t) in pieces for m in t])
+
+
+def _title_codes(sections: pd.DataFrame, themes: tuple[Theme, ...], workers: int | None,
+                 terms: bool) -> dict[str, dict[int, tuple[int, str]]]:
+    """section_id → {name slot: (hits, matched strings joined with 、)} of its title (a repeated section_id: the
+    last row's title)."""
+    k, j, h, t = _concat(_code_many(sections["title"], themes, workers, terms))
+    per_title: list[dict[int, tuple[int, str]]] = [{} for _ in range(len(sections))]
+    for i, s, n, found in zip(k.tolist(), j.tolist(), h.tolist(), t):
+        per_title[i][s] = (n, found)
+    return dict(zip(sections["section_id"].astype(str).tolist(), per_title))
+
+
+def _inherited(keys: list[tuple[str, bool]], sections: pd.DataFrame, themes: tuple[Theme, ...],
+               workers: int | None, terms: bool) -> _Codes:
+    """What a sentence inherits from section titles, per ``(section_id, is_heading)`` key: rows ``(key index,
+    name slot, heading_hits, heading_terms)`` by key and then slot. A sentence inherits the matches of its
+    section's title and of every ancestor's, in that order; a heading not those of its own title (its text)."""
+    title_codes = _title_codes(sections, themes, workers, terms)
+    chains = _ancestors(sections)
+    idx: list[int] = []
+    slot: list[int] = []
+    hits: list[int] = []
+    found: list[str] = []
+    for key, (sid, heading) in enumerate(keys):
+        got: dict[int, list[tuple[int, str]]] = {}
+        for anc in chains.get(sid, []):
+            if heading and anc == sid:
+                continue
+            for s, code in title_codes.get(anc, {}).items():
+                got.setdefault(s, []).append(code)
+        for s in sorted(got):
+            idx.append(key)
+            slot.append(s)
+            hits.append(sum(n for n, _ in got[s]))
+            found.append("、".join(m for _, m in got[s]) if terms else "")
+    return np.array(idx, dtype=np.int64), np.array(slot, dtype=np.int64), np.array(hits, dtype=np.int64), found
+
+
+def _inheritance(sids: pd.Series, roles: pd.Series, sections: pd.DataFrame, themes: tuple[Theme, ...],
+                 workers: int | None, terms: bool) -> _Codes:
+    """:func:`_inherited` rows per sentence (by sentence, then slot), for sentences of these section ids and
+    roles; sentences sharing a section and role share the work."""
+    sids = sids.fillna("").astype(str)
+    heads = (roles.astype(str) == "heading").to_numpy()
+    sid_codes, sid_values = pd.factorize(sids, use_na_sentinel=False)
+    key_values, key_of = np.unique(sid_codes.astype(np.int64) * 2 + heads, return_inverse=True)
+    key_of = key_of.reshape(-1)
+    sid_list = sid_values.tolist()
+    keys = [(str(sid_list[v // 2]), bool(v % 2)) for v in key_values.tolist()]
+    key, slot, hits, found = _inherited(keys, sections, themes, workers, terms)
+    first = np.searchsorted(key, np.arange(len(keys) + 1))  # each key's rows
+    counts = first[key_of + 1] - first[key_of]
+    sent = np.repeat(np.arange(len(key_of), dtype=np.int64), counts)
+    at = np.repeat(first[key_of] - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
+    return sent, slot[at], hits[at], [found[i] for i in at.tolist()]
 
 
 def _code_table(corpus: Corpus, th: tuple[Theme, ...], *, headings: bool, workers: int | None,
-                with_text: bool) -> pd.DataFrame:
-    """:func:`code_sentences` (``with_text=False``: the ``text`` column left empty, for scoring)."""
+                fields: Sequence[str] = CODE_FIELDS, rows: np.ndarray | None = None) -> pd.DataFrame:
+    """:func:`code_sentences`, with only the columns ``fields`` (what is not asked for is not worked out) and, with
+    ``rows``, only the sentences at these positions (as if the others' rows were filtered out)."""
     sents = corpus.sentences
     sections = corpus.sections
-    title_codes: dict[str, dict[str, list[str]]] = {}
-    chains: dict[str, list[str]] = {}
-    if headings and len(sections):
-        title_codes = {sid: _code(str(title), th)
-                       for sid, title in zip(sections["section_id"].astype(str), sections["title"].fillna(""))}
-        chains = _ancestors(sections)
-    order = [t.name for t in th]
-    parts = []
-    for lo, hi, codes in _code_many(sents["text"], th, workers):  # a piece at a time: rows never pile up
-        piece = sents.iloc[lo:hi]
-        doc_ids, sent_ids = piece["doc_id"].astype(str).tolist(), piece["sent_id"].astype(str).tolist()
-        sids, roles = piece["section_id"].fillna("").astype(str).tolist(), piece["role"].astype(str).tolist()
-        texts = piece["text"].fillna("").astype(str).tolist() if with_text else [""] * len(piece)
-        raw_starts, raw_ends = piece["raw_start"].astype("int64").tolist(), piece["raw_end"].astype("int64").tolist()
-        rows: list[tuple] = []
-        for k, own in enumerate(codes):
-            sid, role = sids[k], roles[k]
-            inherited: dict[str, list[str]] = {}
-            for anc in chains.get(sid, []):
-                if role == "heading" and anc == sid:
-                    continue
-                for name, found in title_codes.get(anc, {}).items():
-                    inherited.setdefault(name, []).extend(found)
-            for name in order:
-                a, b = own.get(name, []), inherited.get(name, [])
-                if not a and not b:
-                    continue
-                via = "text+heading" if a and b else ("text" if a else "heading")
-                rows.append((doc_ids[k], sent_ids[k], sid, role, name, len(a), "、".join(a), len(b), "、".join(b), via,
-                             texts[k], raw_starts[k], raw_ends[k]))
-        if rows:
-            parts.append(pd.DataFrame(rows, columns=list(CODE_FIELDS)))
-    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame([], columns=list(CODE_FIELDS))
-    for c in ("hits", "heading_hits", "raw_start", "raw_end"):
-        df[c] = df[c].astype("int64")
-    log.info("coded %d sentences: %d sentence-theme rows", len(sents), len(df))
+    rows = np.arange(len(sents)) if rows is None else np.asarray(rows, dtype=np.int64)
+    terms = "terms" in fields or "heading_terms" in fields
+    own = _concat(_code_many(sents["text"], th, workers, terms, rows))
+    if headings and len(sections) and len(rows):
+        inherited = _inheritance(sents["section_id"].iloc[rows], sents["role"].iloc[rows], sections, th, workers,
+                                 terms)
+    else:
+        inherited = _concat([])
+    df = _rows_frame(sents, rows, th, own, inherited, fields)
+    log.info("coded %d sentences: %d sentence-theme rows", len(rows), len(df))
     return df
+
+
+def _positions(sent: np.ndarray, slot: np.ndarray, slots: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """For rows by (sentence, name slot): the row each table row copies and its theme's place in the dictionary.
+
+    One table row per theme of the slot's name (one unless themes share a name), by sentence and then place.
+    """
+    sizes = np.array([len(m) for m in slots], dtype=np.int64)
+    places = np.array([i for m in slots for i in m], dtype=np.int64)
+    copies = sizes[slot]
+    pick = np.repeat(np.arange(len(slot), dtype=np.int64), copies)
+    nth = np.arange(len(pick), dtype=np.int64) - np.repeat(np.cumsum(copies) - copies, copies)
+    place = places[(np.cumsum(sizes) - sizes)[slot][pick] + nth]
+    order = np.lexsort((place, sent[pick]))
+    return pick[order], place[order]
+
+
+def _repeated(values: Sequence[str], codes: np.ndarray) -> Any:
+    """``values[codes]`` as a string column, without a Python string per row."""
+    return pd.array(list(values), dtype="str").take(codes)
+
+
+def _rows_frame(sents: pd.DataFrame, rows: np.ndarray, th: tuple[Theme, ...], own: _Codes, inherited: _Codes,
+                fields: Sequence[str]) -> pd.DataFrame:
+    """The :data:`CODE_FIELDS` table (only ``fields``): a row per (sentence, theme) with own or inherited matches,
+    by sentence and then dictionary order; sentence ``i`` of the codes is row ``rows[i]`` of ``sents``."""
+    fields = [f for f in CODE_FIELDS if f in fields]
+    slots = _slots(th)
+    width = len(slots)
+    own_key, inh_key = own[0] * width + own[1], inherited[0] * width + inherited[1]
+    keys = np.sort(np.concatenate([own_key, inh_key]), kind="stable")  # two sorted runs: merged, not sorted anew
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+    if not len(keys):
+        df = pd.DataFrame([], columns=fields)
+        for c in ("hits", "heading_hits", "raw_start", "raw_end"):
+            if c in fields:
+                df[c] = df[c].astype("int64")
+        return df
+    at_own, at_inh = np.searchsorted(keys, own_key), np.searchsorted(keys, inh_key)
+    hits, heading_hits = np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=np.int64)
+    hits[at_own], heading_hits[at_inh] = own[2], inherited[2]
+    pick, place = _positions(keys // width, keys % width, slots)
+    sent, hits, heading_hits = rows[(keys // width)[pick]], hits[pick], heading_hits[pick]
+
+    def sentence(name: str) -> Any:  # the sentence column at each row, without a Python string per row
+        values = sents[name].take(sent)
+        if name in ("raw_start", "raw_end"):
+            return values.astype("int64").to_numpy()
+        return (_as_text(values) if name in ("section_id", "text") else values.astype(str)).array
+
+    def found(got: _Codes, at: np.ndarray) -> Any:
+        out = np.full(len(keys), "", dtype=object)
+        out[at] = got[3]
+        return out[pick]
+
+    make = {
+        "theme": lambda: _repeated([t.name for t in th], place), "hits": lambda: hits,
+        "terms": lambda: found(own, at_own), "heading_hits": lambda: heading_hits,
+        "heading_terms": lambda: found(inherited, at_inh),
+        "via": lambda: _repeated(["heading", "text", "text+heading"], (hits > 0) * (1 + (heading_hits > 0))),
+    }
+    return pd.DataFrame({f: make[f]() if f in make else sentence(f) for f in fields}, columns=fields)
 
 
 # ---------------------------------------------------------------------------------------------- documents, parts, years
@@ -540,8 +1040,9 @@ def sentence_parts(corpus: Corpus) -> pd.Series:
     {'summary': 44, 'plan': 11}
     """
     sections = corpus.sections
-    titles = dict(zip(sections["section_id"].astype(str), sections["title"].fillna("").astype(str)))
-    starts = dict(zip(sections["section_id"].astype(str), sections["start"].astype("int64")))
+    sids = sections["section_id"].astype(str).tolist()
+    titles = dict(zip(sids, sections["title"].fillna("").astype(str).tolist()))
+    starts = dict(zip(sids, sections["start"].astype("int64").tolist()))
     chains = _ancestors(sections)
     head_part: dict[str, str] = {}
     for sid, chain in chains.items():
@@ -560,11 +1061,12 @@ def sentence_parts(corpus: Corpus) -> pd.Series:
         if part == "plan":
             doc = sid.rsplit("/s", 1)[0]
             first_plan[doc] = min(first_plan.get(doc, 1 << 60), starts[sid])
-    types = dict(zip(corpus.documents["doc_id"].astype(str), corpus.documents["doc_type"].fillna("").astype(str)))
+    types = dict(zip(corpus.documents["doc_id"].astype(str).tolist(),
+                     corpus.documents["doc_type"].fillna("").astype(str).tolist()))
     out = []
     s = corpus.sentences
-    for doc_id, sid, start in zip(s["doc_id"].astype(str), s["section_id"].fillna("").astype(str),
-                                  s["start"].astype("int64")):
+    for doc_id, sid, start in zip(s["doc_id"].astype(str).tolist(), s["section_id"].fillna("").astype(str).tolist(),
+                                  s["start"].astype("int64").tolist()):
         part = head_part.get(sid, "")
         if not part:
             dt = types.get(doc_id, "")
@@ -583,21 +1085,49 @@ def sentence_parts(corpus: Corpus) -> pd.Series:
 # ---------------------------------------------------------------------------------------------- scoring
 
 
-def _selected(corpus: Corpus, include_all: bool, themes, headings: bool, *, with_text: bool = True):
-    """Selected documents, their scored sentences (titles left out) and the coding of those sentences."""
+def _isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
+    """``values.isin(allowed)`` as a boolean array, in Arrow where it can (pandas' ``isin`` on Arrow strings loops
+    over ``allowed`` in Python)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        column = pa.array(values)
+        return np.asarray(pc.is_in(column, value_set=pa.array(allowed).cast(column.type)), dtype=bool)
+    except (pa.ArrowException, TypeError, ValueError):
+        return pd.Index(allowed).unique().get_indexer(values) >= 0
+
+
+def _selected(corpus: Corpus, include_all: bool, themes, headings: bool, *, columns: Sequence[str] | None = None,
+              parts: bool = True, fields: Sequence[str] = CODE_FIELDS):
+    """Selected documents, their scored sentences (titles left out) and the coding of those sentences.
+
+    The sentences have the columns ``columns`` (default: all; ``doc_id`` and ``sent_id`` always) and, unless
+    ``parts=False``, ``part``; the coding has the columns ``fields`` (:func:`_code_table`).
+    """
     docs = _documents(corpus, include_all)
-    ids = set(docs["doc_id"].astype(str))
-    s = corpus.sentences
-    keep = s["doc_id"].astype(str).isin(ids) & (s["role"].astype(str) != "title")
-    s = s.loc[keep, [c for c in s.columns if with_text or c != "text"]].copy()
-    s["doc_id"] = s["doc_id"].astype(str)
-    s["sent_id"] = s["sent_id"].astype(str)
-    s["section_id"] = s["section_id"].fillna("").astype(str)
-    parts = sentence_parts(corpus)
-    s["part"] = parts.reindex(s["sent_id"]).to_numpy()
-    codes = _code_table(corpus, _themes(themes), headings=headings, workers=None, with_text=with_text)
-    codes = codes[codes["sent_id"].isin(set(s["sent_id"]))]
+    sents = corpus.sentences
+    doc_ids, sent_ids = sents["doc_id"].astype(str), sents["sent_id"].astype(str)
+    keep = _isin(doc_ids, docs["doc_id"].astype(str)) & (sents["role"].astype(str) != "title").to_numpy()
+    s = sents.loc[keep, [c for c in sents.columns if columns is None or c in {"doc_id", "sent_id", *columns}]]
+    s["doc_id"] = doc_ids.array[keep]
+    s["sent_id"] = sent_ids.array[keep]
+    if "section_id" in s.columns:
+        s["section_id"] = s["section_id"].fillna("").astype(str)
+    if parts:
+        s["part"] = sentence_parts(corpus).reindex(s["sent_id"]).to_numpy()
+    # only the sentences scored are coded: the rows of the others would be dropped here
+    rows = np.flatnonzero(_isin(sent_ids, s["sent_id"]))
+    codes = _code_table(corpus, _themes(themes), headings=headings, workers=None, fields=fields, rows=rows)
     return docs, s.reset_index(drop=True), codes
+
+
+def _keys(*columns: pd.Series) -> list[np.ndarray]:
+    """String columns as numbers, equal where the strings are equal (NaN where missing): joins, counts and
+    look-ups on them give what they give on the strings, without hashing the strings again each time."""
+    codes, _ = pd.factorize(pd.concat(columns, ignore_index=True))
+    keys = np.where(codes >= 0, codes, np.nan)
+    return np.split(keys, np.cumsum([len(c) for c in columns])[:-1])
 
 
 def _membership(unit: str, s: pd.DataFrame, corpus: Corpus) -> pd.DataFrame:
@@ -652,12 +1182,15 @@ def score_themes(corpus: Corpus, *, unit: Unit = "document", include_all: bool =
         raise ValueError(f"unit must be 'sentence', 'section', 'part' or 'document', not {unit!r}")
     th = _themes(themes)
     names = [t.name for t in th]
-    docs, s, codes = _selected(corpus, include_all, th, headings, with_text=unit == "sentence")
+    columns = {"sentence": ("text",), "section": ("section_id",)}.get(unit, ())
+    docs, s, codes = _selected(corpus, include_all, th, headings, columns=columns, parts=unit != "document",
+                               fields=("sent_id", "theme", "hits"))
     members = _membership(unit, s, corpus)
-    members = members.merge(s[["sent_id", "doc_id"]], on="sent_id", how="left")
+    member_key, s_key, code_key = _keys(members["sent_id"], s["sent_id"], codes["sent_id"])
+    members = members.assign(_k=member_key).merge(s[["doc_id"]].assign(_k=s_key), on="_k", how="left")
+    codes = codes[["theme", "hits"]].assign(_k=code_key)
     if unit == "sentence":
-        coded = codes[["sent_id", "theme", "hits"]].assign(sentences=1)
-        df = members.merge(coded, on="sent_id", how="left")
+        df = members.merge(codes.assign(sentences=1), on="_k", how="left")
         df["theme"] = df["theme"].fillna(NONE_THEME)
         df["hits"] = df["hits"].fillna(0).astype("int64")
         df["sentences"] = 1
@@ -665,12 +1198,11 @@ def score_themes(corpus: Corpus, *, unit: Unit = "document", include_all: bool =
     else:
         n = members.groupby("unit_id", sort=False).agg(doc_id=("doc_id", "first"), label=("label", "first"),
                                                        part=("part", "first"), n_sentences=("sent_id", "size"))
-        hit = members.merge(codes[["sent_id", "theme", "hits"]], on="sent_id")
-        agg = hit.groupby(["unit_id", "theme"], sort=False).agg(hits=("hits", "sum"), sentences=("sent_id", "nunique"))
+        hit = members[["unit_id", "_k"]].merge(codes, on="_k")
+        agg = hit.groupby(["unit_id", "theme"], sort=False).agg(hits=("hits", "sum"), sentences=("_k", "nunique"))
         grid = pd.MultiIndex.from_product([n.index, names], names=["unit_id", "theme"])
         agg = agg.reindex(grid, fill_value=0).reset_index()
-        any_coded = set(codes["sent_id"])
-        none = (members.assign(uncoded=~members["sent_id"].isin(any_coded))
+        none = (members.assign(uncoded=~members["_k"].isin(code_key))
                 .groupby("unit_id", sort=False)["uncoded"].sum().astype("int64"))
         none_rows = pd.DataFrame({"unit_id": none.index, "theme": NONE_THEME, "hits": none.to_numpy(),
                                   "sentences": none.to_numpy()})
@@ -721,10 +1253,10 @@ def theme_coverage(corpus: Corpus, *, include_all: bool = False,
     [[26, 26, 0]]
     """
     th = _themes(themes)
-    docs, s, codes = _selected(corpus, include_all, th, True)
-    by_text = set(codes.loc[codes["hits"] > 0, "sent_id"])
-    any_code = set(codes["sent_id"])
-    g = s.assign(coded=s["sent_id"].isin(any_code), coded_text=s["sent_id"].isin(by_text)).groupby("doc_id", sort=False)
+    docs, s, codes = _selected(corpus, include_all, th, True, columns=(), parts=False, fields=("sent_id", "hits"))
+    coded = _isin(s["sent_id"], codes["sent_id"])
+    coded_text = _isin(s["sent_id"], codes.loc[codes["hits"] > 0, "sent_id"])
+    g = s.assign(coded=coded, coded_text=coded_text).groupby("doc_id", sort=False)
     out = pd.DataFrame({"n_sentences": g.size(), "coded": g["coded"].sum(), "coded_text": g["coded_text"].sum()})
     out = docs[["doc_id", "source_file", "place", "doc_type"]].astype({"doc_id": str}).merge(
         out.reset_index(), on="doc_id", how="left")
@@ -1022,7 +1554,8 @@ def discover_topics(corpus: Corpus, *, n_topics: int = 8, unit: Literal["sentenc
     if n_topics < 1:
         raise ValueError(f"n_topics must be at least 1, not {n_topics}")
     th = _themes(themes)
-    docs, s, codes = _selected(corpus, include_all, th, False)
+    docs, s, codes = _selected(corpus, include_all, th, False, columns=("section_id", "text"), parts=False,
+                               fields=("sent_id", "theme", "hits"))
     by_text = codes[codes["hits"] > 0]
     coded_sents = set(by_text["sent_id"])
     if unit == "sentence":

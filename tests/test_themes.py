@@ -202,6 +202,61 @@ def test_theme_object_counts_non_overlapping_longest_first():
     assert [m.group() for m in t.finditer("开展农村人居环境整治和环境整治")] == ["人居环境整治", "环境整治"]
 
 
+# Dictionaries that stress coding many texts at once: overlapping terms, a pattern overlapping terms, a pattern
+# starting with a character class, exclude strings, lookaround and anchors (coded text by text), capture groups,
+# two themes of one name, a character beyond the BMP, a term, an exclude string and patterns that can run across
+# the separator put between texts (\x01, when no text holds it).
+_HARD_THEMES = (
+    Theme("甲", terms=("发展", "发展经济", "经济", "济发", "展")),
+    Theme("乙", terms=("项目", "开工", "企业"), patterns=("(?:项目|企业)[^，。]{0,4}(?:开工|投产)",)),
+    Theme("丙", terms=("道路", "路", "交通"), patterns=("[\u4e00-\u9fff\\d]{1,4}路(?:建设|改造)", "(?:水泥|柏油)路"),
+          exclude=("道路交通", "路建", "路\x01交")),
+    Theme("丁", terms=("安全",), patterns=("安全(?=生产)", "^要", "检查$")),
+    Theme("甲", terms=("经济", "投产")),
+    Theme("戊", terms=("a", "𠀀"), patterns=("(b)(c)+", "(a)[^，]b")),
+    Theme("己", terms=("x\x01y", "生产")),
+    Theme("庚", terms=("无",), patterns=("[设造]", "\\d\\d")),
+)
+#: neighbours whose words meet across the boundary between them
+_ACROSS = ["建设项目", "开工", "道路", "交通建设", "生产x", "y生产", "a", "b", "路", "交通", "企业", "投产", "11", "1"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_coding_joined_texts_equals_coding_each_text_alone(seed):
+    import random
+
+    import numpy as np
+
+    from plan_analysis.themes import _code, _code_joined, _slots
+
+    rng = random.Random(seed)
+    words = ("发展 经济 项目 开工 企业 投产 道路 交通 水泥 路 建设 改造 安全 生产 要 检查 a b c x y ， 。 1 𠀀 路建 无 设"
+             .split() + ["\x01"] * (seed % 2))
+    texts = ["".join(rng.choice(words) for _ in range(rng.randint(0, 5))) for _ in range(1500)]
+    texts[700:700] = _ACROSS
+    themes = _HARD_THEMES[: 4 + seed % 5]
+    k, j, hits, terms = _code_joined(("".join(texts), np.array([len(t) for t in texts]), themes, True))
+    names = [themes[m[0]].name for m in _slots(themes)]
+    got: dict[int, dict[str, str]] = {}
+    for i, s, n, found in zip(k.tolist(), j.tolist(), hits.tolist(), terms):
+        assert n == len(found.split("、"))
+        got.setdefault(i, {})[names[s]] = found
+    want = {i: {name: "、".join(f) for name, f in _code(t, themes).items()} for i, t in enumerate(texts)}
+    assert got == {i: codes for i, codes in want.items() if codes}
+    assert list(zip(k.tolist(), j.tolist())) == sorted(zip(k.tolist(), j.tolist()))
+
+
+def test_coding_a_corpus_with_hard_themes_equals_coding_each_sentence_alone(seeds):
+    from plan_analysis.themes import _code
+
+    themes = (*_HARD_THEMES, *load_themes())
+    rows = code_sentences(seeds, themes=themes, headings=False)
+    got = {(r.sent_id, r.theme): (r.hits, r.terms) for r in rows.itertuples()}
+    want = {(sid, name): (len(f), "、".join(f)) for sid, text in zip(seeds.sentences["sent_id"], seeds.sentences["text"])
+            for name, f in _code(str(text), themes).items()}
+    assert got == want
+
+
 # ------------------------------------------------------------------------------------------- segmentation
 
 
