@@ -670,12 +670,12 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
         else:
             df = pd.DataFrame([], columns=cols)
     else:
-        from .parallel import map_chunks, plan_pieces
+        from .parallel import map_chunks, plan_pieces, text_lengths
 
         corpus = source if isinstance(source, Corpus) else None
         docs = corpus.documents if corpus is not None else source
         spans = _section_spans(corpus.sections) if corpus is not None else {}
-        lengths = docs["text"].fillna("").astype(str).str.len().astype("int64").tolist() if len(docs) else []
+        lengths = text_lengths(docs["text"]) if len(docs) else []
         # here too in pieces: rows become a table a piece at a time
         n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=2_000_000)
         if n > 1:

@@ -417,9 +417,11 @@ def tokenize_corpus(corpus, *, workers: int | None = None, progress: bool = Fals
     """
     import pandas as pd
 
+    from .parallel import text_lengths
+
     docs = getattr(corpus, "documents", corpus)
     text = docs["text"]
-    lengths = text.str.len().fillna(0).astype("int64").tolist()
+    lengths = text_lengths(text)
     words = _words_of_pieces(lengths, lambda a, b: [t if isinstance(t, str) else "" for t in text.iloc[a:b].tolist()],
                              workers=workers, progress=progress, kwargs=kwargs)
     return pd.Series(words, index=pd.Index(docs["doc_id"].tolist(), name="doc_id"), name="tokens", dtype=object)
