@@ -594,8 +594,8 @@ class Corpus:
 
     def _offset_map(self, source: str) -> OffsetMap:
         """The offset map cleaning built for ``source``, rebuilt from its recorded edits (no re-cleaning)."""
-        by_source = self._derived("cleaning_edits", self.edits, _cleaning_edits_by_source)
-        return offset_map(by_source.get(source, []), self._raw_length(source))
+        index = self._derived("cleaning_edits", self.edits, _cleaning_edit_index)
+        return offset_map(index.edits_of(source), self._raw_length(source))
 
     def _raw_length(self, source: str) -> int:
         """Characters in the decoded file (from the load report, so the file is not read again)."""
@@ -655,16 +655,39 @@ class Corpus:
                 f"{len(self.edits)} edits, {len(self.placeholders)} placeholders>")
 
 
-def _cleaning_edits_by_source(edits: pd.DataFrame) -> dict[str, list[Edit]]:
-    """The cleaning edits of the edits table (not the split furniture) as sorted :class:`Edit` lists per file."""
-    by_source: dict[str, list[Edit]] = {}
-    cleaning = edits[edits["kind"].isin(list(EDIT_KINDS))]
-    for src, a, b, new, kind in zip(cleaning["source_file"].tolist(), cleaning["raw_start"].tolist(),
-                                    cleaning["raw_end"].tolist(), cleaning["inserted"].tolist(), cleaning["kind"].tolist()):
-        by_source.setdefault(src, []).append(Edit(int(a), int(b), "" if new is None else str(new), kind))
-    for lst in by_source.values():
-        lst.sort(key=lambda e: (e.start, e.end))
-    return by_source
+@dataclass(frozen=True)
+class _EditIndex:
+    """The cleaning edits of the edits table (not the split furniture), as columns and each file's rows in them.
+
+    Compact (a few numbers per edit): :class:`Edit` objects are made for one file when its offset
+    map is built, not for the whole corpus at once.
+    """
+
+    rows: dict[str, np.ndarray]
+    starts: np.ndarray
+    ends: np.ndarray
+    inserted: Any
+    kinds: Any
+
+    def edits_of(self, source: str) -> list[Edit]:
+        """The cleaning edits of ``source``, sorted by raw span."""
+        rows = self.rows.get(source)
+        if rows is None:
+            return []
+        out = [Edit(int(a), int(b), "" if new is None else str(new), kind)
+               for a, b, new, kind in zip(self.starts[rows].tolist(), self.ends[rows].tolist(),
+                                          self.inserted.take(rows).tolist(), self.kinds.take(rows).tolist())]
+        out.sort(key=lambda e: (e.start, e.end))
+        return out
+
+
+def _cleaning_edit_index(edits: pd.DataFrame) -> _EditIndex:
+    cleaning = edits[edits["kind"].isin(list(EDIT_KINDS))].reset_index(drop=True)
+    rows = cleaning.groupby("source_file", sort=False).indices if len(cleaning) else {}
+    return _EditIndex({str(k): v for k, v in rows.items()},
+                      cleaning["raw_start"].to_numpy(dtype=np.int64, na_value=0),
+                      cleaning["raw_end"].to_numpy(dtype=np.int64, na_value=0),
+                      cleaning["inserted"].array, cleaning["kind"].array)
 
 
 # --- engines: each yields one FileResult per task, in task order --------------------------------
