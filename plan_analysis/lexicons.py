@@ -21,7 +21,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-__all__ = ["LexiconError", "lexicon_dir", "read_table", "lexicon_fingerprint", "pinned_lexicons", "required_literals",
+__all__ = ["LexiconError", "lexicon_dir", "read_table", "lexicon_fingerprint", "pinned_lexicons", "required_literals", "parse_regex",
            "HintIndex"]
 
 _TYPES = ("str", "str?", "int", "int?", "float", "float?", "regex", "bool")
@@ -138,6 +138,23 @@ def read_table(name: str | os.PathLike, *, columns: Mapping[str, str]) -> list[d
     return rows
 
 
+def parse_regex(pattern: re.Pattern[str]) -> list | None:
+    """The standard library's own parse of ``pattern`` (a list of ``(op, argument)``), or ``None``.
+
+    No second regex parser here: what the stdlib parses is what it runs.
+
+    >>> [str(op) for op, _ in parse_regex(re.compile("[国地]税"))]
+    ['IN', 'LITERAL']
+    """
+    from re import _parser
+
+    try:
+        return list(_parser.parse(pattern.pattern, pattern.flags))
+    except (re.error, ValueError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+        log.debug("cannot parse %r: %s", pattern.pattern, exc)
+        return None
+
+
 _MAX_HINTS = 64  # a hint set larger than this (a product of alternatives) is not worth its checks
 
 
@@ -158,14 +175,12 @@ def required_literals(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
     >>> required_literals(re.compile("[一-龥]+")) is None
     True
     """
-    from re import _constants as C, _parser  # the stdlib's own parse of the pattern (no second parser here)
+    from re import _constants as C
 
     if pattern.flags & re.IGNORECASE:
         return None
-    try:
-        tree = _parser.parse(pattern.pattern, pattern.flags)
-    except (re.error, ValueError, TypeError, AttributeError, IndexError) as exc:
-        log.debug("no literal hint for %r: %s", pattern.pattern, exc)
+    tree = parse_regex(pattern)
+    if tree is None:
         return None
 
     def better(a: tuple[str, ...] | None, b: tuple[str, ...] | None) -> tuple[str, ...] | None:

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Sequence
 import numpy as np
 import pandas as pd
 
-from .lexicons import LexiconError, lexicon_dir
+from .lexicons import LexiconError, lexicon_dir, parse_regex
 
 if TYPE_CHECKING:  # pragma: no cover
     from .corpus import Corpus
@@ -383,19 +383,6 @@ _PAIR_SLOTS = 1 << 20
 _SEPARATORS = ("\x01", "\x02", "\x03", "\x04", "\x05", "\x06", "\x07")
 
 
-def _parse(rx: re.Pattern[str]) -> Any:
-    """The standard library's parse of ``rx`` (a list of ``(op, argument)``), or ``None``."""
-    try:
-        from re import _parser  # Python ≥ 3.11
-    except ImportError:  # pragma: no cover - Python 3.10
-        import sre_parse as _parser  # type: ignore[no-redef]
-    try:
-        return list(_parser.parse(rx.pattern, rx.flags))
-    except Exception as exc:  # noqa: BLE001 - an unparsable regex is coded text by text
-        log.debug("cannot parse %r: %s", rx.pattern, exc)
-        return None
-
-
 def _consuming(items: list) -> bool:
     """Whether a parsed regex only consumes characters (what a match is depends only on the text it covers)."""
     for op, av in items:
@@ -432,7 +419,7 @@ def _quick_start(items: list) -> bool:
 def _theme_scans(theme: Theme) -> tuple[re.Pattern[str], ...] | None:
     """The regexes to run over joined texts for ``theme``, in the order of its alternation, or ``None`` when its
     regexes must run on each text alone (they do more than consume characters, or can match the empty string)."""
-    items = _parse(theme.regex)
+    items = parse_regex(theme.regex)
     if items is None or not _consuming(items) or theme.regex.search("") is not None:
         return None
     if theme.exclude_regex is not None and theme.exclude_regex.search("") is not None:
@@ -576,7 +563,7 @@ def _separated(texts: Sequence[str]) -> tuple[str, str] | None:
 def _or_separator(rx: re.Pattern[str], sep: str) -> re.Pattern[str] | None:
     """``rx`` or else ``sep``, whose ``findall`` lists the matches and the separators between them without the cost
     of Match objects; ``None`` when that would not do: ``rx`` has groups, or ``re`` could not skip ahead in it."""
-    items = _parse(rx)
+    items = parse_regex(rx)
     if rx.groups or items is None or not _quick_start(items):
         return None
     return re.compile(f"{rx.pattern}|{re.escape(sep)}", rx.flags)
