@@ -864,7 +864,7 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
     n_workers = max(1, int(workers) if workers else default_workers())
     if engine == "process" and (n_workers == 1 or len(tasks) < 2 or _total_bytes(found) < PARALLEL_MIN_BYTES):
         engine = "serial"
-    if engine == "process":  # forked workers inherit the dictionaries instead of each loading them (1.6 s, 140 MB)
+    if engine == "process":  # forked workers inherit the dictionaries instead of each loading them (1 s, 80 MB)
         prepare_labelling()
     sink = _snapshot_start(snap) if snap is not None else None
     asm = _Assembler(sink=sink)

@@ -74,3 +74,15 @@ def test_token_offsets_slice_back_and_skip_placeholders(text):
 def test_tokenize_many_rejects_unknown_options():
     with pytest.raises(TypeError, match="drop_punctuation"):
         tk.tokenize_many(["推进"], workers=1, drop_punctuation=True)
+
+
+def test_is_common_word_agrees_with_the_tagged_dictionary_on_every_word():
+    """The compact set of common words answers exactly what the full (frequency, tag) dictionary answers."""
+    from plan_analysis.tokenize import _dict_tags, is_common_word
+
+    tags = _dict_tags()
+    for min_freq in (20, 3):
+        differ = [w for w, (freq, tag) in tags.items()
+                  if is_common_word(w, min_freq=min_freq) != (freq >= min_freq and not tag.startswith(("ns", "nr", "nz", "nt")))]
+        assert not differ, differ[:10]
+    assert not is_common_word("不在词典里的词")
