@@ -805,10 +805,12 @@ class _Assembler:
 
     def abandon_sink(self) -> None:
         """Close the Arrow files without completing them (the folder is about to be removed)."""
+        import pyarrow as pa
+
         for writer, _schema in self._writers.values():
             try:
                 writer.close()
-            except Exception:  # noqa: BLE001 - a half-written file in a folder being deleted
+            except (OSError, pa.ArrowException):  # a half-written file in a folder being deleted
                 pass
         self._writers.clear()
 
@@ -1007,7 +1009,6 @@ def _snapshot_finish(tmp: Path, folder: Path, asm: _Assembler, report: pd.DataFr
             log.info("another run wrote the corpus snapshot %s first; using it", folder)  # same key, same tables
         else:
             tmp = None
-        _rotate_snapshots(folder.parent)
     except (OSError, ValueError, pa.ArrowException) as exc:
         log.info("corpus snapshot not written (%s); the per-file cache still holds every table", exc)
         return None
@@ -1015,6 +1016,7 @@ def _snapshot_finish(tmp: Path, folder: Path, asm: _Assembler, report: pd.DataFr
         if tmp is not None:
             asm.abandon_sink()
             _remove_tree(tmp)
+    _rotate_snapshots(folder.parent)
     return _snapshot_read(folder, replay=False)
 
 
@@ -1022,8 +1024,14 @@ def _rotate_snapshots(parent: Path) -> None:
     """Keep the newest :data:`_SNAPSHOTS_KEPT` snapshots; remove temporary folders a killed run left a day ago."""
     import time
 
-    old = sorted(parent.glob("corpus-*"), key=lambda p: p.stat().st_mtime)[:-_SNAPSHOTS_KEPT]
-    old += [p for p in parent.glob(".tmp-corpus-*") if p.stat().st_mtime < time.time() - 86_400]
+    def mtime(p: Path) -> float:
+        try:
+            return p.stat().st_mtime
+        except OSError:  # removed meanwhile by another run's rotation
+            return math.inf
+
+    old = sorted(parent.glob("corpus-*"), key=mtime)[:-_SNAPSHOTS_KEPT]
+    old += [p for p in parent.glob(".tmp-corpus-*") if mtime(p) < time.time() - 86_400]
     for stale in old:
         _remove_tree(stale)
 

@@ -246,7 +246,6 @@ class HintIndex:
     def __init__(self, hints: Sequence[tuple[str, ...] | None]):
         import ahocorasick
 
-        self.n = len(hints)
         self.always = [i for i, h in enumerate(hints) if h is None]
         rules_of: dict[str, list[int]] = {}
         for i, h in enumerate(hints):

@@ -834,9 +834,10 @@ def _make_masker(places: Iterable[str]) -> Callable[[str], str]:
     names_re = re.compile("|".join(re.escape(n) for n in names)) if names else None
 
     def mask(text: str) -> str:
-        if re.search(r"[xX*A-Z]", text):
+        spans = placeholder_spans(text)  # it skips the kinds whose characters the text lacks
+        if spans:
             chars = list(text)
-            for s, e, _, _ in placeholder_spans(text):
+            for s, e, _, _ in spans:
                 chars[s:e] = "\0" * (e - s)
             text = "".join(chars)
         t = _DIGITS_RE.sub("\0", text)
@@ -1005,21 +1006,17 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
         pairs = _merge_pairs(pairs, units, docs, masker, shingle, threshold)
     else:
         pairs = [(i, j, sim, 1) for i, j, sim in pairs]
-    raw_span = corpus.raw_span
     rows = []
     for ia, ib, sim, n_units in pairs:
         ua, ub = ia if isinstance(ia, dict) else units[ia], ib if isinstance(ib, dict) else units[ib]
         da, db = docs[ua["doc_id"]], docs[ub["doc_id"]]
         ta = da["text"][ua["start"]:ua["end"]]
         tb = db["text"][ub["start"]:ub["end"]]
-        ras, rae = raw_span(ua["doc_id"], ua["start"], ua["end"])
-        rbs, rbe = raw_span(ub["doc_id"], ub["start"], ub["end"])
         ma, mb = ua["masked"], ub["masked"]
         sa, sb = _shingles(ma, shingle), _shingles(mb, shingle)
         lm = SequenceMatcher(None, ma, mb, autojunk=False).find_longest_match(0, len(ma), 0, len(mb))
         rows.append({"doc_a": ua["doc_id"], "doc_b": ub["doc_id"], "text_a": ta, "text_b": tb,
-                     "similarity": round(float(sim), 4), "raw_start_a": ras, "raw_end_a": rae,
-                     "raw_start_b": rbs, "raw_end_b": rbe, "shared": ma[lm.a:lm.a + lm.size],
+                     "similarity": round(float(sim), 4), "shared": ma[lm.a:lm.a + lm.size],
                      "containment": round(len(sa & sb) / max(min(len(sa), len(sb)), 1), 4),
                      "place_a": da["place"], "place_b": db["place"], "start_a": ua["start"], "end_a": ua["end"],
                      "start_b": ub["start"], "end_b": ub["end"], "source_file_a": da["source_file"],
@@ -1027,6 +1024,11 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
     out = pd.DataFrame(rows, columns=cols)
     if out.empty:
         return out
+    # raw offsets of all pairs at once: a pair's two passages are usually in two files, so one span at a
+    # time would keep rebuilding the files' offset maps
+    for side in ("a", "b"):
+        out[f"raw_start_{side}"], out[f"raw_end_{side}"] = corpus.raw_spans(
+            out[f"doc_{side}"].tolist(), out[f"start_{side}"], out[f"end_{side}"])
     out = out.assign(_oa=out["doc_a"].map(order), _ob=out["doc_b"].map(order), _len=out["text_a"].str.len())
     out = out.sort_values(["similarity", "_len", "_oa", "_ob", "start_a"], ascending=[False, False, True, True, True],
                           kind="stable").drop(columns=["_oa", "_ob", "_len"])

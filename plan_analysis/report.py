@@ -46,6 +46,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from plan_analysis.fonts import find_cjk_font, missing_glyphs
 
@@ -697,14 +698,20 @@ def _hash_font() -> str:
     return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def _build_fingerprint(*, nb_dir: Path, corpus: Path, show_code: bool, cache_root: Path) -> str:
-    """Hash of what every page of this build depends on, apart from its notebook and parameters."""
+def _build_fingerprint(*, nb_dir: Path, corpus: Path, show_code: bool, cache_root: Path,
+                       tree_hash: Callable[[Path], str] | None = None) -> str:
+    """Hash of what every page of this build depends on, apart from its notebook and parameters.
+
+    ``tree_hash(path)``: :func:`_hash_tree` of ``path`` skipping ``cache_root`` (a build passes one
+    that remembers its answers, so a folder several notebooks name is read once).
+    """
     import hashlib
 
     from .lexicons import lexicon_fingerprint
 
+    tree_hash = tree_hash or (lambda path: _hash_tree(path, skip=cache_root))
     parts = [f"format {_CACHE_FORMAT}", f"notebooks {nb_dir}", f"show_code {show_code}",
-             f"corpus {_hash_tree(corpus, skip=cache_root)}", f"package {_hash_package()}", f"lexicons {lexicon_fingerprint()}",
+             f"corpus {tree_hash(corpus)}", f"package {_hash_package()}", f"lexicons {lexicon_fingerprint()}",
              f"font {_hash_font()}", f"environment {_hash_environment()}"]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -729,15 +736,16 @@ def _notebook_inputs(nb, nb_dir: Path, cache_root: Path) -> list[Path]:
     return list(found)
 
 
-def _notebook_fingerprint(nb, nb_dir: Path, cache_root: Path) -> str:
+def _notebook_fingerprint(nb, nb_dir: Path, cache_root: Path, tree_hash: Callable[[Path], str] | None = None) -> str:
     """Hash of the notebook without outputs or execution counts, and of the inputs its code names."""
     import hashlib
 
+    tree_hash = tree_hash or (lambda path: _hash_tree(path, skip=cache_root))
     h = hashlib.sha256()
     cells = [{k: v for k, v in cell.items() if k not in ("outputs", "execution_count")} for cell in nb.get("cells", [])]
     h.update(json.dumps({**nb, "cells": cells}, sort_keys=True, ensure_ascii=False).encode())
     for path in _notebook_inputs(nb, nb_dir, cache_root):
-        h.update(_hash_tree(path, skip=cache_root).encode())
+        h.update(tree_hash(path).encode())
     return h.hexdigest()
 
 
@@ -878,8 +886,11 @@ class _Keys:
 
     def __init__(self, notebooks, *, nb_dir: Path, corpus: Path, show_code: bool, cache_root: Path):
         self.corpus, self.show_code = corpus, show_code
-        self.build = _build_fingerprint(nb_dir=nb_dir, corpus=corpus, show_code=show_code, cache_root=cache_root)
-        self.notebooks = {path: _notebook_fingerprint(nb, nb_dir, cache_root)
+        # every notebook names the corpus folder: each folder is read and hashed once per build
+        tree_hash = functools.cache(lambda path: _hash_tree(path, skip=cache_root))
+        self.build = _build_fingerprint(nb_dir=nb_dir, corpus=corpus, show_code=show_code, cache_root=cache_root,
+                                        tree_hash=tree_hash)
+        self.notebooks = {path: _notebook_fingerprint(nb, nb_dir, cache_root, tree_hash)
                           for path, _, nb, _ in notebooks if nb is not None}
 
     def set(self, jobs: list[_Job]) -> None:

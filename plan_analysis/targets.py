@@ -19,7 +19,7 @@ import re
 from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from itertools import accumulate, repeat
-from typing import Any, Callable, Iterator, Literal, NamedTuple
+from typing import Any, Iterator, Literal, NamedTuple
 
 import pandas as pd
 
@@ -212,17 +212,14 @@ _MET_GOAL_RE = re.compile(r"完成(?:了)?(?:全年)?(?:预期|既定)?目标(?:
 _EXPECTED_RE = re.compile(r"预计")
 
 
-def _ends_with_verb(before: str, tokenizer: Callable[[], Any] | None = None) -> bool:
-    """True when the words before a figure end with a verb (新建2家, 理清8类), so the figure counts what follows.
-
-    ``tokenizer`` returns the tokenizer to use (default :func:`~plan_analysis.tokenize.get_tokenizer`).
-    """
+def _ends_with_verb(before: str) -> bool:
+    """True when the words before a figure end with a verb (新建2家, 理清8类), so the figure counts what follows."""
     from .tokenize import get_tokenizer, word_tag
 
     s = _TRAILING_FIGURE_RE.sub("", before.strip())
     if not s:
         return False
-    toks = (tokenizer or get_tokenizer)().lcut(s[-8:])
+    toks = get_tokenizer().lcut(s[-8:])
     if not toks:
         return False
     tag = word_tag(toks[-1])
@@ -534,12 +531,11 @@ def _kind(ctx: str, before_full: str, sentence_actual: bool, default: str) -> st
     return kind
 
 
-def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]], key: str,
-              tokenizer: Callable[[], Any] | None = None) -> list[tuple[Any, ...]]:
-    """Rows (tuples of :data:`_ROW_FIELDS`) of the figures of one document.
+def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]]) -> list[tuple[Any, ...]]:
+    """Rows (tuples of :data:`_ROW_FIELDS`) of the figures of one document."""
+    from .lexicons import lexicon_fingerprint
 
-    ``key`` is the lexicon fingerprint whose indicator rules apply; ``tokenizer`` as in :func:`_ends_with_verb`.
-    """
+    key = lexicon_fingerprint()  # the indicator rules that apply (read once per chunk: see _targets_chunk)
     rows: list[tuple[Any, ...]] = []
     masked = mask_list_markers(text)
     periods: _Periods | None = None
@@ -578,7 +574,7 @@ def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]], key: 
             # indicator: the noun phrase before the figure, else the object counted after it
             indicator = _clean_indicator(clause[prev_end:f.start]) or _clean_indicator(before_full)
             obj = _object_after(after) if unit not in _RATE_UNITS else ""
-            if obj and (not indicator or unit not in _MONEY_UNITS or _ends_with_verb(before_full, tokenizer)):
+            if obj and (not indicator or unit not in _MONEY_UNITS or _ends_with_verb(before_full)):
                 indicator = obj
             if not indicator:
                 if carried_raw:
@@ -607,17 +603,15 @@ PARALLEL_MIN_CHARS = 1_000_000
 
 def _targets_chunk(docs: list[tuple[str, Any, list[tuple[int, int, str]]]]) -> tuple[list[int], list[tuple[Any, ...]]]:
     """Rows of documents ``(text, doc_type, section spans)``: the number of each one's rows, and the rows of all."""
-    from .lexicons import lexicon_fingerprint
-    from .tokenize import get_tokenizer
+    from .lexicons import pinned_lexicons
 
-    key = lexicon_fingerprint()
-    tokenizer = lru_cache(maxsize=1)(get_tokenizer)  # looked up once per chunk, and only when needed
     counts: list[int] = []
     rows: list[tuple[Any, ...]] = []
-    for text, doc_type, spans in docs:
-        doc_rows = _doc_rows(text, str(doc_type or ""), spans, key, tokenizer)
-        counts.append(len(doc_rows))
-        rows += doc_rows
+    with pinned_lexicons():  # one lexicon version for the chunk: per-figure lookups do not list the folder again
+        for text, doc_type, spans in docs:
+            doc_rows = _doc_rows(text, str(doc_type or ""), spans)
+            counts.append(len(doc_rows))
+            rows += doc_rows
     return counts, rows
 
 
@@ -663,9 +657,7 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
         counts, rows = _targets_chunk([(cleaned.text, "", [])])
         if rows:
             df = _frame(["text"], [""], counts, rows)
-            spans = [cleaned.raw_span(a, b) for a, b in zip(df["_start"].tolist(), df["_end"].tolist())]
-            df["raw_start"] = [a for a, _ in spans]
-            df["raw_end"] = [b for _, b in spans]
+            df["raw_start"], df["raw_end"] = cleaned.offsets.raw_spans(df["_start"], df["_end"])
             df = df[cols]
         else:
             df = pd.DataFrame([], columns=cols)

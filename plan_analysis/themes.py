@@ -1104,7 +1104,7 @@ def _selected(corpus: Corpus, include_all: bool, themes, headings: bool, *, colu
     if parts:
         s["part"] = sentence_parts(corpus).reindex(s["sent_id"]).to_numpy()
     # only the sentences scored are coded: the rows of the others would be dropped here
-    rows = np.flatnonzero(_isin(sent_ids, s["sent_id"]))
+    rows = np.flatnonzero(keep)
     codes = _code_table(corpus, _themes(themes), headings=headings, workers=None, fields=fields, rows=rows)
     return docs, s.reset_index(drop=True), codes
 

@@ -382,9 +382,20 @@ def tokenize_many(texts: Sequence[str], *, workers: int | None = None, progress:
     >>> tokenize_many(["推进规上工业增长", "招商引资"], workers=1)
     [['推进', '规上工业', '增长'], ['招商引资']]
     """
-    texts = [str(t) if t is not None else "" for t in texts]
+    texts = [_as_text(t) for t in texts]
     return _words_of_pieces([len(t) for t in texts], lambda a, b: texts[a:b], workers=workers, progress=progress,
                             kwargs=kwargs)
+
+
+def _as_text(value) -> str:
+    """A text to tokenise: a string as it is, nothing for a missing value (None, NA, NaN), else ``str(value)``."""
+    import pandas as pd
+
+    if isinstance(value, str):
+        return value
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return ""
+    return str(value)
 
 
 def _words_of_pieces(lengths: Sequence[int], texts_of: Callable[[int, int], list[str]], *, workers: int | None,
@@ -437,6 +448,6 @@ def tokenize_corpus(corpus, *, workers: int | None = None, progress: bool = Fals
     docs = getattr(corpus, "documents", corpus)
     text = docs["text"]
     lengths = text_lengths(text)
-    words = _words_of_pieces(lengths, lambda a, b: [t if isinstance(t, str) else "" for t in text.iloc[a:b].tolist()],
+    words = _words_of_pieces(lengths, lambda a, b: [_as_text(t) for t in text.iloc[a:b].tolist()],
                              workers=workers, progress=progress, kwargs=kwargs)
     return pd.Series(words, index=pd.Index(docs["doc_id"].tolist(), name="doc_id"), name="tokens", dtype=object)
