@@ -34,7 +34,7 @@ from .lexicons import lexicon_fingerprint, pinned_lexicons
 from .load import LoadError, RawText, decode_file, find_files, read_raw
 from .meta import label_document, prepare_labelling
 from .normalize import EDIT_KINDS, clean_text, placeholder_spans
-from .offsets import Edit, OffsetMap, offset_map
+from .offsets import Edit, OffsetMap, OffsetTable, offset_map, offset_table
 from .parallel import default_workers, map_chunks
 from .split import Heading, _lines, parse_heading, split_documents, split_sentences
 
@@ -584,13 +584,14 @@ class Corpus:
             self._maps[source_file] = self._offset_map(source_file)
         return self._maps[source_file]
 
-    def _derived(self, name: str, table: pd.DataFrame, build: Callable[[pd.DataFrame], Any]) -> Any:
-        """``build(table)``, kept until that table is replaced (the tables are public attributes)."""
+    def _derived(self, name: str, tables: pd.DataFrame | tuple[pd.DataFrame, ...], build: Callable[..., Any]) -> Any:
+        """``build(*tables)``, kept until one of those tables is replaced (the tables are public attributes)."""
+        tables = tables if isinstance(tables, tuple) else (tables,)
         cache = self.__dict__.setdefault("_derived_cache", {})
         hit = cache.get(name)
-        if hit is None or hit[0] is not table or hit[1] != len(table):
-            hit = cache[name] = (table, len(table), build(table))
-        return hit[2]
+        if hit is None or any(a is not b or n != len(b) for (a, n), b in zip(hit[0], tables)):
+            hit = cache[name] = (tuple((t, len(t)) for t in tables), build(*tables))
+        return hit[1]
 
     def _offset_map(self, source: str) -> OffsetMap:
         """The offset map cleaning built for ``source``, rebuilt from its recorded edits (no re-cleaning)."""
@@ -607,30 +608,41 @@ class Corpus:
         return int(n) if n is not None and not pd.isna(n) else len(self.raw_text(source))
 
     def raw_spans(self, doc_ids: Sequence[str], starts: Sequence[int], ends: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Map many document spans to raw offsets at once (as :meth:`raw_span` does, one file's map at a time).
+        """Map many document spans to raw offsets at once, as :meth:`raw_span` does (one offset table for all files).
 
         >>> c = load_corpus("data/raw/001_64b46b310826ad2c.txt", cache=False, progress=False)
         >>> [a.tolist() for a in c.raw_spans([c.documents["doc_id"][0]] * 2, [0, 2], [2, 4])]
         [[0, 2], [2, 4]]
         """
-        ids = [str(d) for d in doc_ids]
-        starts = np.asarray(starts, dtype=np.int64)
-        ends = np.asarray(ends, dtype=np.int64)
-        if not (len(ids) == len(starts) == len(ends)):
-            raise ValueError(f"doc_ids, starts and ends differ in length ({len(ids)}, {len(starts)}, {len(ends)})")
-        out_a = np.zeros(len(ids), dtype=np.int64)
-        out_b = np.zeros(len(ids), dtype=np.int64)
-        by_source: dict[str, list[int]] = {}
-        bases = np.zeros(len(ids), dtype=np.int64)
-        for i, d in enumerate(ids):
-            source, base = self._doc_position(d)
-            bases[i] = base
-            by_source.setdefault(source, []).append(i)
-        for source, rows in by_source.items():
-            idx = np.asarray(rows, dtype=np.int64)
-            omap = self.file_offsets(source)
-            out_a[idx], out_b[idx] = omap.raw_spans(bases[idx] + starts[idx], bases[idx] + ends[idx])
-        return out_a, out_b
+        if not (len(doc_ids) == len(starts) == len(ends)):
+            raise ValueError(f"doc_ids, starts and ends differ in length ({len(doc_ids)}, {len(starts)}, {len(ends)})")
+        index, doc_file, doc_base, table = self._derived("span_table", (self.documents, self.edits, self.load_report),
+                                                         self._span_table)
+        rows = index.get_indexer(pd.Index(doc_ids, dtype=object))
+        if (rows < 0).any():
+            missing = list(doc_ids)[int(np.argmax(rows < 0))]
+            raise KeyError(f"no document {missing!r}; see corpus.documents['doc_id']")
+        base = doc_base[rows]
+        return table.raw_spans(doc_file[rows], base + np.asarray(starts, dtype=np.int64),
+                               base + np.asarray(ends, dtype=np.int64))
+
+    def _span_table(self, docs: pd.DataFrame, edits: pd.DataFrame, _report: pd.DataFrame
+                    ) -> tuple[pd.Index, np.ndarray, np.ndarray, OffsetTable]:
+        """Document ids, each one's file (an index into the table) and clean start, and its files' offset table."""
+        ids = pd.Index(docs["doc_id"])
+        keep = ~ids.duplicated(keep="last")  # as a dict of the ids would: the last row of an id wins
+        index = ids[keep]
+        sources = docs["source_file"][keep].astype(str)
+        files = pd.Index(pd.unique(sources))
+        doc_file = files.get_indexer(sources).astype(np.int64)
+        doc_base = docs["clean_start"][keep].to_numpy(dtype=np.int64, na_value=0)
+        cleaning = self._derived("cleaning_edits", edits, _cleaning_edit_index)
+        rows = [cleaning.rows.get(f, np.zeros(0, dtype=np.int64)) for f in files]
+        take = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        table = offset_table(np.repeat(np.arange(len(files), dtype=np.int64), [len(r) for r in rows]),
+                             cleaning.starts[take], cleaning.ends[take], cleaning.new_lens[take],
+                             [self._raw_length(f) for f in files])
+        return index, doc_file, doc_base, table
 
     def _doc_position(self, doc_id: str) -> tuple[str, int]:
         """``(source_file, clean_start)`` of a document, from a lookup built once per documents table."""
@@ -668,6 +680,7 @@ class _EditIndex:
     ends: np.ndarray
     inserted: Any
     kinds: Any
+    new_lens: np.ndarray  # characters each edit puts in place
 
     def edits_of(self, source: str) -> list[Edit]:
         """The cleaning edits of ``source``, sorted by raw span."""
@@ -687,7 +700,8 @@ def _cleaning_edit_index(edits: pd.DataFrame) -> _EditIndex:
     return _EditIndex({str(k): v for k, v in rows.items()},
                       cleaning["raw_start"].to_numpy(dtype=np.int64, na_value=0),
                       cleaning["raw_end"].to_numpy(dtype=np.int64, na_value=0),
-                      cleaning["inserted"].array, cleaning["kind"].array)
+                      cleaning["inserted"].array, cleaning["kind"].array,
+                      cleaning["inserted"].str.len().to_numpy(dtype=np.int64, na_value=0))
 
 
 # --- engines: each yields one FileResult per task, in task order --------------------------------

@@ -19,7 +19,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-__all__ = ["Edit", "OffsetMap", "apply_edits", "offset_map", "lift_edits"]
+__all__ = ["Edit", "OffsetMap", "OffsetTable", "apply_edits", "offset_map", "offset_table", "lift_edits"]
 
 
 @dataclass(frozen=True, order=True)
@@ -100,34 +100,9 @@ class OffsetMap:
         import numpy as np
 
         starts = np.asarray(starts, dtype=np.int64)
-        ends = np.asarray(ends, dtype=np.int64)
-        empty = ends <= starts
-        if not len(self.clean_starts):  # an empty text: only empty spans at 0 or after it exist
-            if ((~empty) | (starts < 0)).any():
-                raise IndexError("cleaned spans in an empty text")
-            return np.zeros_like(starts), np.zeros_like(ends)
-        first = np.where(empty, np.minimum(starts, self.clean_len), starts)
-        last = np.where(empty, first, ends - 1)
-        bad = (first < 0) | (((first >= self.clean_len) | (last >= self.clean_len)) & ~empty)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise IndexError(f"cleaned span [{int(starts[i])}, {int(ends[i])}) outside 0..{self.clean_len}")
-        cs = np.asarray(self.clean_starts, dtype=np.int64)
-        rs = np.asarray(self.raw_starts, dtype=np.int64)
-        re_ = np.asarray(self.raw_ends, dtype=np.int64)
-        ident = np.asarray(self.edit_index, dtype=np.int64) < 0
-
-        def span_of(i):
-            k = np.searchsorted(cs, np.minimum(i, self.clean_len - 1), side="right") - 1
-            a = np.where(ident[k], rs[k] + (i - cs[k]), rs[k])
-            return a, np.where(ident[k], a + 1, re_[k])
-
-        a_first, _ = span_of(first)
-        _, b_last = span_of(last)
-        at_end = first >= self.clean_len  # an empty span at the very end: raw_pos gives the last raw end
-        raw_a = np.where(at_end, re_[-1], a_first)
-        raw_b = np.where(empty, raw_a, b_last)
-        return raw_a, raw_b
+        table = OffsetTable(np.array([0, len(self)], dtype=np.int64), self.clean_starts, self.raw_starts,
+                            self.raw_ends, np.asarray(self.edit_index, dtype=np.int64) < 0, [self.clean_len])
+        return table.raw_spans(np.zeros(len(starts), dtype=np.int64), starts, ends)
 
     def clean_pos(self, raw: int) -> int:
         """Return the cleaned offset of raw offset ``raw`` (the next kept character if removed)."""
@@ -245,3 +220,144 @@ def lift_edits(edits: Sequence[Edit], text: str, omap: OffsetMap, new_edits: Ite
         if b.start < a.end:
             raise ValueError(f"internal error: overlapping edits {a!r} and {b!r}")
     return merged
+
+
+class OffsetTable:
+    """The offset maps of many texts in flat arrays: spans in any of them map to raw offsets in one call.
+
+    Text ``t``'s segments are rows ``first[t]`` to ``first[t + 1]`` of the segment columns
+    (``clean_starts`` relative to the text, ``raw_starts``, ``raw_ends``, ``ident`` for identity
+    runs); ``clean_lens[t]`` is its cleaned length. Built by :func:`offset_table`; one text's
+    :meth:`OffsetMap.raw_spans` is the same mapping on a table of one.
+
+    >>> t = offset_table([0, 1], [2, 0], [3, 1], [1, 0], [5, 3])
+    >>> [a.tolist() for a in t.raw_spans([0, 1, 1], [2, 0, 2], [3, 2, 2])]
+    [[2, 1, 3], [3, 3, 3]]
+    """
+
+    __slots__ = ("first", "clean_starts", "raw_starts", "raw_ends", "ident", "clean_lens", "_keys", "_stride")
+
+    def __init__(self, first, clean_starts, raw_starts, raw_ends, ident, clean_lens):
+        import numpy as np
+
+        self.first = np.asarray(first, dtype=np.int64)
+        self.clean_starts = np.asarray(clean_starts, dtype=np.int64)
+        self.raw_starts = np.asarray(raw_starts, dtype=np.int64)
+        self.raw_ends = np.asarray(raw_ends, dtype=np.int64)
+        self.ident = np.asarray(ident, dtype=bool)
+        self.clean_lens = np.asarray(clean_lens, dtype=np.int64)
+        # one sorted key per segment, (text, clean start), so one search finds the segment of any position
+        self._stride = int(self.clean_lens.max()) + 1 if len(self.clean_lens) else 1
+        texts = np.repeat(np.arange(len(self.clean_lens), dtype=np.int64), np.diff(self.first))
+        self._keys = texts * self._stride + self.clean_starts
+
+    def __len__(self) -> int:
+        return len(self.clean_lens)
+
+    def raw_spans(self, texts, starts, ends):
+        """Return the raw spans of cleaned spans ``[starts, ends)`` of texts ``texts`` (indexes): two int64 arrays.
+
+        An empty span maps to an empty raw span where its position falls; a span outside its text
+        raises ``IndexError``.
+        """
+        import numpy as np
+
+        texts = np.asarray(texts, dtype=np.int64)
+        starts = np.asarray(starts, dtype=np.int64)
+        ends = np.asarray(ends, dtype=np.int64)
+        if not (len(texts) == len(starts) == len(ends)):
+            raise ValueError(f"texts, starts and ends differ in length ({len(texts)}, {len(starts)}, {len(ends)})")
+        if not len(texts):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        if texts.min() < 0 or texts.max() >= len(self):
+            raise IndexError(f"text index outside 0..{len(self) - 1}")
+        n = self.clean_lens[texts]
+        empty = ends <= starts
+        first = np.where(empty, np.minimum(starts, n), starts)
+        last = np.where(empty, first, ends - 1)
+        bad = (first < 0) | (((first >= n) | (last >= n)) & ~empty)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise IndexError(f"cleaned span [{int(starts[i])}, {int(ends[i])}) outside 0..{int(n[i])}")
+        has = n > 0  # a text with no cleaned characters maps every (empty) span to 0
+        base = texts * self._stride
+        if not has.all():
+            base = np.where(has, base, 0)
+            first, last = np.where(has, first, 0), np.where(has, last, 0)
+        n_seg = max(len(self._keys), 1)
+
+        def span_of(i):
+            k = np.searchsorted(self._keys, base + np.minimum(i, np.maximum(n - 1, 0)), side="right") - 1
+            k = np.clip(k, 0, n_seg - 1)
+            if not len(self._keys):
+                return np.zeros_like(i), np.zeros_like(i)
+            ident = self.ident[k]
+            a = np.where(ident, self.raw_starts[k] + (i - self.clean_starts[k]), self.raw_starts[k])
+            return a, np.where(ident, a + 1, self.raw_ends[k])
+
+        a_first, _ = span_of(first)
+        _, b_last = span_of(last)
+        # an empty span at the very end maps to the raw end of the text's last segment
+        last_seg = np.clip(self.first[texts + 1] - 1, 0, n_seg - 1)
+        end_raw = self.raw_ends[last_seg] if len(self._keys) else np.zeros_like(first)
+        raw_a = np.where(first >= n, end_raw, a_first)
+        raw_b = np.where(empty, raw_a, b_last)
+        if not has.all():
+            raw_a, raw_b = np.where(has, raw_a, 0), np.where(has, raw_b, 0)
+        return raw_a, raw_b
+
+
+def offset_table(texts, starts, ends, new_lens, raw_lens) -> OffsetTable:
+    """Build the :class:`OffsetTable` of many texts from their edits, all given as columns.
+
+    Edit ``j`` replaces ``raw[starts[j]:ends[j]]`` of text ``texts[j]`` (an index into
+    ``raw_lens``) by ``new_lens[j]`` characters; a text's edits must not overlap (any order).
+    The same maps :func:`offset_map` builds, one text at a time, without an object per edit.
+
+    >>> offset_table([0], [2], [15], [0], [17]).raw_spans([0], [2], [4])[0].tolist()
+    [15]
+    """
+    import numpy as np
+
+    texts = np.asarray(texts, dtype=np.int64)
+    starts = np.asarray(starts, dtype=np.int64)
+    ends = np.asarray(ends, dtype=np.int64)
+    new_lens = np.asarray(new_lens, dtype=np.int64)
+    raw_lens = np.asarray(raw_lens, dtype=np.int64)
+    n_texts, n_edits = len(raw_lens), len(texts)
+    if not (len(starts) == len(ends) == len(new_lens) == n_edits):
+        raise ValueError("texts, starts, ends and new_lens differ in length")
+    if n_edits and (texts.min() < 0 or texts.max() >= n_texts):
+        raise IndexError(f"edit of a text outside 0..{n_texts - 1}")
+    order = np.lexsort((ends, starts, texts))
+    texts, starts, ends, new_lens = texts[order], starts[order], ends[order], new_lens[order]
+    new_text = np.ones(n_edits, dtype=bool)
+    new_text[1:] = texts[1:] != texts[:-1]
+    prev_end = np.zeros(n_edits, dtype=np.int64)
+    prev_end[1:] = ends[:-1]
+    prev_end[new_text] = 0
+    bad = (starts < prev_end) | (ends < starts) | (ends > raw_lens[texts])
+    if bad.any():
+        j = int(np.argmax(bad))
+        raise ValueError(f"edits overlap or fall outside the text at edit [{int(starts[j])}, {int(ends[j])}) "
+                         f"of text {int(texts[j])} (cursor {int(prev_end[j])}, length {int(raw_lens[texts[j]])})")
+    last_end = np.zeros(n_texts, dtype=np.int64)
+    last_end[texts] = ends  # sorted: the last edit of each text writes last
+    # candidate segments: before each edit the untouched gap, then the edit's replacement; a text's tail last
+    seg_text = np.concatenate([np.repeat(texts, 2), np.arange(n_texts, dtype=np.int64)])
+    rank = np.concatenate([np.arange(2 * n_edits, dtype=np.int64), np.full(n_texts, 2 * n_edits, dtype=np.int64)])
+    raw_a = np.concatenate([np.column_stack([prev_end, starts]).ravel(), last_end])
+    raw_b = np.concatenate([np.column_stack([starts, ends]).ravel(), raw_lens])
+    length = np.concatenate([np.column_stack([starts - prev_end, new_lens]).ravel(), raw_lens - last_end])
+    ident = np.concatenate([np.tile([True, False], n_edits), np.ones(n_texts, dtype=bool)])
+    keep = np.lexsort((rank, seg_text))
+    keep = keep[length[keep] > 0]
+    seg_text, raw_a, raw_b, length, ident = seg_text[keep], raw_a[keep], raw_b[keep], length[keep], ident[keep]
+    first = np.searchsorted(seg_text, np.arange(n_texts + 1, dtype=np.int64))
+    ends_clean = np.cumsum(length)
+    starts_clean = ends_clean - length
+    offset = np.zeros(n_texts + 1, dtype=np.int64)
+    offset[1:] = np.concatenate([[0], ends_clean])[first[1:]]
+    clean_lens = np.diff(offset)
+    clean_starts = starts_clean - offset[:-1][seg_text] if len(seg_text) else starts_clean
+    return OffsetTable(first, clean_starts, raw_a, raw_b, ident, clean_lens)

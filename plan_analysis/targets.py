@@ -21,6 +21,7 @@ from functools import lru_cache
 from itertools import accumulate, repeat
 from typing import Any, Iterator, Literal, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from . import _patterns as P
@@ -212,18 +213,18 @@ _MET_GOAL_RE = re.compile(r"完成(?:了)?(?:全年)?(?:预期|既定)?目标(?:
 _EXPECTED_RE = re.compile(r"预计")
 
 
+_VERB_TAGS = ("v", "vn", "vd")
+
+
 def _ends_with_verb(before: str) -> bool:
     """True when the words before a figure end with a verb (新建2家, 理清8类), so the figure counts what follows."""
-    from .tokenize import get_tokenizer, word_tag
+    from .tokenize import get_tokenizer, has_tag
 
     s = _TRAILING_FIGURE_RE.sub("", before.strip())
     if not s:
         return False
     toks = get_tokenizer().lcut(s[-8:])
-    if not toks:
-        return False
-    tag = word_tag(toks[-1])
-    return tag is not None and tag[1] in ("v", "vn", "vd")
+    return bool(toks) and has_tag(toks[-1], tags=_VERB_TAGS)
 
 
 @lru_cache(maxsize=1 << 14)
@@ -601,8 +602,10 @@ def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]]) -> li
 PARALLEL_MIN_CHARS = 1_000_000
 
 
-def _targets_chunk(docs: list[tuple[str, Any, list[tuple[int, int, str]]]]) -> tuple[list[int], list[tuple[Any, ...]]]:
-    """Rows of documents ``(text, doc_type, section spans)``: the number of each one's rows, and the rows of all."""
+def _targets_chunk(docs: list[tuple[str, Any, list[tuple[int, int, str]]]]) -> tuple[list[int], pd.DataFrame]:
+    """Rows of documents ``(text, doc_type, section spans)``: the number of each one's rows, and a table of all.
+
+    The table is made here, in the worker: it travels back as a few buffers, not as a tuple per row."""
     from .lexicons import pinned_lexicons
 
     counts: list[int] = []
@@ -612,11 +615,11 @@ def _targets_chunk(docs: list[tuple[str, Any, list[tuple[int, int, str]]]]) -> t
             doc_rows = _doc_rows(text, str(doc_type or ""), spans)
             counts.append(len(doc_rows))
             rows += doc_rows
-    return counts, rows
+    return counts, pd.DataFrame(rows, columns=_ROW_FIELDS)
 
 
 def _warm_up() -> None:
-    """Load what figures need on first use: the tokenizer and its word tags, cn2an, the indicator rules."""
+    """Load what figures need on first use: the tokenizer and its verbs, cn2an, the indicator rules."""
     from .lexicons import lexicon_fingerprint
 
     _ends_with_verb("新建")
@@ -624,12 +627,11 @@ def _warm_up() -> None:
     _indicator_rules(lexicon_fingerprint())
 
 
-def _frame(ids: list[Any], files: list[Any], counts: list[int], rows: list[tuple[Any, ...]]) -> pd.DataFrame:
-    """The table of the rows of documents ``ids`` (from ``files``), ``counts[i]`` rows each."""
-    df = pd.DataFrame(rows, columns=_ROW_FIELDS)
-    df.insert(0, "source_file", [file for file, n in zip(files, counts) for _ in range(n)])
-    df.insert(0, "doc_id", [doc_id for doc_id, n in zip(ids, counts) for _ in range(n)])
-    return df
+def _frame(ids: list[Any], files: list[Any], counts: list[int], rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of documents ``ids`` (from ``files``), ``counts[i]`` rows each, with those two columns added."""
+    rows.insert(0, "source_file", np.repeat(np.asarray(files, dtype=object), counts))
+    rows.insert(0, "doc_id", np.repeat(np.asarray(ids, dtype=object), counts))
+    return rows
 
 
 def extract_targets(source: Any, *, include_placeholders: bool = True,
@@ -655,7 +657,7 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
 
         cleaned = clean_text(source)
         counts, rows = _targets_chunk([(cleaned.text, "", [])])
-        if rows:
+        if len(rows):
             df = _frame(["text"], [""], counts, rows)
             df["raw_start"], df["raw_end"] = cleaned.offsets.raw_spans(df["_start"], df["_end"])
             df = df[cols]
@@ -666,7 +668,9 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
 
         corpus = source if isinstance(source, Corpus) else None
         docs = corpus.documents if corpus is not None else source
-        spans = _section_spans(corpus.sections) if corpus is not None else {}
+        sections = corpus.sections if corpus is not None else None
+        # each document's rows in the sections table: a piece's heading paths are made with the piece
+        by_doc = sections.groupby("doc_id", sort=False).indices if sections is not None and len(sections) else {}
         lengths = text_lengths(docs["text"]) if len(docs) else []
         # here too in pieces: rows become a table a piece at a time
         n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=2_000_000)
@@ -677,12 +681,14 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
             for a, b in bounds:
                 ids = docs["doc_id"].iloc[a:b].tolist()
                 types = docs["doc_type"].iloc[a:b].tolist() if "doc_type" in docs else repeat("")
+                rows = [by_doc[d] for d in ids if d in by_doc]
+                spans = _section_spans(sections.take(np.concatenate(rows))) if rows else {}
                 yield [(text, doc_type, spans.get(doc_id, []))
                        for doc_id, text, doc_type in zip(ids, docs["text"].iloc[a:b].tolist(), types)]
 
         frames = []
         for (a, b), (counts, rows) in zip(bounds, map_chunks(_targets_chunk, pieces(), workers=n)):
-            if not rows:
+            if not len(rows):
                 continue
             ids = docs["doc_id"].iloc[a:b].tolist()
             files = docs["source_file"].iloc[a:b].tolist() if "source_file" in docs else [""] * (b - a)

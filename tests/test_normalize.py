@@ -205,6 +205,39 @@ def test_vectorised_raw_spans_equal_raw_span_and_maps_need_no_raw_text(text, spa
         assert list(zip(ra.tolist(), rb.tolist())) == [r for _, r in ok]
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=80), plan_like), min_size=1, max_size=5),
+       st.lists(st.tuples(st.integers(0, 4), st.integers(-2, 90), st.integers(-2, 90)), max_size=40),
+       st.randoms(use_true_random=False))
+def test_offset_table_maps_every_text_as_its_own_offset_map(texts, spans, rnd):
+    from plan_analysis.offsets import offset_table
+
+    cleaned = [clean_text(t) for t in texts]
+    edits = [(i, e) for i, c in enumerate(cleaned) for e in c.edits]
+    rnd.shuffle(edits)  # the table sorts a text's edits itself
+    table = offset_table([i for i, _ in edits], [e.start for _, e in edits], [e.end for _, e in edits],
+                         [len(e.new) for _, e in edits], [len(t) for t in texts])
+    assert table.clean_lens.tolist() == [len(c.text) for c in cleaned]
+    ok = []
+    for i, a, b in spans:
+        i %= len(texts)
+        try:
+            ok.append(((i, a, b), cleaned[i].offsets.raw_span(a, b)))
+        except IndexError:
+            with pytest.raises(IndexError):
+                table.raw_spans([i], [a], [b])
+    if ok:
+        ra, rb = table.raw_spans(*zip(*[s for s, _ in ok]))
+        assert list(zip(ra.tolist(), rb.tolist())) == [r for _, r in ok]
+
+
+def test_offset_table_names_overlapping_edits():
+    from plan_analysis.offsets import offset_table
+
+    with pytest.raises(ValueError, match=r"edits overlap .* \[3, 6\) of text 1"):
+        offset_table([0, 1, 1], [0, 2, 3], [2, 4, 6], [0, 0, 0], [10, 10])
+
+
 def test_placeholder_shortcuts_name_every_kind_and_never_hide_a_match():
     from plan_analysis import _patterns as P
 

@@ -86,3 +86,13 @@ def test_is_common_word_agrees_with_the_tagged_dictionary_on_every_word():
                   if is_common_word(w, min_freq=min_freq) != (freq >= min_freq and not tag.startswith(("ns", "nr", "nz", "nt")))]
         assert not differ, differ[:10]
     assert not is_common_word("不在词典里的词")
+
+
+def test_has_tag_agrees_with_the_tagged_dictionary_on_every_word():
+    from plan_analysis.tokenize import _dict_tags, has_tag
+
+    tags = _dict_tags()
+    for wanted in (("v", "vn", "vd"), ("n",), ("ns", "nt")):
+        differ = [w for w, (_, tag) in tags.items() if has_tag(w, tags=wanted) != (tag in wanted)]
+        assert not differ, differ[:10]
+    assert not has_tag("不在词典里的词")
