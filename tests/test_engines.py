@@ -121,6 +121,23 @@ def test_benchmark_runs_and_prints_the_table(tmp_path):
     assert ("themes: not available" in text) or ("\nthemes " in text)
 
 
+def test_peak_memory_sees_an_allocation_and_samples_less_when_sampling_costs_more():
+    import time
+
+    from plan_analysis.bench import PeakMemory
+
+    with PeakMemory(interval=0.01, max_share=1.0) as fine:
+        base = fine.peak
+        block = bytearray(200_000_000)  # zero pages: resident only once written
+        block[::4096] = b"x" * len(block[::4096])
+        time.sleep(0.3)
+        del block
+    assert fine.peak - base > 150e6
+    with PeakMemory(interval=0.01, max_share=0.0001) as rare:
+        time.sleep(0.3)
+    assert rare.samples <= 3 < fine.samples
+
+
 @pytest.mark.parametrize("module, function, key", [("targets", "extract_targets", "doc_id"),
                                                    ("themes", "code_sentences", "theme")])
 def test_per_document_work_in_processes_equals_serial(serial, monkeypatch, module, function, key):
