@@ -35,14 +35,7 @@ def _load(args: argparse.Namespace):
 
     # every file problem is in the load report, printed below once per file: the loader's own log
     # lines about files would say the same thing a second time
-    corpus_log = logging.getLogger("plan_analysis.corpus")
-    level = corpus_log.level
-    if not args.verbose:
-        corpus_log.setLevel(logging.ERROR)
-    try:
-        corpus = load_corpus(args.paths, cache=not args.no_cache, progress=False)
-    finally:
-        corpus_log.setLevel(level)
+    corpus = load_corpus(args.paths, cache=not args.no_cache, progress=False, log_files=args.verbose)
     for row in corpus.load_report.itertuples(index=False):
         if row.status != "loaded":
             print(f"plan-analysis: {row.source_file}: {row.reason}", file=sys.stderr)

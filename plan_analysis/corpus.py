@@ -256,19 +256,32 @@ PIPELINE_MODULES = ("_patterns.py", "corpus.py", "lexicons.py", "load.py", "meta
                     "parallel.py", "split.py", "tokenize.py")
 
 
+def source_fingerprint(*, scope: Literal["pipeline", "package"] = "pipeline",
+                       root: str | os.PathLike | None = None) -> str:
+    """Return a hash of the package's source: the pipeline modules (:data:`PIPELINE_MODULES`) or every module.
+
+    The processed tables depend on the pipeline's source, a rendered report page on all of it;
+    ``root`` hashes another copy of the package.
+
+    >>> source_fingerprint() != source_fingerprint(scope="package")
+    True
+    """
+    folder = Path(root) if root is not None else Path(__file__).resolve().parent
+    names = PIPELINE_MODULES if scope == "pipeline" else \
+        sorted(f.relative_to(folder).as_posix() for f in folder.rglob("*.py"))
+    h = hashlib.sha256()
+    for name in names:
+        h.update(name.encode() + b"\0" + (folder / name).read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def code_fingerprint() -> str:
     """Return a short hash of the pipeline's source and the lexicons: processed tables depend on both.
 
     >>> len(code_fingerprint())
     16
     """
-    h = hashlib.sha256()
-    folder = Path(__file__).resolve().parent
-    for name in PIPELINE_MODULES:
-        h.update(name.encode())
-        h.update((folder / name).read_bytes())
-    h.update(lexicon_fingerprint().encode())
-    return h.hexdigest()[:16]
+    return hashlib.sha256(f"{source_fingerprint()}\0{lexicon_fingerprint()}".encode()).hexdigest()[:16]
 
 
 def default_cache_dir() -> Path:
@@ -841,7 +854,7 @@ class _Assembler:
 def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache: bool = True,
                 cache_dir: str | os.PathLike | None = None, progress: bool = True,
                 engine: Literal["serial", "process", "dask"] = "process", workers: int | None = None,
-                max_file_mb: float | None = MAX_FILE_MB) -> Corpus:
+                max_file_mb: float | None = MAX_FILE_MB, log_files: bool = True) -> Corpus:
     """Load files or folders into a :class:`Corpus`; files that cannot be read are in ``load_report``.
 
     Files are processed in parallel, one file per task, and streamed: the parent never holds
@@ -858,7 +871,9 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
     rebuild; cache files are written atomically and damaged ones are ignored. A rerun over the
     same files (same paths, sizes and modification times) reads all tables at once from a
     snapshot of the last load (Arrow files, memory-mapped) without touching the files. Files over
-    ``max_file_mb`` are skipped with the reason (``None``: no limit).
+    ``max_file_mb`` are skipped with the reason (``None``: no limit). Each file skipped, or loaded
+    with a remark, is logged unless ``log_files`` is false (for a caller that prints the load
+    report itself; other problems, such as a damaged cache file, are logged either way).
 
     >>> c = load_corpus("data/raw", cache=False, progress=False, engine="serial")
     >>> len(c.documents), c.load_report["status"].value_counts().to_dict()
@@ -872,7 +887,7 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
     max_bytes = None if max_file_mb is None else int(max_file_mb * 1e6)
     snap = _snapshot_dir(cdir, fp, found, problems, max_bytes) if cache else None
     if snap is not None:
-        corpus = _snapshot_read(snap)
+        corpus = _snapshot_read(snap, replay=log_files)
         if corpus is not None:
             return corpus
     tasks = [(str(path.absolute()), name, str(cdir.absolute()) if cache else None, fp, max_bytes)
@@ -885,7 +900,8 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
     sink = _snapshot_start(snap) if snap is not None else None
     asm = _Assembler(sink=sink)
     try:
-        rows, files, notes = _collect(tasks, problems, asm, engine=engine, workers=n_workers, progress=progress)
+        rows, files, notes = _collect(tasks, problems, asm, engine=engine, workers=n_workers, progress=progress,
+                                      say=log_files)
     except BaseException:
         if sink is not None:  # interrupted or failed: the half-written tables are never found
             asm.abandon_sink()

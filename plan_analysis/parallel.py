@@ -17,7 +17,7 @@ from collections import deque
 from itertools import chain, islice
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
-__all__ = ["default_workers", "stop_pool", "chunk_by_size", "plan_pieces", "text_lengths", "map_chunks"]
+__all__ = ["default_workers", "stop_pool", "cut_by_size", "plan_pieces", "text_lengths", "map_chunks"]
 
 T = TypeVar("T")
 
@@ -66,23 +66,24 @@ def stop_pool(ex, *, grace: float = 15.0) -> None:
             proc.terminate()
 
 
-def chunk_by_size(items: Sequence[T], target: int, *, size: Callable[[T], int] = len) -> list[list[T]]:
-    """Cut ``items`` into runs whose ``size`` adds up to about ``target`` (order kept, none empty).
+def cut_by_size(lengths: Sequence[int], target: int) -> list[tuple[int, int]]:
+    """Cut items of these ``lengths`` into runs ``(start, end)`` adding up to about ``target`` (order kept, none empty).
 
-    >>> chunk_by_size(["甲乙", "丙", "丁戊己"], 3)
-    [['甲乙', '丙'], ['丁戊己']]
+    A run ends at the first item that brings it to ``target`` or more; the last run takes what is left.
+
+    >>> cut_by_size([2, 1, 3], 3)
+    [(0, 2), (2, 3)]
     """
-    out: list[list[T]] = []
-    cur: list[T] = []
-    total = 0
-    for item in items:
-        cur.append(item)
-        total += size(item)
-        if total >= target:
-            out.append(cur)
-            cur, total = [], 0
-    if cur:
-        out.append(cur)
+    import numpy as np
+
+    ends = np.cumsum(np.asarray(lengths, dtype=np.int64))
+    out: list[tuple[int, int]] = []
+    start, done = 0, 0  # done: the total of the items before ``start``
+    while start < len(ends):
+        end = int(np.searchsorted(ends, done + target, side="left")) + 1  # the first item reaching the target
+        end = min(max(end, start + 1), len(ends))
+        out.append((start, end))
+        start, done = end, int(ends[end - 1])
     return out
 
 
@@ -98,13 +99,12 @@ def plan_pieces(lengths: Sequence[int], *, workers: int | None, parallel_min: in
     (1, [(0, 2), (2, 3)])
     """
     n = max(1, int(workers) if workers else default_workers())
-    total = sum(lengths)
+    total = int(sum(lengths))
     if n == 1 or len(lengths) < 2 or total < parallel_min:
         n, target = 1, serial_piece
     else:
         target = max(piece_min, min(piece_max, total // (n * 16)))
-    pieces = chunk_by_size(range(len(lengths)), target, size=lengths.__getitem__)
-    return n, [(idx[0], idx[-1] + 1) for idx in pieces]
+    return n, cut_by_size(lengths, target)
 
 
 def text_lengths(texts: Any) -> list[int]:

@@ -462,26 +462,22 @@ def _failure_banner(result: NotebookResult) -> str:
     )
 
 
-_exporters = threading.local()
-
-
+@functools.lru_cache(maxsize=2)
 def _exporter(show_code: bool):
-    """The HTML exporter of this thread (building one compiles the templates, so it is reused)."""
+    """The HTML exporter (building one compiles the templates, so it is reused; pages are exported on one thread,
+    the report's writer, so it is never used by two threads at once)."""
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
-    made = _exporters.__dict__.setdefault("by_flag", {})
-    if show_code not in made:
-        made[show_code] = HTMLExporter(
-            extra_loaders=[DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
-            template_file=_TEMPLATE_NAME,
-            embed_images=True,
-            exclude_input=not show_code,
-            exclude_input_prompt=not show_code,
-            exclude_output_prompt=not show_code,
-            log=_nbconvert_log,
-        )
-    return made[show_code]
+    return HTMLExporter(
+        extra_loaders=[DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
+        template_file=_TEMPLATE_NAME,
+        embed_images=True,
+        exclude_input=not show_code,
+        exclude_input_prompt=not show_code,
+        exclude_output_prompt=not show_code,
+        log=_nbconvert_log,
+    )
 
 
 def _export(nb, result: NotebookResult, *, cwd: Path, show_code: bool) -> str:
@@ -665,17 +661,6 @@ def _hash_tree(path: Path, *, skip: Path | None = None) -> str:
     return h.hexdigest()
 
 
-def _hash_package(root: Path | None = None) -> str:
-    """Hash of the source of every module of ``plan_analysis`` (or of the package at ``root``)."""
-    import hashlib
-
-    root = root or Path(__file__).resolve().parent
-    h = hashlib.sha256()
-    for file in sorted(root.rglob("*.py")):
-        h.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
-    return h.hexdigest()
-
-
 def _hash_environment() -> str:
     """Hash of the Python version and the installed distributions (their ``*.dist-info`` names)."""
     import hashlib
@@ -707,11 +692,13 @@ def _build_fingerprint(*, nb_dir: Path, corpus: Path, show_code: bool, cache_roo
     """
     import hashlib
 
+    from .corpus import source_fingerprint
     from .lexicons import lexicon_fingerprint
 
     tree_hash = tree_hash or (lambda path: _hash_tree(path, skip=cache_root))
     parts = [f"format {_CACHE_FORMAT}", f"notebooks {nb_dir}", f"show_code {show_code}",
-             f"corpus {tree_hash(corpus)}", f"package {_hash_package()}", f"lexicons {lexicon_fingerprint()}",
+             f"corpus {tree_hash(corpus)}", f"package {source_fingerprint(scope='package')}",
+             f"lexicons {lexicon_fingerprint()}",
              f"font {_hash_font()}", f"environment {_hash_environment()}"]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -779,9 +766,9 @@ def _read_cached_page(folder: Path, slot: str, key: str) -> dict | None:
     try:
         entry = json.loads(path.read_text(encoding="utf-8"))
         html = entry["html"]
-        problem = ("another key" if entry["key"] != key else "another format" if entry["format"] != _CACHE_FORMAT
-                   else "contents do not match their checksum"
-                   if hashlib.sha256(html.encode()).hexdigest() != entry["sha256"] else "")
+        # the key (which covers the format) is in the file name: only the contents can be wrong here
+        problem = "contents do not match their checksum" if hashlib.sha256(html.encode()).hexdigest() != entry["sha256"] \
+            else ""
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -799,7 +786,7 @@ def _write_cached_page(folder: Path, slot: str, key: str, result: NotebookResult
     import hashlib
 
     path = folder / f"{slot}.{key}.json"
-    entry = {"format": _CACHE_FORMAT, "key": key, "title": result.title, "seconds": round(result.seconds, 3),
+    entry = {"title": result.title, "seconds": round(result.seconds, 3),
              "sha256": hashlib.sha256(html.encode()).hexdigest(), "html": html}
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -864,21 +851,24 @@ def _read_notebooks(paths: list[Path]) -> list[tuple[Path, str | None, dict | No
     return out
 
 
-def _plan_jobs(notebooks, documents, *, profiles: bool) -> tuple[list[_Job], list[_Job]]:
-    """The numbered notebooks' jobs and the profile jobs (one per place, see :func:`profile_targets`)."""
-    pages: list[_Job] = []
-    profile_jobs: list[_Job] = []
-    targets = profile_targets(documents) if profiles and documents is not None else []
+def _page_jobs(notebooks) -> list[_Job]:
+    """A job per numbered notebook that is not a profile template (an unreadable one included: its page says so)."""
+    jobs = []
     for path, text, nb, error in notebooks:
-        if nb is not None and _is_profile(nb):
-            for k, (label, params) in enumerate(targets, start=1):
-                result = NotebookResult(notebook=path, html_name=f"{path.stem}-{k:02d}.html", title=label)
-                profile_jobs.append(_Job(result=result, source=text, params=params))
-            continue
-        title = _notebook_title(nb, path.stem) if nb is not None else path.stem
-        result = NotebookResult(notebook=path, html_name=f"{path.stem}.html", title=title)
-        pages.append(_Job(result=result, source=text, read_error=error))
-    return pages, profile_jobs
+        if nb is None or not _is_profile(nb):
+            title = _notebook_title(nb, path.stem) if nb is not None else path.stem
+            result = NotebookResult(notebook=path, html_name=f"{path.stem}.html", title=title)
+            jobs.append(_Job(result=result, source=text, read_error=error))
+    return jobs
+
+
+def _profile_jobs(notebooks, documents) -> list[_Job]:
+    """A job per profile template and place of ``documents`` (see :func:`profile_targets`)."""
+    targets = profile_targets(documents)
+    return [_Job(result=NotebookResult(notebook=path, html_name=f"{path.stem}-{k:02d}.html", title=label),
+                 source=text, params=params)
+            for path, text, nb, _ in notebooks if nb is not None and _is_profile(nb)
+            for k, (label, params) in enumerate(targets, start=1)]
 
 
 class _Keys:
@@ -1091,7 +1081,7 @@ def build_report(
     if not paths:
         log.error("no notebooks matching %s in %s", NOTEBOOK_GLOB, notebooks_dir)
     notebooks = _read_notebooks(paths)
-    pages, _ = _plan_jobs(notebooks, None, profiles=False)
+    pages = _page_jobs(notebooks)
     cache_dir = keys = None
     if cache and paths:
         from .corpus import default_cache_dir
@@ -1112,7 +1102,7 @@ def build_report(
             log.info("loading corpus %s", corpus)
             loaded = load_corpus(corpus_path, progress=True)
             documents, load_report = loaded.documents, loaded.load_report
-        _, profile_jobs = _plan_jobs(notebooks, documents, profiles=profiles)
+        profile_jobs = _profile_jobs(notebooks, documents) if profiles and documents is not None else []
         if keys is not None:
             keys.set(profile_jobs)
         jobs = pages + profile_jobs

@@ -450,6 +450,9 @@ def _hints(theme: Theme) -> tuple[str, ...] | None:
     return tuple(hints)
 
 
+# Not lexicons.HintIndex (Aho-Corasick), which the load's rules use: it hands every occurrence of every hint back
+# through Python, and sentence pieces hold many; measured on 9.5 M characters of sentences it took 1.3 s where
+# this numpy prefilter takes 0.29 s (it looks only for each hint's rarest piece, and may let a few more through).
 @dataclass(frozen=True)
 class _Grams:
     """The prefilter's view of the themes' hints: every run of three characters of each hint (the whole hint when

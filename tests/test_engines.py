@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import plan_analysis.corpus as corpus_mod
 from plan_analysis import load_corpus
@@ -165,3 +167,20 @@ def test_map_chunks_reads_its_input_only_a_few_chunks_ahead():
     first = next(results)
     assert first == 0 and len(pulled) <= 5  # the two workers' work plus two ahead each, not all 40
     assert [first, *results] == [2 * i for i in range(40)] and len(pulled) == 40
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 50), max_size=60), st.integers(-3, 120))
+def test_cut_by_size_is_the_greedy_cut(lengths, target):
+    """Runs end at the first item that brings them to the target: what adding up item by item gives."""
+    from plan_analysis.parallel import cut_by_size
+
+    expected, start, total = [], 0, 0
+    for i, n in enumerate(lengths):
+        total += n
+        if total >= target:
+            expected.append((start, i + 1))
+            start, total = i + 1, 0
+    if start < len(lengths):
+        expected.append((start, len(lengths)))
+    assert cut_by_size(lengths, target) == expected

@@ -91,6 +91,7 @@ def test_cli_reports_bad_files_on_stderr_and_still_prints(tmp_path):
                           "--no-cache"], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert "empty.txt: empty file" in out.stderr
+    assert out.stderr.count("empty.txt") == 1, out.stderr  # the load report's line, not the loader's log too
     assert out.stdout.splitlines()[0].startswith("doc_id,source_file,title,place")
     assert "good.txt" in out.stdout
 
@@ -101,3 +102,23 @@ def test_cli_fails_clearly_when_nothing_loads(tmp_path):
                          capture_output=True, text=True, check=False)
     assert out.returncode == 1
     assert "empty.txt: empty file" in out.stderr and "no document could be loaded" in out.stderr
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_log_files_false_leaves_file_problems_to_the_load_report(tmp_path, monkeypatch, caplog, cache):
+    import logging
+
+    from plan_analysis.corpus import load_corpus
+
+    monkeypatch.setenv("PLAN_ANALYSIS_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "空的.txt").write_bytes(b"")
+    (folder / "ok.txt").write_text("甲镇2024年工作计划\n一、发展经济\n地区生产总值增长6%。", encoding="utf-8")
+    for log_files in (True, False, True, False):  # with the cache, the second pair comes from the snapshot
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="plan_analysis"):
+            c = load_corpus(folder, cache=cache, progress=False, log_files=log_files)
+        said = [r.getMessage() for r in caplog.records if "空的.txt" in r.getMessage()]
+        assert c.load_report.set_index("source_file").loc["空的.txt", "status"] == "skipped"
+        assert said if log_files else not said, (log_files, said)

@@ -233,7 +233,7 @@ def project(tmp_path, monkeypatch):
     monkeypatch.setenv("PLAN_ANALYSIS_CACHE", str(tmp_path / "cache"))
     # the package source is hashed for real in test_package_hash_follows_the_source; here it stays put
     # even if someone edits the package while the tests run
-    monkeypatch.setattr(report, "_hash_package", lambda: "package source")
+    monkeypatch.setattr("plan_analysis.corpus.source_fingerprint", lambda **_: "package source")
     nb_dir, corpus = tmp_path / "notebooks", tmp_path / "corpus"
     nb_dir.mkdir()
     corpus.mkdir()
@@ -329,7 +329,7 @@ def test_a_change_to_any_input_runs_the_pages_again(project, monkeypatch):
 
     # the package source and the lexicons
     assert project.build()[0] == 0 and project.executed == []
-    monkeypatch.setattr(report, "_hash_package", lambda: "edited source")
+    monkeypatch.setattr("plan_analysis.corpus.source_fingerprint", lambda **_: "edited source")
     assert project.build()[0] == 0 and len(project.executed) == 2
     monkeypatch.setattr("plan_analysis.lexicons.lexicon_fingerprint", lambda: "edited lexicon")
     assert project.build()[0] == 0 and len(project.executed) == 2
@@ -337,18 +337,28 @@ def test_a_change_to_any_input_runs_the_pages_again(project, monkeypatch):
 
 
 def test_package_hash_follows_the_source(tmp_path):
+    from plan_analysis.corpus import source_fingerprint
+
     package = tmp_path / "plan_analysis"
     shutil.copytree(Path(report.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
-    before = report._hash_package(package)
-    assert report._hash_package(package) == before
-    themes = package / "themes.py"
+
+    def fingerprints():
+        return source_fingerprint(scope="package", root=package), source_fingerprint(root=package)
+
+    before, pipeline = fingerprints()
+    assert fingerprints() == (before, pipeline)
+    themes = package / "themes.py"  # not a pipeline module: pages change, corpus tables do not
     themes.write_text(themes.read_text(encoding="utf-8").replace("def ", "def  ", 1), encoding="utf-8")
-    edited = report._hash_package(package)
-    assert edited != before
+    edited, same = fingerprints()
+    assert edited != before and same == pipeline
     (package / "extra.py").write_text("", encoding="utf-8")
-    assert report._hash_package(package) not in (before, edited)
+    with_extra = fingerprints()
+    assert with_extra[0] not in (before, edited)
     (package / "notes.txt").write_text("not source", encoding="utf-8")
-    assert report._hash_package(package) == report._hash_package(package)
+    assert fingerprints() == with_extra
+    split = package / "split.py"
+    split.write_text(split.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert fingerprints()[1] != pipeline
 
 
 def test_parameters_are_part_of_the_key():
