@@ -34,9 +34,18 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _ignore_sigint() -> None:
+def _start_worker() -> None:
+    """Set up a pool worker: Ctrl-C left to the parent, and a garbage collector that collects."""
+    import gc
+
     # Ctrl-C is the parent's to handle: it stops the pool; workers must not die mid-write on their own
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The parent froze its objects before forking (see map_chunks), but the collector still counts them as
+    # long-lived: it collects the oldest generation only once a quarter of that many new objects have
+    # survived, which in a worker can be never. Cyclic garbage holding a chunk's texts and results then
+    # piled up (tokenising 100 MB: 180 instead of 36 MB private per worker). One collection here, of the few
+    # objects not frozen, recounts the long-lived ones.
+    gc.collect()
 
 
 def _mp_context():
@@ -149,7 +158,7 @@ def map_chunks(fn: Callable[[Any], T], chunks: Iterable[Any], *, workers: int | 
     # workers' garbage collector, so its passes do not copy every page of the parent's heap into each worker
     gc.freeze()
     try:
-        ex = ProcessPoolExecutor(max_workers=n, mp_context=_mp_context(), initializer=_ignore_sigint)
+        ex = ProcessPoolExecutor(max_workers=n, mp_context=_mp_context(), initializer=_start_worker)
         try:
             pending = deque(ex.submit(fn, chunk) for chunk in chain(head, islice(it, 2 * n - 2)))
             while pending:
