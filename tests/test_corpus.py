@@ -331,3 +331,20 @@ def test_cache_fingerprint_covers_every_module_the_pipeline_runs():
                 missing |= {f"{t.split('.')[0]}.py" for t in targets} - set(PIPELINE_MODULES)
     assert not missing, f"pipeline modules import {sorted(missing)}: add them to PIPELINE_MODULES"
     assert {"meta.py", "normalize.py", "split.py", "tokenize.py"} <= set(PIPELINE_MODULES)
+
+
+def test_raw_spans_of_every_sentence_equal_raw_span_one_at_a_time(corpus):
+    """The corpus-wide offset table gives each span what its own file's offset map gives, and what the table says."""
+    s = corpus.sentences
+    starts, ends = s["start"].astype("int64").tolist(), s["end"].astype("int64").tolist()
+    # empty spans and spans from each end of a document too
+    ids = s["doc_id"].tolist() * 2
+    starts, ends = starts + [a for a in starts], ends + [a for a in starts]
+    ra, rb = corpus.raw_spans(ids, starts, ends)
+    one = [corpus.raw_span(d, a, b) for d, a, b in zip(ids, starts, ends)]
+    assert list(zip(ra.tolist(), rb.tolist())) == one
+    n = len(s)
+    assert ra[:n].tolist() == s["raw_start"].astype("int64").tolist()
+    assert rb[:n].tolist() == s["raw_end"].astype("int64").tolist()
+    with pytest.raises(KeyError, match="no document 'nope'"):
+        corpus.raw_spans(["nope"], [0], [1])
