@@ -629,42 +629,39 @@ class Corpus:
         """
         if not (len(doc_ids) == len(starts) == len(ends)):
             raise ValueError(f"doc_ids, starts and ends differ in length ({len(doc_ids)}, {len(starts)}, {len(ends)})")
-        index, doc_file, doc_base, table = self._derived("span_table", (self.documents, self.edits, self.load_report),
-                                                         self._span_table)
-        rows = index.get_indexer(pd.Index(doc_ids, dtype=object))
+        pos = self._positions()
+        rows = pos.ids.get_indexer(pd.Index(doc_ids, dtype=object))
         if (rows < 0).any():
             missing = list(doc_ids)[int(np.argmax(rows < 0))]
             raise KeyError(f"no document {missing!r}; see corpus.documents['doc_id']")
-        base = doc_base[rows]
-        return table.raw_spans(doc_file[rows], base + np.asarray(starts, dtype=np.int64),
+        table = self._derived("span_table", (self.documents, self.edits, self.load_report), self._span_table)
+        base = pos.bases[rows]
+        return table.raw_spans(pos.files_of[rows], base + np.asarray(starts, dtype=np.int64),
                                base + np.asarray(ends, dtype=np.int64))
 
-    def _span_table(self, docs: pd.DataFrame, edits: pd.DataFrame, _report: pd.DataFrame
-                    ) -> tuple[pd.Index, np.ndarray, np.ndarray, OffsetTable]:
-        """Document ids, each one's file (an index into the table) and clean start, and its files' offset table."""
-        ids = pd.Index(docs["doc_id"])
-        keep = ~ids.duplicated(keep="last")  # as a dict of the ids would: the last row of an id wins
-        index = ids[keep]
-        sources = docs["source_file"][keep].astype(str)
-        files = pd.Index(pd.unique(sources))
-        doc_file = files.get_indexer(sources).astype(np.int64)
-        doc_base = docs["clean_start"][keep].to_numpy(dtype=np.int64, na_value=0)
+    def _positions(self) -> _DocPositions:
+        """Where each document is: its file and clean start (built once per documents table)."""
+        return self._derived("positions", self.documents, _doc_positions)
+
+    def _span_table(self, docs: pd.DataFrame, edits: pd.DataFrame, _report: pd.DataFrame) -> OffsetTable:
+        """The offset table of the documents' files (text ``i`` is ``_positions().files[i]``); the load report
+        is a key because the files' raw lengths come from it."""
+        files = self._positions().files
         cleaning = self._derived("cleaning_edits", edits, _cleaning_edit_index)
         rows = [cleaning.rows.get(f, np.zeros(0, dtype=np.int64)) for f in files]
         take = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-        table = offset_table(np.repeat(np.arange(len(files), dtype=np.int64), [len(r) for r in rows]),
-                             cleaning.starts[take], cleaning.ends[take], cleaning.new_lens[take],
-                             [self._raw_length(f) for f in files])
-        return index, doc_file, doc_base, table
+        return offset_table(np.repeat(np.arange(len(files), dtype=np.int64), [len(r) for r in rows]),
+                            cleaning.starts[take], cleaning.ends[take], cleaning.new_lens[take],
+                            [self._raw_length(f) for f in files])
 
     def _doc_position(self, doc_id: str) -> tuple[str, int]:
-        """``(source_file, clean_start)`` of a document, from a lookup built once per documents table."""
-        positions = self._derived("positions", self.documents, lambda docs: dict(zip(
-            docs["doc_id"].tolist(), zip(docs["source_file"].tolist(), docs["clean_start"].astype("int64").tolist()))))
+        """``(source_file, clean_start)`` of a document."""
+        pos = self._positions()
         try:
-            return positions[doc_id]
+            row = pos.ids.get_loc(doc_id)
         except KeyError:
             raise KeyError(f"no document {doc_id!r}; see corpus.documents['doc_id']") from None
+        return pos.files[pos.files_of[row]], int(pos.bases[row])
 
     def text(self, doc_id: str) -> str:
         """Return the cleaned text of one document."""
@@ -678,6 +675,27 @@ class Corpus:
         return (f"<Corpus: {len(self.documents)} documents from {len(self.raw_texts)} files"
                 f"{f' ({skipped} skipped)' if skipped else ''}, {len(self.sentences)} sentences, "
                 f"{len(self.edits)} edits, {len(self.placeholders)} placeholders>")
+
+
+@dataclass(frozen=True)
+class _DocPositions:
+    """Each document's file and clean start, as columns: ``ids`` (unique; the last row of a repeated id wins, as a
+    dict of them would), ``files`` (each file once), ``files_of`` (a document's file, an index into ``files``),
+    ``bases`` (its clean start)."""
+
+    ids: pd.Index
+    files: pd.Index
+    files_of: np.ndarray
+    bases: np.ndarray
+
+
+def _doc_positions(docs: pd.DataFrame) -> _DocPositions:
+    ids = pd.Index(docs["doc_id"])
+    keep = ~ids.duplicated(keep="last")
+    sources = docs["source_file"][keep].astype(str)
+    files = pd.Index(pd.unique(sources))
+    return _DocPositions(ids[keep], files, files.get_indexer(sources).astype(np.int64),
+                         docs["clean_start"][keep].to_numpy(dtype=np.int64, na_value=0))
 
 
 @dataclass(frozen=True)

@@ -213,7 +213,7 @@ _MET_GOAL_RE = re.compile(r"完成(?:了)?(?:全年)?(?:预期|既定)?目标(?:
 _EXPECTED_RE = re.compile(r"预计")
 
 
-_VERB_TAGS = ("v", "vn", "vd")
+_VERB_TAGS = frozenset(("v", "vn", "vd"))
 
 
 def _ends_with_verb(before: str) -> bool:

@@ -331,16 +331,22 @@ def word_tag(word: str) -> tuple[int, str] | None:
     return _dict_tags().get(word)
 
 
-@lru_cache(maxsize=8)
-def _tagged_words(tags: frozenset[str]) -> frozenset[str]:
-    """The dictionary's words tagged with one of ``tags`` (a later line of a word wins, as in :func:`word_tag`)."""
+def _words_where(keep: Callable[[int, str], bool]) -> frozenset[str]:
+    """The dictionary's words whose ``(frequency, tag)`` passes ``keep`` (a later line of a word wins, as in
+    :func:`word_tag`)."""
     words: set[str] = set()
-    for word, _, tag in _dict_entries():
-        if tag in tags:
+    for word, freq, tag in _dict_entries():
+        if keep(freq, tag):
             words.add(word)
         else:
             words.discard(word)
     return frozenset(words)
+
+
+@lru_cache(maxsize=8)
+def _tagged_words(tags: frozenset[str]) -> frozenset[str]:
+    """The dictionary's words tagged with one of ``tags``."""
+    return _words_where(lambda _, tag: tag in tags)
 
 
 def has_tag(word: str, *, tags: Iterable[str] = ("v", "vn", "vd")) -> bool:
@@ -352,7 +358,7 @@ def has_tag(word: str, *, tags: Iterable[str] = ("v", "vn", "vd")) -> bool:
     >>> has_tag("发挥"), has_tag("企业"), has_tag("企业", tags=("n",))
     (True, False, True)
     """
-    return word in _tagged_words(frozenset(tags))
+    return word in _tagged_words(tags if isinstance(tags, frozenset) else frozenset(tags))
 
 
 _PROPER = ("ns", "nr", "nz", "nt")
@@ -360,14 +366,8 @@ _PROPER = ("ns", "nr", "nz", "nt")
 
 @lru_cache(maxsize=4)
 def _common_words(min_freq: int) -> frozenset[str]:
-    """The dictionary's words of at least ``min_freq`` that are not proper names (a later line of a word wins)."""
-    common: set[str] = set()
-    for word, freq, tag in _dict_entries():
-        if freq >= min_freq and not tag.startswith(_PROPER):
-            common.add(word)
-        else:
-            common.discard(word)
-    return frozenset(common)
+    """The dictionary's words of at least ``min_freq`` that are not proper names."""
+    return _words_where(lambda freq, tag: freq >= min_freq and not tag.startswith(_PROPER))
 
 
 def is_common_word(word: str, *, min_freq: int = 20) -> bool:
