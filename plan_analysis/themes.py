@@ -760,6 +760,53 @@ def _take(values: pd.Series, rows: np.ndarray) -> pd.Series:
     return span if len(rows) == len(span) and (np.diff(rows) == 1).all() else span.iloc[rows - lo]
 
 
+def _arrow_strings(values: pd.Series) -> Any:
+    """The Arrow array (or chunked array) behind a column of Arrow-backed strings, else None."""
+    import pyarrow as pa
+
+    dtype = values.dtype
+    if not (isinstance(dtype, pd.StringDtype) and str(dtype.storage).startswith("pyarrow")):
+        return None
+    column = pa.array(values.array)  # the column's own buffers, not a copy
+    return column if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) else None
+
+
+def _text_lengths(values: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """The length of what :func:`_as_text` makes of each value at positions ``rows``."""
+    import pyarrow.compute as pc
+
+    column = _arrow_strings(values)
+    if column is not None:
+        return np.asarray(pc.fill_null(pc.utf8_length(column), 0).to_numpy(), dtype=np.int64)[rows]
+    step = 100_000  # a block at a time: no copy of all the texts at once
+    return np.concatenate([np.zeros(0, dtype=np.int64)] + [
+        _as_text(_take(values, rows[i:i + step])).str.len().to_numpy(dtype=np.int64) for i in range(0, len(rows), step)])
+
+
+def _joined(values: pd.Series) -> str:
+    """What :func:`_as_text` makes of the values, joined into one string: for Arrow strings decoded in one go from
+    the data buffers, without a Python string per value.
+
+    >>> _joined(pd.Series(["推进", None, "招商引资"], dtype="string[pyarrow]"))
+    '推进招商引资'
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = _arrow_strings(values)
+    if column is None:
+        return "".join(_as_text(values).tolist())
+    column = pc.fill_null(column, "")
+    parts = []
+    for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
+        _, offsets, data = chunk.buffers()
+        if len(chunk) and data is not None:  # (no data buffer: only empty strings)
+            width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+            offsets = np.frombuffer(offsets, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+            parts.append(memoryview(data)[int(offsets[0]):int(offsets[-1])])
+    return b"".join(parts).decode("utf-8")
+
+
 def _code_many(texts: pd.Series, themes: tuple[Theme, ...], workers: int | None, terms: bool = True,
                rows: np.ndarray | None = None) -> Iterator[tuple[int, _Codes]]:
     """Yield ``(start, codes)``: the :func:`_code_joined` rows of consecutive pieces of ``texts`` (only those at
@@ -772,12 +819,10 @@ def _code_many(texts: pd.Series, themes: tuple[Theme, ...], workers: int | None,
     from .parallel import map_chunks, plan_pieces
 
     rows = np.arange(len(texts)) if rows is None else rows
-    step = 100_000  # lengths a block at a time: no copy of all the texts at once
-    lengths = np.concatenate([np.zeros(0, dtype=np.int64)] + [
-        _as_text(_take(texts, rows[i:i + step])).str.len().to_numpy(dtype=np.int64) for i in range(0, len(rows), step)])
+    lengths = _text_lengths(texts, rows)
     n, bounds = plan_pieces(lengths.tolist(), workers=workers, parallel_min=PARALLEL_MIN_CHARS,
                             serial_piece=1_000_000)
-    pieces = (("".join(_as_text(_take(texts, rows[a:b])).tolist()), lengths[a:b], themes, terms) for a, b in bounds)
+    pieces = ((_joined(_take(texts, rows[a:b])), lengths[a:b], themes, terms) for a, b in bounds)
     for (a, _b), codes in zip(bounds, map_chunks(_code_joined, pieces, workers=n)):
         yield a, codes
 
@@ -813,41 +858,82 @@ def _concat(pieces: Iterable[tuple[int, _Codes]]) -> _Codes:
             np.concatenate([h for _, (_, _, h, _) in pieces]), [m for _, (_, _, _, t) in pieces for m in t])
 
 
-def _title_codes(sections: pd.DataFrame, themes: tuple[Theme, ...], workers: int | None,
-                 terms: bool) -> dict[str, dict[int, tuple[int, str]]]:
-    """section_id → {name slot: (hits, matched strings joined with 、)} of its title (a repeated section_id: the
-    last row's title)."""
-    k, j, h, t = _concat(_code_many(sections["title"], themes, workers, terms))
-    per_title: list[dict[int, tuple[int, str]]] = [{} for _ in range(len(sections))]
-    for i, s, n, found in zip(k.tolist(), j.tolist(), h.tolist(), t):
-        per_title[i][s] = (n, found)
-    return dict(zip(sections["section_id"].astype(str).tolist(), per_title))
+def _section_tree(sections: pd.DataFrame) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """The section ids (a repeated id once: its last row counts), the row of each, and the position of each one's
+    parent among them (-1: no parent, or a parent that is not a section)."""
+    every = pd.Index(sections["section_id"].astype(str).to_numpy())
+    rows = np.flatnonzero(~every.duplicated(keep="last"))
+    ids = every[rows]
+    parents = sections["parent_id"].fillna("").astype(str).to_numpy()[rows]
+    return ids, rows, ids.get_indexer(parents)
 
 
-def _inherited(keys: list[tuple[str, bool]], sections: pd.DataFrame, themes: tuple[Theme, ...],
-               workers: int | None, terms: bool) -> _Codes:
-    """What a sentence inherits from section titles, per ``(section_id, is_heading)`` key: rows ``(key index,
-    name slot, heading_hits, heading_terms)`` by key and then slot. A sentence inherits the matches of its
-    section's title and of every ancestor's, in that order; a heading not those of its own title (its text)."""
-    title_codes = _title_codes(sections, themes, workers, terms)
-    chains = _ancestors(sections)
-    idx: list[int] = []
-    slot: list[int] = []
-    hits: list[int] = []
-    found: list[str] = []
-    for key, (sid, heading) in enumerate(keys):
-        got: dict[int, list[tuple[int, str]]] = {}
-        for anc in chains.get(sid, []):
-            if heading and anc == sid:
-                continue
-            for s, code in title_codes.get(anc, {}).items():
-                got.setdefault(s, []).append(code)
-        for s in sorted(got):
-            idx.append(key)
-            slot.append(s)
-            hits.append(sum(n for n, _ in got[s]))
-            found.append("、".join(m for _, m in got[s]) if terms else "")
-    return np.array(idx, dtype=np.int64), np.array(slot, dtype=np.int64), np.array(hits, dtype=np.int64), found
+def _ancestor_pairs(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(section, ancestor, depth)`` for every section and each of its ancestors (itself at depth 0, its parent
+    at 1, …), by section and then depth; a chain ends where it would come back to a section already in it."""
+    n = len(parent)
+    levels = [np.arange(n, dtype=np.int64)]
+    cur = levels[0]
+    while len(levels) <= n:
+        cur = np.where(cur >= 0, parent[np.maximum(cur, 0)], -1)
+        for seen in levels:  # a cycle: stop before coming round again
+            cur = np.where(cur == seen, -1, cur)
+        if not (cur >= 0).any():
+            break
+        levels.append(cur)
+    table = np.stack(levels, axis=1)  # section × depth, -1 past the chain's end
+    section, depth = np.nonzero(table >= 0)  # row-major: by section, then depth
+    return section.astype(np.int64), table[section, depth], depth.astype(np.int64)
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The positions ``starts[i] … starts[i] + counts[i] - 1`` for every ``i``, in order."""
+    ends = np.cumsum(counts)
+    return np.repeat(starts - ends + counts, counts) + np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64)
+
+
+def _inherited(key_section: np.ndarray, key_heading: np.ndarray, ids: pd.Index, rows: np.ndarray,
+               parent: np.ndarray, sections: pd.DataFrame, themes: tuple[Theme, ...], workers: int | None,
+               terms: bool) -> _Codes:
+    """What a sentence inherits from section titles, per key ``(section position in ids or -1, is_heading)``:
+    rows ``(key index, name slot, heading_hits, heading_terms)`` by key and then slot. A sentence inherits the
+    matches of its section's title and of every ancestor's, in that order (terms joined with 、); a heading not
+    those of its own title (its text). A section id of several rows has the last row's title and parent."""
+    k, slot, hits, found = _concat(_code_many(sections["title"], themes, workers, terms))
+    position = np.full(len(sections), -1, dtype=np.int64)  # title row -> section position (its last row only)
+    position[rows] = np.arange(len(rows))
+    keep = position[k] >= 0
+    order = np.lexsort((slot[keep], position[k][keep]))
+    t_section, t_slot, t_hits = position[k][keep][order], slot[keep][order], hits[keep][order]
+    t_found = np.array(found, dtype=object)[np.flatnonzero(keep)[order]] if terms else None
+    t_first = np.searchsorted(t_section, np.arange(len(ids) + 1))
+    section, ancestor, depth = _ancestor_pairs(parent)
+    a_first = np.searchsorted(section, np.arange(len(ids) + 1))
+    # key -> the ancestors it inherits from (a heading skips itself, always its first pair)
+    known = np.flatnonzero(key_section >= 0)
+    skip = key_heading[known].astype(np.int64)
+    counts = a_first[key_section[known] + 1] - a_first[key_section[known]] - skip
+    pair = _ranges(a_first[key_section[known]] + skip, counts)
+    pair_key = np.repeat(known, counts)
+    # ancestor -> its title's codes
+    anc = ancestor[pair]
+    counts = t_first[anc + 1] - t_first[anc]
+    got = _ranges(t_first[anc], counts)
+    key, dep = np.repeat(pair_key, counts), np.repeat(depth[pair], counts)
+    order = np.lexsort((dep, t_slot[got], key))
+    key, got = key[order], got[order]
+    g_slot = t_slot[got]
+    if not len(key):
+        return key, g_slot, np.zeros(0, dtype=np.int64), []
+    first = np.flatnonzero(np.r_[True, (key[1:] != key[:-1]) | (g_slot[1:] != g_slot[:-1])])
+    g_hits = np.add.reduceat(t_hits[got], first)
+    if terms:
+        matched = t_found[got].tolist()
+        cuts = [*first.tolist(), len(got)]
+        joined = ["、".join(matched[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
+    else:
+        joined = [""] * len(first)
+    return key[first], g_slot[first], g_hits.astype(np.int64), joined
 
 
 def _inheritance(sids: pd.Series, roles: pd.Series, sections: pd.DataFrame, themes: tuple[Theme, ...],
@@ -859,10 +945,11 @@ def _inheritance(sids: pd.Series, roles: pd.Series, sections: pd.DataFrame, them
     sid_codes, sid_values = pd.factorize(sids, use_na_sentinel=False)
     key_values, key_of = np.unique(sid_codes.astype(np.int64) * 2 + heads, return_inverse=True)
     key_of = key_of.reshape(-1)
-    sid_list = sid_values.tolist()
-    keys = [(str(sid_list[v // 2]), bool(v % 2)) for v in key_values.tolist()]
-    key, slot, hits, found = _inherited(keys, sections, themes, workers, terms)
-    first = np.searchsorted(key, np.arange(len(keys) + 1))  # each key's rows
+    ids, rows, parent = _section_tree(sections)
+    section_of_sid = ids.get_indexer(pd.Index(sid_values).astype(str))
+    key, slot, hits, found = _inherited(section_of_sid[key_values // 2], key_values % 2, ids, rows, parent,
+                                        sections, themes, workers, terms)
+    first = np.searchsorted(key, np.arange(len(key_values) + 1))  # each key's rows
     counts = first[key_of + 1] - first[key_of]
     sent = np.repeat(np.arange(len(key_of), dtype=np.int64), counts)
     at = np.repeat(first[key_of] - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))

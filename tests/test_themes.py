@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 from plan_analysis import load_corpus
@@ -244,6 +246,78 @@ def test_coding_joined_texts_equals_coding_each_text_alone(seed):
     want = {i: {name: "、".join(f) for name, f in _code(t, themes).items()} for i, t in enumerate(texts)}
     assert got == {i: codes for i, codes in want.items() if codes}
     assert list(zip(k.tolist(), j.tolist())) == sorted(zip(k.tolist(), j.tolist()))
+
+
+_SECTION_IDS = ["d/s1", "d/s2", "d/s3", "d/s4", "e/s1"]
+_TITLE_WORDS = ["安全生产", "招商引资", "道路", "路建", "发展经济", "开工", "项目", "检查", "党建", "一、", "工作"]
+
+
+def _inherited_by_walking(sids, roles, sections, themes):
+    """What each sentence inherits, worked out the plain way: walk up from its section (last row of a repeated
+    id; stop where the chain comes round) and code each title on its own."""
+    from plan_analysis.themes import _code
+
+    titles, parents = {}, {}
+    for sid, parent, title in sections.itertuples(index=False):
+        titles[sid], parents[sid] = title, parent
+    out = {}
+    for i, (sid, role) in enumerate(zip(sids, roles)):
+        if sid not in titles:
+            continue
+        chain, cur = [], sid
+        while cur and cur not in chain:
+            chain.append(cur)
+            cur = parents.get(cur, "")
+        got: dict[str, list[str]] = {}
+        for anc in chain:
+            if role == "heading" and anc == sid:
+                continue
+            for name, found in _code(titles.get(anc, ""), themes).items():
+                got.setdefault(name, []).extend(found)
+        out.update({(i, name): (len(found), "、".join(found)) for name, found in got.items()})
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(sections=st.lists(st.tuples(st.sampled_from(_SECTION_IDS), st.sampled_from([*_SECTION_IDS, "", "x/s9"]),
+                                   st.lists(st.sampled_from(_TITLE_WORDS), max_size=4).map("".join)), max_size=8),
+       sentences=st.lists(st.tuples(st.sampled_from([*_SECTION_IDS, "", "zz"]),
+                                    st.sampled_from(["heading", "body", "title"])), max_size=25))
+def test_inheriting_from_headings_equals_walking_up_each_sentences_sections(sections, sentences):
+    import numpy as np
+
+    from plan_analysis.themes import _inheritance, _slots
+
+    themes = (*_HARD_THEMES, *load_themes())
+    names = [themes[m[0]].name for m in _slots(themes)]
+    table = pd.DataFrame(sections, columns=["section_id", "parent_id", "title"], dtype=object)
+    sids, roles = [s for s, _ in sentences], [r for _, r in sentences]
+    sent, slot, hits, found = _inheritance(pd.Series(sids, dtype=object), pd.Series(roles, dtype=object), table,
+                                           themes, 1, True)
+    assert list(zip(sent.tolist(), slot.tolist())) == sorted(zip(sent.tolist(), slot.tolist()))
+    got = {(i, names[j]): (n, f) for i, j, n, f in zip(sent.tolist(), slot.tolist(), hits.tolist(), found)}
+    assert got == _inherited_by_walking(sids, roles, table, themes)
+    assert isinstance(hits, np.ndarray) and hits.dtype == np.int64
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), st.text(max_size=6)), max_size=30), cuts=st.lists(st.integers(0, 30)),
+       window=st.tuples(st.integers(0, 30), st.integers(0, 30)))
+def test_joining_and_measuring_arrow_texts_equal_the_plain_way(texts, cuts, window):
+    import numpy as np
+    import pyarrow as pa
+
+    from plan_analysis.themes import _joined, _text_lengths
+
+    bounds = sorted({0, len(texts), *(c for c in cuts if c <= len(texts))})
+    chunks = [pa.array(texts[a:b], type=pa.large_string()) for a, b in zip(bounds[:-1], bounds[1:])]
+    column = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(chunks, type=pa.large_string())))
+    column = column.iloc[min(window):max(window)]  # a slice: chunks start inside their buffers
+    plain = column.astype(object).fillna("").astype(str)
+    for values in (column, plain.astype(object)):
+        assert _joined(values) == "".join(plain.tolist())
+        rows = np.arange(len(values))[::-1]
+        assert _text_lengths(values, rows).tolist() == plain.str.len().to_numpy()[rows].tolist()
 
 
 def test_coding_a_corpus_with_hard_themes_equals_coding_each_sentence_alone(seeds):
