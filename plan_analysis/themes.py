@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import compress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -703,11 +703,12 @@ def _last_wins(found: Sequence[_Found]) -> _Found:
             [got[k][1] for k in order])
 
 
-def _code_joined(args: tuple[str, np.ndarray, tuple[Theme, ...], bool]) -> _Codes:
-    """Code each text of a piece (``text``: the texts joined, ``lengths``: theirs) with every theme: what
-    :func:`_code` gives each text alone, as rows per (text, theme name) with a match, themes in dictionary order
-    (``terms=False``: matched strings left empty)."""
+def _code_joined(args: tuple[str | bytes, np.ndarray, tuple[Theme, ...], bool]) -> _Codes:
+    """Code each text of a piece (``text``: the texts joined, or their UTF-8 bytes; ``lengths``: theirs in
+    characters) with every theme: what :func:`_code` gives each text alone, as rows per (text, theme name) with a
+    match, themes in dictionary order (``terms=False``: matched strings left empty)."""
     text, lengths, themes, terms = args
+    text = text.decode("utf-8") if isinstance(text, bytes) else text
     bounds = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=bounds[1:])
     cuts = bounds.tolist()
@@ -783,48 +784,74 @@ def _text_lengths(values: pd.Series, rows: np.ndarray) -> np.ndarray:
         _as_text(_take(values, rows[i:i + step])).str.len().to_numpy(dtype=np.int64) for i in range(0, len(rows), step)])
 
 
-def _joined(values: pd.Series) -> str:
-    """What :func:`_as_text` makes of the values, joined into one string: for Arrow strings decoded in one go from
-    the data buffers, without a Python string per value.
+def _utf8_pieces(column: Any, rows: np.ndarray) -> list[memoryview]:
+    """The UTF-8 bytes of the strings at positions ``rows`` of an Arrow string array (or chunked array), as
+    slices of its data buffers in order (a null as empty; neighbouring strings in one slice); no copy."""
+    import pyarrow as pa
 
-    >>> _joined(pd.Series(["推进", None, "招商引资"], dtype="string[pyarrow]"))
+    if not len(rows):
+        return []
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    firsts = np.cumsum([0] + [len(c) for c in chunks])
+    which = np.searchsorted(firsts, rows, side="right") - 1
+    cut = np.flatnonzero(np.diff(which)) + 1
+    out: list[memoryview] = []
+    for a, b in zip(np.r_[0, cut].tolist(), np.r_[cut, len(rows)].tolist()):
+        chunk = chunks[int(which[a])]
+        _, offsets, data = chunk.buffers()
+        if data is None:  # only empty strings (or nulls)
+            continue
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(offsets, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1].astype(np.int64)
+        local = rows[a:b] - firsts[which[a]]
+        starts, ends = offsets[local], offsets[local + 1]
+        if chunk.null_count:  # a null's slot may hold bytes: it counts as empty
+            ends = np.where(chunk.is_valid().to_numpy(zero_copy_only=False)[local], ends, starts)
+        gaps = np.flatnonzero(starts[1:] != ends[:-1]) + 1  # where a string does not follow on from the last
+        data = memoryview(data)
+        out += [data[s:e] for s, e in zip(starts[np.r_[0, gaps]].tolist(), ends[np.r_[gaps - 1, -1]].tolist())
+                if e > s]
+    return out
+
+
+def _joined(values: pd.Series, rows: np.ndarray | None = None) -> str | bytes:
+    """What :func:`_as_text` makes of the values (those at positions ``rows``, if given), joined: for Arrow strings
+    the UTF-8 bytes copied straight from the data buffers (no Python string per value; whoever codes them
+    decodes them, in a worker when shared out), else a string.
+
+    >>> _joined(pd.Series(["推进", None, "招商引资"], dtype="string[pyarrow]")).decode()
     '推进招商引资'
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
+    rows = np.arange(len(values), dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
     column = _arrow_strings(values)
     if column is None:
-        return "".join(_as_text(values).tolist())
-    column = pc.fill_null(column, "")
-    parts = []
-    for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
-        _, offsets, data = chunk.buffers()
-        if len(chunk) and data is not None:  # (no data buffer: only empty strings)
-            width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-            offsets = np.frombuffer(offsets, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
-            parts.append(memoryview(data)[int(offsets[0]):int(offsets[-1])])
-    return b"".join(parts).decode("utf-8")
+        return "".join(_as_text(_take(values, rows)).tolist())
+    return b"".join(_utf8_pieces(column, rows))
 
 
-def _code_many(texts: pd.Series, themes: tuple[Theme, ...], workers: int | None, terms: bool = True,
-               rows: np.ndarray | None = None) -> Iterator[tuple[int, _Codes]]:
-    """Yield ``(start, codes)``: the :func:`_code_joined` rows of consecutive pieces of ``texts`` (only those at
-    positions ``rows``, if given), in order; text indices count within the piece, ``start`` is its first text's.
+def _code_many(columns: Sequence[tuple[pd.Series, np.ndarray | None]], themes: tuple[Theme, ...],
+               workers: int | None, terms: bool = True) -> list[_Codes]:
+    """The :func:`_code_joined` rows of each column's texts (``(texts, rows)``: only those at positions ``rows``, if
+    given), text indices counted from its first: one pool codes the pieces of every column.
 
-    Pieces of about a million characters (smaller when shared out over processes, which happens when the texts
-    are longer than :data:`PARALLEL_MIN_CHARS`); each piece's string is made only when a worker is ready for it,
-    so memory holds a few pieces at a time.
+    Pieces of about a million characters (smaller when shared out over processes, which happens when a column's
+    texts are longer than :data:`PARALLEL_MIN_CHARS`); each piece's text is made only when a worker is ready for
+    it, so memory holds a few pieces at a time.
     """
     from .parallel import map_chunks, plan_pieces
 
-    rows = np.arange(len(texts)) if rows is None else rows
-    lengths = _text_lengths(texts, rows)
-    n, bounds = plan_pieces(lengths.tolist(), workers=workers, parallel_min=PARALLEL_MIN_CHARS,
-                            serial_piece=1_000_000)
-    pieces = ((_joined(_take(texts, rows[a:b])), lengths[a:b], themes, terms) for a, b in bounds)
-    for (a, _b), codes in zip(bounds, map_chunks(_code_joined, pieces, workers=n)):
-        yield a, codes
+    plans, n = [], 1
+    for texts, rows in columns:
+        rows = np.arange(len(texts)) if rows is None else rows
+        lengths = _text_lengths(texts, rows)
+        used, bounds = plan_pieces(lengths.tolist(), workers=workers, parallel_min=PARALLEL_MIN_CHARS,
+                                   serial_piece=1_000_000)
+        plans.append((texts, rows, lengths, bounds))
+        n = max(n, used)
+    pieces = ((_joined(texts, rows[a:b]), lengths[a:b], themes, terms)
+              for texts, rows, lengths, bounds in plans for a, b in bounds)
+    results = map_chunks(_code_joined, pieces, workers=n)
+    return [_concat([(a, next(results)) for a, _b in bounds]) for _, _, _, bounds in plans]
 
 
 def code_sentences(corpus: Corpus, *, themes: Sequence[Theme] | str | os.PathLike | None = None,
@@ -850,7 +877,7 @@ def code_sentences(corpus: Corpus, *, themes: Sequence[Theme] | str | os.PathLik
 
 
 def _concat(pieces: Iterable[tuple[int, _Codes]]) -> _Codes:
-    """The rows of :func:`_code_many`'s pieces as one, with text indices counted from the first piece's start."""
+    """The rows of pieces ``(start, codes)`` as one, text indices counted from the first piece's start."""
     pieces = list(pieces)
     if not pieces:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), []
@@ -893,13 +920,13 @@ def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 def _inherited(key_section: np.ndarray, key_heading: np.ndarray, ids: pd.Index, rows: np.ndarray,
-               parent: np.ndarray, sections: pd.DataFrame, themes: tuple[Theme, ...], workers: int | None,
-               terms: bool) -> _Codes:
+               parent: np.ndarray, sections: pd.DataFrame, titles: _Codes, terms: bool) -> _Codes:
     """What a sentence inherits from section titles, per key ``(section position in ids or -1, is_heading)``:
     rows ``(key index, name slot, heading_hits, heading_terms)`` by key and then slot. A sentence inherits the
     matches of its section's title and of every ancestor's, in that order (terms joined with 、); a heading not
-    those of its own title (its text). A section id of several rows has the last row's title and parent."""
-    k, slot, hits, found = _concat(_code_many(sections["title"], themes, workers, terms))
+    those of its own title (its text). A section id of several rows has the last row's title and parent;
+    ``titles``: the codes of every row's title."""
+    k, slot, hits, found = titles
     position = np.full(len(sections), -1, dtype=np.int64)  # title row -> section position (its last row only)
     position[rows] = np.arange(len(rows))
     keep = position[k] >= 0
@@ -936,10 +963,9 @@ def _inherited(key_section: np.ndarray, key_heading: np.ndarray, ids: pd.Index, 
     return key[first], g_slot[first], g_hits.astype(np.int64), joined
 
 
-def _inheritance(sids: pd.Series, roles: pd.Series, sections: pd.DataFrame, themes: tuple[Theme, ...],
-                 workers: int | None, terms: bool) -> _Codes:
+def _inheritance(sids: pd.Series, roles: pd.Series, sections: pd.DataFrame, titles: _Codes, terms: bool) -> _Codes:
     """:func:`_inherited` rows per sentence (by sentence, then slot), for sentences of these section ids and
-    roles; sentences sharing a section and role share the work."""
+    roles (``titles``: the codes of the sections' titles); sentences sharing a section and role share the work."""
     sids = sids.fillna("").astype(str)
     heads = (roles.astype(str) == "heading").to_numpy()
     sid_codes, sid_values = pd.factorize(sids, use_na_sentinel=False)
@@ -948,7 +974,7 @@ def _inheritance(sids: pd.Series, roles: pd.Series, sections: pd.DataFrame, them
     ids, rows, parent = _section_tree(sections)
     section_of_sid = ids.get_indexer(pd.Index(sid_values).astype(str))
     key, slot, hits, found = _inherited(section_of_sid[key_values // 2], key_values % 2, ids, rows, parent,
-                                        sections, themes, workers, terms)
+                                        sections, titles, terms)
     first = np.searchsorted(key, np.arange(len(key_values) + 1))  # each key's rows
     counts = first[key_of + 1] - first[key_of]
     sent = np.repeat(np.arange(len(key_of), dtype=np.int64), counts)
@@ -956,23 +982,52 @@ def _inheritance(sids: pd.Series, roles: pd.Series, sections: pd.DataFrame, them
     return sent, slot[at], hits[at], [found[i] for i in at.tolist()]
 
 
+def _own_and_inherited(corpus: Corpus, th: tuple[Theme, ...], *, headings: bool, workers: int | None, terms: bool,
+                       rows: np.ndarray) -> tuple[_Codes, _Codes]:
+    """The codes of the sentences at positions ``rows`` from their own text and from the headings above them
+    (:func:`_code_joined` rows; sentence ``i`` is ``rows[i]``)."""
+    sents = corpus.sentences
+    sections = corpus.sections
+    if not (headings and len(sections) and len(rows)):
+        return _code_many([(sents["text"], rows)], th, workers, terms)[0], _concat([])
+    own, titles = _code_many([(sents["text"], rows), (sections["title"], None)], th, workers, terms)
+    return own, _inheritance(sents["section_id"].iloc[rows], sents["role"].iloc[rows], sections, titles, terms)
+
+
+def _merged(own: _Codes, inherited: _Codes, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (sentence, name slot) with own or inherited matches as one key ``sentence * width + slot``, sorted,
+    and where each of ``own``'s and ``inherited``'s rows is among them."""
+    own_key, inh_key = own[0] * width + own[1], inherited[0] * width + inherited[1]
+    keys = np.sort(np.concatenate([own_key, inh_key]), kind="stable")  # two sorted runs: merged, not sorted anew
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+    return keys, np.searchsorted(keys, own_key), np.searchsorted(keys, inh_key)
+
+
 def _code_table(corpus: Corpus, th: tuple[Theme, ...], *, headings: bool, workers: int | None,
                 fields: Sequence[str] = CODE_FIELDS, rows: np.ndarray | None = None) -> pd.DataFrame:
     """:func:`code_sentences`, with only the columns ``fields`` (what is not asked for is not worked out) and, with
     ``rows``, only the sentences at these positions (as if the others' rows were filtered out)."""
     sents = corpus.sentences
-    sections = corpus.sections
     rows = np.arange(len(sents)) if rows is None else np.asarray(rows, dtype=np.int64)
     terms = "terms" in fields or "heading_terms" in fields
-    own = _concat(_code_many(sents["text"], th, workers, terms, rows))
-    if headings and len(sections) and len(rows):
-        inherited = _inheritance(sents["section_id"].iloc[rows], sents["role"].iloc[rows], sections, th, workers,
-                                 terms)
-    else:
-        inherited = _concat([])
+    own, inherited = _own_and_inherited(corpus, th, headings=headings, workers=workers, terms=terms, rows=rows)
     df = _rows_frame(sents, rows, th, own, inherited, fields)
     log.info("coded %d sentences: %d sentence-theme rows", len(rows), len(df))
     return df
+
+
+def _code_slots(corpus: Corpus, th: tuple[Theme, ...], *, headings: bool, workers: int | None,
+                rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What :func:`code_sentences` finds, as arrays per (sentence, theme name) coded by its text or a heading:
+    the sentence (its index in ``rows``), the name (its slot, :func:`_slots`) and ``hits``; by sentence, then slot.
+    Themes that share a name count as one, as :func:`code_sentences` codes them."""
+    own, inherited = _own_and_inherited(corpus, th, headings=headings, workers=workers, terms=False, rows=rows)
+    width = len(_slots(th))
+    keys, at_own, _ = _merged(own, inherited, width)
+    hits = np.zeros(len(keys), dtype=np.int64)
+    hits[at_own] = own[2]
+    log.info("coded %d sentences: %d sentence-theme pairs", len(rows), len(keys))
+    return keys // width, keys % width, hits
 
 
 def _positions(sent: np.ndarray, slot: np.ndarray, slots: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -1002,16 +1057,13 @@ def _rows_frame(sents: pd.DataFrame, rows: np.ndarray, th: tuple[Theme, ...], ow
     fields = [f for f in CODE_FIELDS if f in fields]
     slots = _slots(th)
     width = len(slots)
-    own_key, inh_key = own[0] * width + own[1], inherited[0] * width + inherited[1]
-    keys = np.sort(np.concatenate([own_key, inh_key]), kind="stable")  # two sorted runs: merged, not sorted anew
-    keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+    keys, at_own, at_inh = _merged(own, inherited, width)
     if not len(keys):
         df = pd.DataFrame([], columns=fields)
         for c in ("hits", "heading_hits", "raw_start", "raw_end"):
             if c in fields:
                 df[c] = df[c].astype("int64")
         return df
-    at_own, at_inh = np.searchsorted(keys, own_key), np.searchsorted(keys, inh_key)
     hits, heading_hits = np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=np.int64)
     hits[at_own], heading_hits[at_inh] = own[2], inherited[2]
     pick, place = _positions(keys // width, keys % width, slots)
@@ -1176,11 +1228,12 @@ def _isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
 
 
 def _selected(corpus: Corpus, include_all: bool, themes, headings: bool, *, columns: Sequence[str] | None = None,
-              parts: bool = True, fields: Sequence[str] = CODE_FIELDS):
+              parts: bool = True, fields: Sequence[str] = CODE_FIELDS, slots: bool = False):
     """Selected documents, their scored sentences (titles left out) and the coding of those sentences.
 
     The sentences have the columns ``columns`` (default: all; ``doc_id`` and ``sent_id`` always) and, unless
-    ``parts=False``, ``part``; the coding has the columns ``fields`` (:func:`_code_table`).
+    ``parts=False``, ``part``; the coding has the columns ``fields`` (:func:`_code_table`), or with ``slots`` is
+    :func:`_code_slots`'s arrays (a sentence's index is its row in the sentences returned).
     """
     docs = _documents(corpus, include_all)
     sents = corpus.sentences
@@ -1195,42 +1248,99 @@ def _selected(corpus: Corpus, include_all: bool, themes, headings: bool, *, colu
         s["part"] = sentence_parts(corpus).reindex(s["sent_id"]).to_numpy()
     # only the sentences scored are coded: the rows of the others would be dropped here
     rows = np.flatnonzero(keep)
-    codes = _code_table(corpus, _themes(themes), headings=headings, workers=None, fields=fields, rows=rows)
+    if slots:
+        codes = _code_slots(corpus, _themes(themes), headings=headings, workers=None, rows=rows)
+    else:
+        codes = _code_table(corpus, _themes(themes), headings=headings, workers=None, fields=fields, rows=rows)
     return docs, s.reset_index(drop=True), codes
 
 
-def _keys(*columns: pd.Series) -> list[np.ndarray]:
-    """String columns as numbers, equal where the strings are equal (NaN where missing): joins, counts and
-    look-ups on them give what they give on the strings, without hashing the strings again each time."""
-    codes, _ = pd.factorize(pd.concat(columns, ignore_index=True))
-    keys = np.where(codes >= 0, codes, np.nan)
-    return np.split(keys, np.cumsum([len(c) for c in columns])[:-1])
-
-
-def _membership(unit: str, s: pd.DataFrame, corpus: Corpus) -> pd.DataFrame:
-    """(unit_id, sent_id, label, part) rows: which sentences make up each unit."""
+def _membership(unit: str, s: pd.DataFrame, corpus: Corpus) -> tuple[np.ndarray, Any, Any, Any]:
+    """Which sentences make up each unit, one entry per (unit, sentence) in the order of ``s``: the sentence's
+    row in ``s``, the unit's id, label and part (``None``: empty for every unit). A section holds its
+    subsections' sentences; sentences before a document's first heading make up section ``…/s0``."""
+    every = np.arange(len(s), dtype=np.int64)
     if unit == "document":
-        return pd.DataFrame({"unit_id": s["doc_id"], "sent_id": s["sent_id"], "label": "", "part": ""})
+        return every, s["doc_id"].array, None, None
     if unit == "part":
-        return pd.DataFrame({"unit_id": s["doc_id"] + "#" + s["part"], "sent_id": s["sent_id"], "label": s["part"],
-                             "part": s["part"]})
+        return every, (s["doc_id"] + "#" + s["part"]).array, s["part"].array, s["part"].array
     if unit == "sentence":
-        return pd.DataFrame({"unit_id": s["sent_id"], "sent_id": s["sent_id"], "label": s["text"].astype(str),
-                             "part": s["part"]})
+        return every, s["sent_id"].array, s["text"].astype(str).array, s["part"].array
     sections = corpus.sections
     chains = _ancestors(sections)
     titles = dict(zip(sections["section_id"].astype(str), sections["title"].fillna("").astype(str)))
-    top_part: dict[str, str] = {}
-    rows_u, rows_s, rows_l, rows_p = [], [], [], []
-    for doc_id, sent_id, sid, part in zip(s["doc_id"], s["sent_id"], s["section_id"], s["part"]):
+    rows, units = [], []
+    for i, (doc_id, sid) in enumerate(zip(s["doc_id"].tolist(), s["section_id"].tolist())):
         members = chains.get(sid, []) if sid else [f"{doc_id}/s0"]
-        for m in members:
-            rows_u.append(m)
-            rows_s.append(sent_id)
-            rows_l.append(titles.get(m, "(before the first heading)"))
-            top_part.setdefault(m, part)
-            rows_p.append(top_part[m])
-    return pd.DataFrame({"unit_id": rows_u, "sent_id": rows_s, "label": rows_l, "part": rows_p})
+        rows += [i] * len(members)
+        units += members
+    labels = [titles.get(m, "(before the first heading)") for m in units]
+    pos = np.array(rows, dtype=np.int64)
+    return pos, pd.array(units, dtype="str"), pd.array(labels, dtype="str"), s["part"].array.take(pos)
+
+
+def _column(values: Any, at: np.ndarray) -> Any:
+    """``values`` at positions ``at`` as a string column (``None``: all empty)."""
+    if values is None:
+        return _repeated([""], np.zeros(len(at), dtype=np.int64))
+    return pd.array(values, dtype="str").take(at)
+
+
+def _unit_scores(unit: str, s: pd.DataFrame, members: tuple[np.ndarray, Any, Any, Any],
+                 codes: tuple[np.ndarray, np.ndarray, np.ndarray], names: Sequence[str],
+                 doc_ids: pd.Index) -> tuple[pd.DataFrame, np.ndarray]:
+    """The :func:`score_themes` table without the document columns, and each row's document (its position in
+    ``doc_ids``). Units by document (in the order of ``doc_ids``) and then as met; a unit's rows in the order of
+    ``names`` and then ``(none)`` (at sentence level only the names coded, or ``(none)``)."""
+    pos, unit_ids, labels, parts = members
+    code_pos, code_slot, code_hits = codes
+    width = len(names)
+    u, uniques = pd.factorize(unit_ids)
+    n_units = len(uniques)
+    first = np.full(n_units, len(u), dtype=np.int64)
+    np.minimum.at(first, u, np.arange(len(u), dtype=np.int64))
+    unit_doc = doc_ids.get_indexer(s["doc_id"].array.take(pos[first]))
+    unit_order = np.lexsort((np.arange(n_units), unit_doc))
+    # each code meets every member of its sentence's units
+    by_pos = np.argsort(pos, kind="stable")
+    lo = np.searchsorted(pos[by_pos], code_pos, side="left")
+    count = np.searchsorted(pos[by_pos], code_pos, side="right") - lo
+    member = by_pos[_ranges(lo, count)]
+    code = np.repeat(np.arange(len(code_pos), dtype=np.int64), count)
+    coded = np.zeros(len(s), dtype=bool)
+    coded[code_pos] = True
+    uncoded = np.flatnonzero(~coded[pos])
+    if unit == "sentence":
+        row_unit = np.concatenate([u[member], u[uncoded]])
+        row_slot = np.concatenate([code_slot[code], np.full(len(uncoded), width, dtype=np.int64)])
+        hits = np.concatenate([code_hits[code], np.zeros(len(uncoded), dtype=np.int64)])
+        sentences = n_sentences = np.ones(len(row_unit), dtype=np.int64)
+        rank = np.empty(n_units, dtype=np.int64)
+        rank[unit_order] = np.arange(n_units, dtype=np.int64)
+        order = np.lexsort((row_slot, rank[row_unit]))
+        row_unit, row_slot, hits = row_unit[order], row_slot[order], hits[order]
+    else:
+        key = u[member] * (width + 1) + code_slot[code]
+        size = n_units * (width + 1)
+        none = u[uncoded] * (width + 1) + width
+        # (none): hits and sentences both count the unit's sentences no theme codes
+        hits = np.bincount(np.concatenate([key, none]), minlength=size,
+                           weights=np.concatenate([code_hits[code], np.ones(len(none))]))
+        sentences = np.bincount(np.concatenate([key, none]), minlength=size)
+        row_unit = np.repeat(unit_order, width + 1)
+        row_slot = np.tile(np.arange(width + 1, dtype=np.int64), n_units)
+        hits, sentences = hits.astype(np.int64)[row_unit * (width + 1) + row_slot], sentences[row_unit * (width + 1) + row_slot]
+        n_sentences = np.bincount(u, minlength=n_units).astype(np.int64)[row_unit]
+    at = first[row_unit]  # the unit's first member
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(n_sentences > 0, sentences / np.maximum(n_sentences, 1), np.nan)
+    table = pd.DataFrame({
+        "doc_id": pd.array(s["doc_id"].array, dtype="str").take(pos[at]), "unit": _repeated([unit], row_slot * 0),
+        "unit_id": pd.array(uniques, dtype="str").take(row_unit), "label": _column(labels, at),
+        "part": _column(parts if unit != "document" else None, at),
+        "theme": _repeated([*names, NONE_THEME], row_slot), "hits": hits, "sentences": sentences,
+        "n_sentences": n_sentences, "share": share})
+    return table, unit_doc[row_unit]
 
 
 def score_themes(corpus: Corpus, *, unit: Unit = "document", include_all: bool = False,
@@ -1248,6 +1358,7 @@ def score_themes(corpus: Corpus, *, unit: Unit = "document", include_all: bool =
     ``sentences`` count the sentences no theme codes; at sentence level only the themes the sentence is coded
     with, or ``(none)``. A section includes its subsections; sentences before the first heading form section
     ``…/s0``. Document titles are not sentences here. Only local plans and summaries count unless ``include_all``.
+    Themes that share a name count as one theme (coded as :func:`code_sentences` codes them).
 
     >>> from plan_analysis import load_corpus
     >>> c = load_corpus(["data/raw/001_64b46b310826ad2c.txt"], cache=False, progress=False)
@@ -1258,45 +1369,14 @@ def score_themes(corpus: Corpus, *, unit: Unit = "document", include_all: bool =
     if unit not in ("sentence", "section", "part", "document"):
         raise ValueError(f"unit must be 'sentence', 'section', 'part' or 'document', not {unit!r}")
     th = _themes(themes)
-    names = [t.name for t in th]
+    names = [th[m[0]].name for m in _slots(th)]
     columns = {"sentence": ("text",), "section": ("section_id",)}.get(unit, ())
     docs, s, codes = _selected(corpus, include_all, th, headings, columns=columns, parts=unit != "document",
-                               fields=("sent_id", "theme", "hits"))
-    members = _membership(unit, s, corpus)
-    member_key, s_key, code_key = _keys(members["sent_id"], s["sent_id"], codes["sent_id"])
-    members = members.assign(_k=member_key).merge(s[["doc_id"]].assign(_k=s_key), on="_k", how="left")
-    codes = codes[["theme", "hits"]].assign(_k=code_key)
-    if unit == "sentence":
-        df = members.merge(codes.assign(sentences=1), on="_k", how="left")
-        df["theme"] = df["theme"].fillna(NONE_THEME)
-        df["hits"] = df["hits"].fillna(0).astype("int64")
-        df["sentences"] = 1
-        df["n_sentences"] = 1
-    else:
-        n = members.groupby("unit_id", sort=False).agg(doc_id=("doc_id", "first"), label=("label", "first"),
-                                                       part=("part", "first"), n_sentences=("sent_id", "size"))
-        hit = members[["unit_id", "_k"]].merge(codes, on="_k")
-        agg = hit.groupby(["unit_id", "theme"], sort=False).agg(hits=("hits", "sum"), sentences=("_k", "nunique"))
-        grid = pd.MultiIndex.from_product([n.index, names], names=["unit_id", "theme"])
-        agg = agg.reindex(grid, fill_value=0).reset_index()
-        none = (members.assign(uncoded=~members["_k"].isin(code_key))
-                .groupby("unit_id", sort=False)["uncoded"].sum().astype("int64"))
-        none_rows = pd.DataFrame({"unit_id": none.index, "theme": NONE_THEME, "hits": none.to_numpy(),
-                                  "sentences": none.to_numpy()})
-        df = pd.concat([agg, none_rows], ignore_index=True).merge(n.reset_index(), on="unit_id", how="left")
-    df["share"] = df["sentences"] / df["n_sentences"].where(df["n_sentences"] > 0)
-    df["unit"] = unit
-    doc_cols = docs[["doc_id", *DOC_FIELDS]].astype({"doc_id": str})
-    df = df.merge(doc_cols, on="doc_id", how="left")
-    # stable order: documents as in the corpus, units as met, themes in dictionary order, (none) last
-    doc_rank = {d: i for i, d in enumerate(docs["doc_id"].astype(str))}
-    unit_rank = {u: i for i, u in enumerate(pd.unique(members["unit_id"]))}
-    theme_rank = {t: i for i, t in enumerate([*names, NONE_THEME])}
-    df = (df.assign(_d=df["doc_id"].map(doc_rank), _u=df["unit_id"].map(unit_rank), _t=df["theme"].map(theme_rank))
-          .sort_values(["_d", "_u", "_t"], kind="stable").drop(columns=["_d", "_u", "_t"]))
-    for c in ("hits", "sentences", "n_sentences"):
-        df[c] = df[c].astype("int64")
-    df["part"] = df["part"].fillna("").astype(str) if unit != "document" else ""
+                               slots=True)
+    doc_cols = docs[["doc_id", *DOC_FIELDS]].astype({"doc_id": str}).reset_index(drop=True)
+    df, at = _unit_scores(unit, s, _membership(unit, s, corpus), codes, names, pd.Index(doc_cols["doc_id"]))
+    for c in DOC_FIELDS:
+        df[c] = doc_cols[c].array.take(at)
     return df[list(SCORE_FIELDS)].reset_index(drop=True)
 
 

@@ -286,38 +286,55 @@ def _inherited_by_walking(sids, roles, sections, themes):
 def test_inheriting_from_headings_equals_walking_up_each_sentences_sections(sections, sentences):
     import numpy as np
 
-    from plan_analysis.themes import _inheritance, _slots
+    from plan_analysis.themes import _code_many, _inheritance, _slots
 
     themes = (*_HARD_THEMES, *load_themes())
     names = [themes[m[0]].name for m in _slots(themes)]
     table = pd.DataFrame(sections, columns=["section_id", "parent_id", "title"], dtype=object)
     sids, roles = [s for s, _ in sentences], [r for _, r in sentences]
+    titles = _code_many([(table["title"], None)], themes, 1, True)[0]
     sent, slot, hits, found = _inheritance(pd.Series(sids, dtype=object), pd.Series(roles, dtype=object), table,
-                                           themes, 1, True)
+                                           titles, True)
     assert list(zip(sent.tolist(), slot.tolist())) == sorted(zip(sent.tolist(), slot.tolist()))
     got = {(i, names[j]): (n, f) for i, j, n, f in zip(sent.tolist(), slot.tolist(), hits.tolist(), found)}
     assert got == _inherited_by_walking(sids, roles, table, themes)
     assert isinstance(hits, np.ndarray) and hits.dtype == np.int64
 
 
-@settings(max_examples=200, deadline=None)
+def _arrow_chunk(texts, *, hidden):
+    """An Arrow string array of ``texts``; with ``hidden``, each null's slot holds bytes (Arrow allows it)."""
+    import pyarrow as pa
+
+    full = pa.array([t if t is not None or not hidden else "藏x" for t in texts], type=pa.large_string())
+    if not hidden or None not in texts:
+        return pa.array(texts, type=pa.large_string())
+    valid = pa.array([t is not None for t in texts]).buffers()[1]
+    return pa.Array.from_buffers(pa.large_string(), len(texts), [valid, *full.buffers()[1:]],
+                                 null_count=texts.count(None))
+
+
+@settings(max_examples=300, deadline=None)
 @given(texts=st.lists(st.one_of(st.none(), st.text(max_size=6)), max_size=30), cuts=st.lists(st.integers(0, 30)),
-       window=st.tuples(st.integers(0, 30), st.integers(0, 30)))
-def test_joining_and_measuring_arrow_texts_equal_the_plain_way(texts, cuts, window):
+       window=st.tuples(st.integers(0, 30), st.integers(0, 30)), picks=st.lists(st.integers(0, 29), max_size=40),
+       hidden=st.booleans())
+def test_joining_and_measuring_arrow_texts_equal_the_plain_way(texts, cuts, window, picks, hidden):
     import numpy as np
     import pyarrow as pa
 
     from plan_analysis.themes import _joined, _text_lengths
 
     bounds = sorted({0, len(texts), *(c for c in cuts if c <= len(texts))})
-    chunks = [pa.array(texts[a:b], type=pa.large_string()) for a, b in zip(bounds[:-1], bounds[1:])]
+    chunks = [_arrow_chunk(texts[a:b], hidden=hidden) for a, b in zip(bounds[:-1], bounds[1:])]
     column = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(chunks, type=pa.large_string())))
     column = column.iloc[min(window):max(window)]  # a slice: chunks start inside their buffers
     plain = column.astype(object).fillna("").astype(str)
+    rows = np.array([p for p in picks if p < len(column)], dtype=np.int64)  # any order, repeats
     for values in (column, plain.astype(object)):
-        assert _joined(values) == "".join(plain.tolist())
-        rows = np.arange(len(values))[::-1]
-        assert _text_lengths(values, rows).tolist() == plain.str.len().to_numpy()[rows].tolist()
+        for which, want in ((None, plain.tolist()), (rows, plain.to_numpy()[rows].tolist())):
+            got = _joined(values, which)
+            assert (got.decode("utf-8") if isinstance(got, bytes) else got) == "".join(want)
+        back = np.arange(len(values))[::-1]
+        assert _text_lengths(values, back).tolist() == plain.str.len().to_numpy()[back].tolist()
 
 
 def test_coding_a_corpus_with_hard_themes_equals_coding_each_sentence_alone(seeds):
@@ -469,6 +486,66 @@ def test_theme_sentences_are_the_sentences_behind_each_number(seeds):
         for r in rows.itertuples():
             raw = seeds.raw_slice(r.source_file, r.raw_start, r.raw_end)
             assert raw[:4] == r.text[:4] or raw[-4:] == r.text[-4:], (raw, r.text)
+
+
+def _scores_counted_by_hand(corpus, unit, themes, include_all):
+    """What score_themes gives per (unit id, theme), counted from code_sentences the plain way: a theme name's
+    hits and coded sentences over the unit's sentences, and (none) the sentences no theme codes."""
+    from plan_analysis.themes import sentence_parts
+
+    codes = code_sentences(corpus, themes=themes).drop_duplicates(["sent_id", "theme"])  # names shared: one row
+    coded = {(r.sent_id, r.theme): r.hits for r in codes.itertuples()}
+    docs = corpus.documents
+    keep = set(docs["doc_id"] if include_all else docs.loc[docs["is_local_plan"].astype(bool), "doc_id"])
+    sections = corpus.sections
+    parent = dict(zip(sections["section_id"], sections["parent_id"].fillna("")))
+    parts = sentence_parts(corpus)
+    members = {}
+    for r in corpus.sentences.itertuples():
+        if r.doc_id not in keep or r.role == "title":
+            continue
+        if unit == "document":
+            units = [r.doc_id]
+        elif unit == "part":
+            units = [f"{r.doc_id}#{parts[r.sent_id]}"]
+        elif unit == "sentence":
+            units = [r.sent_id]
+        else:
+            units, cur = [], r.section_id if isinstance(r.section_id, str) and r.section_id else ""
+            while cur and cur not in units:
+                units.append(cur)
+                cur = parent.get(cur, "")
+            units = units or [f"{r.doc_id}/s0"]
+        for u in units:
+            members.setdefault(u, []).append(r.sent_id)
+    names = list(dict.fromkeys(t.name for t in themes))
+    want = {}
+    for u, sents in members.items():
+        for name in names:
+            got = [coded[(s, name)] for s in sents if (s, name) in coded]
+            if unit != "sentence" or got:
+                want[(u, name)] = (sum(got), len(got), len(sents))
+        uncoded = sum(all((s, name) not in coded for name in names) for s in sents)
+        if unit != "sentence" or uncoded:
+            want[(u, NONE_THEME)] = (uncoded if unit != "sentence" else 0, uncoded, len(sents))
+    return want
+
+
+@pytest.mark.parametrize("unit", ["document", "part", "section", "sentence"])
+def test_scores_equal_counting_the_coded_sentences_by_hand(seeds, unit):
+    import dataclasses
+
+    themes = (*_HARD_THEMES, *load_themes())  # 甲 twice: a name shared by two themes counts once
+    # documents listed in another order than their sentences: the table follows the documents
+    shuffled = dataclasses.replace(seeds, documents=seeds.documents.sample(frac=1, random_state=3))
+    for corpus, include_all in ((seeds, False), (seeds, True), (shuffled, False)):
+        got = score_themes(corpus, unit=unit, themes=themes, include_all=include_all)
+        assert not got.duplicated(["unit_id", "theme"]).any()
+        table = {(r.unit_id, r.theme): (r.hits, r.sentences, r.n_sentences) for r in got.itertuples()}
+        assert table == _scores_counted_by_hand(corpus, unit, themes, include_all)
+        assert (got["share"] == got["sentences"] / got["n_sentences"]).all()
+        order = corpus.documents["doc_id"].tolist()
+        assert got["doc_id"].map(order.index).is_monotonic_increasing
 
 
 def test_coverage_counts_add_up(seeds):
