@@ -444,7 +444,7 @@ def _words_of_pieces(lengths: Sequence[int], texts_of: Callable[[int, int], list
     try:
         pieces = ((texts_of(a, b), kwargs) for a, b in bounds)
         for words in map_chunks(_words_chunk, pieces, workers=n_workers):
-            out.extend([[seen.setdefault(w, w) for w in ws] for ws in words] if n_workers > 1 else words)
+            out.extend([[seen.setdefault(w, w) for w in ws] for ws in words])
             if bar is not None:
                 bar.update(len(words))
     finally:

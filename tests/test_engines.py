@@ -101,6 +101,21 @@ def test_tokenize_many_in_processes_equals_serial(monkeypatch):
     assert kept == [[t.word for t in tk.tokenize(texts[0], drop_punct=False, drop_stopwords=True)]]
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_tokenize_many_keeps_one_object_per_distinct_word(monkeypatch, workers):
+    """Across pieces too, in one process as in the pool: 15 M words must not be 15 M strings."""
+    from plan_analysis import parallel
+    from plan_analysis import tokenize as tk
+
+    texts = load_corpus(PROVINCIAL, cache=False, progress=False).documents["text"].tolist()[:4]
+    # every text a piece of its own
+    monkeypatch.setattr(parallel, "plan_pieces", lambda lengths, *, workers, **_: (
+        workers, [(i, i + 1) for i in range(len(lengths))]))
+    words = tk.tokenize_many(texts, workers=workers)
+    assert words == [[t.word for t in tk.tokenize(x)] for x in texts]
+    flat = [w for ws in words for w in ws]
+    assert len({id(w) for w in flat}) == len(set(flat)) < len(flat)
+
 def test_tokenize_corpus_is_indexed_by_doc_id():
     from plan_analysis.tokenize import tokenize_corpus
 
