@@ -943,40 +943,36 @@ def _report_frame(rows: list[tuple]) -> pd.DataFrame:
 def _collect(tasks: list[tuple], problems: Sequence[tuple[str, str]], asm: _Assembler, *, engine: str, workers: int,
              progress: bool, say: bool = True) -> tuple[list[tuple], dict[str, tuple[str, str]], list[tuple[int, str]]]:
     """Run the per-file pipeline over ``tasks`` into ``asm``; return the load report's rows, the files and what was logged."""
+    from .parallel import progress_bar
+
     results = {"serial": lambda: _run_serial(tasks), "process": lambda: _run_process(tasks, workers),
                "dask": lambda: _run_dask(tasks, workers)}[engine]()
-    bar = None
-    if progress and len(tasks) > 1:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(tasks), desc="documents", unit="file")
     rows = [(name, "skipped", "", 0, 0, reason) for name, reason in problems]
     files: dict[str, tuple[str, str]] = {}
     notes: list[tuple[int, str]] = []  # what the load logged about files, kept for the snapshot
     n_docs = 0
     try:
-        for res in results:
-            rows.append(res.report_row())
-            note = None
-            if res.status == "loaded":
-                files[res.source_file] = (res.path, res.sha256)
-                asm.add(res.columns)
-                n_docs += res.n_documents
-                if res.reason:
-                    note = (logging.WARNING if "truncated" in res.reason else logging.INFO,
-                            f"{res.source_file}: {res.reason}")
-            else:
-                note = (logging.WARNING, f"{res.source_file}: {res.reason}")
-            if note is not None:
-                notes.append(note)
-                if say:
-                    log.log(*note)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(documents=n_docs, refresh=False)
+        with progress_bar(len(tasks), desc="documents", unit="file", enabled=progress) as bar:
+            for res in results:
+                rows.append(res.report_row())
+                note = None
+                if res.status == "loaded":
+                    files[res.source_file] = (res.path, res.sha256)
+                    asm.add(res.columns)
+                    n_docs += res.n_documents
+                    if res.reason:
+                        note = (logging.WARNING if "truncated" in res.reason else logging.INFO,
+                                f"{res.source_file}: {res.reason}")
+                else:
+                    note = (logging.WARNING, f"{res.source_file}: {res.reason}")
+                if note is not None:
+                    notes.append(note)
+                    if say:
+                        log.log(*note)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(documents=n_docs, refresh=False)
     finally:
-        if bar is not None:
-            bar.close()
         close = getattr(results, "close", None)
         if close is not None:
             close()

@@ -14,10 +14,11 @@ from __future__ import annotations
 import os
 import signal
 from collections import deque
+from contextlib import contextmanager
 from itertools import chain, islice
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
-__all__ = ["default_workers", "stop_pool", "cut_by_size", "plan_pieces", "text_lengths", "map_chunks"]
+__all__ = ["default_workers", "stop_pool", "cut_by_size", "plan_pieces", "text_lengths", "map_chunks", "progress_bar"]
 
 T = TypeVar("T")
 
@@ -172,3 +173,23 @@ def map_chunks(fn: Callable[[Any], T], chunks: Iterable[Any], *, workers: int | 
         ex.shutdown(wait=True)
     finally:
         gc.unfreeze()
+
+
+@contextmanager
+def progress_bar(total: int, *, desc: str, unit: str, enabled: bool = True) -> Iterator[Any]:
+    """A tqdm bar over ``total`` items when ``enabled`` and there is more than one item, else ``None``; closed on exit.
+
+    >>> with progress_bar(3, desc="文件", unit="file", enabled=False) as bar:
+    ...     bar is None
+    True
+    """
+    if not enabled or total <= 1:
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit=unit)
+    try:
+        yield bar
+    finally:
+        bar.close()

@@ -635,7 +635,8 @@ def _frame(ids: list[Any], files: list[Any], counts: list[int], rows: pd.DataFra
 
 
 def extract_targets(source: Any, *, include_placeholders: bool = True,
-                    kind: Literal["all", "target", "actual"] = "all", workers: int | None = None) -> pd.DataFrame:
+                    kind: Literal["all", "target", "actual"] = "all", workers: int | None = None,
+                    progress: bool = False) -> pd.DataFrame:
     """Extract every figure from a corpus, a documents table, or plain text.
 
     ``source`` is a :class:`~plan_analysis.corpus.Corpus` (its sections give each figure a
@@ -644,7 +645,8 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
     plus ``section`` (the heading path). Figures hidden by placeholders have no value and
     ``placeholder`` true; drop them with ``include_placeholders=False``. Documents are shared out
     over ``workers`` processes (default: the CPUs available) when there are more than
-    :data:`PARALLEL_MIN_CHARS` characters of text; the result is the same.
+    :data:`PARALLEL_MIN_CHARS` characters of text; the result is the same. ``progress`` shows a bar of
+    documents done.
 
     >>> extract_targets("完成固定资产投资7.06亿元，同比增长xx%")[["figure", "kind", "placeholder"]].values.tolist()
     [['7.06亿元', 'actual', False], ['xx%', 'actual', True]]
@@ -664,7 +666,7 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
         else:
             df = pd.DataFrame([], columns=cols)
     else:
-        from .parallel import map_chunks, plan_pieces, text_lengths
+        from .parallel import map_chunks, plan_pieces, progress_bar, text_lengths
 
         corpus = source if isinstance(source, Corpus) else None
         docs = corpus.documents if corpus is not None else source
@@ -686,20 +688,25 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
                 yield [(text, doc_type, spans.get(doc_id, []))
                        for doc_id, text, doc_type in zip(ids, docs["text"].iloc[a:b].tolist(), types)]
 
-        frames = []
-        for (a, b), (counts, rows) in zip(bounds, map_chunks(_targets_chunk, pieces(), workers=n)):
-            if not len(rows):
-                continue
-            ids = docs["doc_id"].iloc[a:b].tolist()
-            files = docs["source_file"].iloc[a:b].tolist() if "source_file" in docs else [""] * (b - a)
-            part = _frame(ids, files, counts, rows)
-            del rows
-            if corpus is not None:
-                part["raw_start"], part["raw_end"] = corpus.raw_spans(part["doc_id"].tolist(), part["_start"],
-                                                                      part["_end"])
-            else:
-                part["raw_start"], part["raw_end"] = part["_start"], part["_end"]
-            frames.append(part[cols])
+        frames, found = [], 0
+        with progress_bar(len(docs), desc="targets", unit="doc", enabled=progress) as bar:
+            for (a, b), (counts, rows) in zip(bounds, map_chunks(_targets_chunk, pieces(), workers=n)):
+                found += len(rows)
+                if bar is not None:
+                    bar.update(b - a)
+                    bar.set_postfix(figures=found, refresh=False)
+                if not len(rows):
+                    continue
+                ids = docs["doc_id"].iloc[a:b].tolist()
+                files = docs["source_file"].iloc[a:b].tolist() if "source_file" in docs else [""] * (b - a)
+                part = _frame(ids, files, counts, rows)
+                del rows
+                if corpus is not None:
+                    part["raw_start"], part["raw_end"] = corpus.raw_spans(part["doc_id"].tolist(), part["_start"],
+                                                                          part["_end"])
+                else:
+                    part["raw_start"], part["raw_end"] = part["_start"], part["_end"]
+                frames.append(part[cols])
         df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame([], columns=cols)
     if not include_placeholders:
         df = df[~df["placeholder"].astype(bool)]

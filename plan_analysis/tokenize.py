@@ -429,27 +429,19 @@ def _words_of_pieces(lengths: Sequence[int], texts_of: Callable[[int, int], list
     Each piece's texts are made only when a worker is ready for them, so the caller's texts never
     all exist as Python strings at once.
     """
-    from .parallel import map_chunks, plan_pieces
+    from .parallel import map_chunks, plan_pieces, progress_bar
 
     # pieces of 20–100k characters: a few seconds of work each, and many more pieces than workers
     n_workers, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS,
                                     serial_piece=50_000, piece_min=20_000, piece_max=100_000)
-    bar = None
-    if progress and len(lengths) > 1:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(lengths), desc="tokenising", unit="doc")
     out: list[list[str]] = []
     seen: dict[str, str] = {}  # one object per distinct word across chunks
-    try:
+    with progress_bar(len(lengths), desc="tokenising", unit="doc", enabled=progress) as bar:
         pieces = ((texts_of(a, b), kwargs) for a, b in bounds)
         for words in map_chunks(_words_chunk, pieces, workers=n_workers):
             out.extend([[seen.setdefault(w, w) for w in ws] for ws in words])
             if bar is not None:
                 bar.update(len(words))
-    finally:
-        if bar is not None:
-            bar.close()
     return out
 
 

@@ -73,6 +73,26 @@ def test_progress_bar_counts_files_and_documents(capsys, monkeypatch):
     assert "documents" in err and "5/5" in err and "documents=17" in err
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_targets_and_tokenising_show_documents_done(capsys, monkeypatch, workers):
+    from plan_analysis import targets, tokenize
+
+    monkeypatch.setenv("TQDM_DISABLE", "")
+    monkeypatch.setattr(targets, "PARALLEL_MIN_CHARS", 0)  # the pool too, for 17 documents
+    monkeypatch.setattr(tokenize, "PARALLEL_MIN_CHARS", 0)
+    c = load_corpus(RAW, cache=False, progress=False)
+    n = len(c.documents)
+    found = targets.extract_targets(c, workers=workers, progress=True)
+    err = capsys.readouterr().err
+    assert "targets" in err and f"{n}/{n}" in err and f"figures={len(found)}" in err
+    tokenize.tokenize_corpus(c, workers=workers, progress=True)
+    err = capsys.readouterr().err
+    assert "tokenising" in err and f"{n}/{n}" in err
+    targets.extract_targets(c, workers=workers)
+    tokenize.tokenize_corpus(c, workers=workers)
+    assert capsys.readouterr().err == ""  # no bar unless asked
+
+
 def test_unknown_engine_is_refused():
     with pytest.raises(ValueError, match="engine"):
         load_corpus(RAW, engine="spark", progress=False)
