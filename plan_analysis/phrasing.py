@@ -29,6 +29,7 @@ import hashlib
 import math
 import re
 import zlib
+from bisect import bisect_left
 from collections import Counter
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Sequence
@@ -43,7 +44,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from wordcloud import WordCloud
 
     from .corpus import Corpus
-    from .tokenize import Token
 
 __all__ = [
     "SLOGAN_FIELDS", "REUSE_FIELDS", "POLICY_VERBS", "REGISTER_FEATURES",
@@ -370,60 +370,113 @@ _MODIFIERS = frozenset("积极 认真 切实 进一步 全力 大力 努力 不�
 
 def _opening_verb(words: Sequence[str]) -> str:
     """The opening verb among the first words of a sentence (modifiers skipped), or ''."""
-    from .tokenize import word_tag
+    from .tokenize import has_tag
 
     for w in words[:4]:
         if w in _MODIFIERS:
             continue
-        tag = word_tag(w)
-        if w in POLICY_VERBS or (tag is not None and tag[1] in ("v", "vd")):
+        if w in POLICY_VERBS or has_tag(w, tags=_OPENING_TAGS):
             return w
         return ""
     return ""
 
 
-def _doc_tokens(corpus: "Corpus") -> dict[str, list["Token"]]:
-    from .tokenize import tokenize
+_OPENING_TAGS = frozenset(("v", "vd"))
+_HAN_WORD_RE = re.compile(f"[{_HAN}]+")
 
-    return {d["doc_id"]: tokenize(d["text"], drop_punct=True) for d in _doc_records(corpus)}
+#: below this many characters of document text, sentence openings and register features are worked out here
+PARALLEL_MIN_CHARS = 300_000
 
 
-def sentence_openings(source: "Corpus | str") -> pd.DataFrame:
+def sentence_openings(source: "Corpus | str", *, workers: int | None = None) -> pd.DataFrame:
     """The opening word and opening verb of every body sentence and heading.
 
     Enumeration markers (一是, （一）, 1、, 第一，, 一方面) and modifiers (积极, 深入, 进一步 …)
     are skipped; ``verb`` is the first word jieba tags as a verb (``v``, ``vd``; not verbal
     nouns such as 工作) or one of :data:`POLICY_VERBS`, empty when the sentence does not open
     with one. Columns: ``doc_id``, ``sent_id``, ``role`` (``body`` or ``heading``), ``text``,
-    ``first_word``, ``verb``.
+    ``first_word``, ``verb``. Documents are tokenised a piece at a time, over ``workers``
+    processes (default: the CPUs available) above :data:`PARALLEL_MIN_CHARS` characters, so
+    memory never holds every document's words; the result is the same.
 
     >>> sentence_openings("一是坚持党建引领。二是积极推进招商引资。")[["first_word", "verb"]].values.tolist()
     [['坚持', '坚持'], ['积极', '推进']]
     """
-    corpus = _as_corpus(source)
-    return _sentence_openings(corpus, _doc_tokens(corpus))
+    return _openings_and_features(_as_corpus(source), features=False, workers=workers)[0]
 
 
-def _sentence_openings(corpus: "Corpus", tokens: Mapping[str, list["Token"]]) -> pd.DataFrame:
-    import bisect
+def _doc_openings(args: tuple[list[tuple[str, list[tuple[int, int, str]]]], bool]) -> list[tuple[Any, ...]]:
+    """For each document ``(text, [(start, end, text) of its sentences])``: the sentences' first words and opening
+    verbs, and with ``features`` the counts of :func:`register_features` that need the document's words or text."""
+    from .tokenize import tokenize
 
-    starts = {d: [t.start for t in toks] for d, toks in tokens.items()}
-    s = corpus.sentences
-    s = s[s["role"].isin(["body", "heading"])]
-    rows = []
-    for r in s[["doc_id", "sent_id", "role", "text", "start", "end"]].itertuples(index=False):
-        doc_id, text = str(r.doc_id), str(r.text)
-        lead = _LEAD_RE.match(text)
-        a = int(r.start) + (lead.end() if lead else 0)
-        toks = tokens.get(doc_id, [])
-        k = bisect.bisect_left(starts.get(doc_id, []), a)
-        words = []
-        while k < len(toks) and toks[k].start < int(r.end) and len(words) < 4:
-            words.append(toks[k].word)
-            k += 1
-        rows.append({"doc_id": doc_id, "sent_id": str(r.sent_id), "role": str(r.role), "text": text,
-                     "first_word": words[0] if words else "", "verb": _opening_verb(words)})
-    return pd.DataFrame(rows, columns=["doc_id", "sent_id", "role", "text", "first_word", "verb"])
+    docs, features = args
+    out = []
+    for text, sentences in docs:
+        toks = tokenize(text, drop_punct=True)
+        starts = [t.start for t in toks]
+        first, verbs = [], []
+        for start, end, sent in sentences:
+            lead = _LEAD_RE.match(sent)
+            k = bisect_left(starts, start + (lead.end() if lead else 0))
+            words = []
+            while k < len(toks) and toks[k].start < end and len(words) < 4:
+                words.append(toks[k].word)
+                k += 1
+            first.append(words[0] if words else "")
+            verbs.append(_opening_verb(words))
+        if not features:
+            out.append((first, verbs))
+            continue
+        han = [t.word for t in toks if _HAN_WORD_RE.fullmatch(t.word)]
+        n4, nseg = _four_char_segments(text)
+        fang = min(len(_FANGMIAN_RE.findall(text)), len(_LING_FANGMIAN_RE.findall(text)))
+        out.append((first, verbs, len(text), len(han), sum(1 for w in han if len(w) == 4), n4, nseg,
+                    len(_YISHI_RE.findall(text)), fang, len(_DIYI_RE.findall(text))))
+    return out
+
+
+def _openings_and_features(corpus: "Corpus", *, features: bool,
+                           workers: int | None) -> tuple[pd.DataFrame, list[tuple[Any, ...]]]:
+    """:func:`sentence_openings`, and each document's :func:`_doc_openings` counts (with ``features``; in
+    document order) without its opening lists."""
+    from .parallel import map_chunks, plan_pieces, text_lengths
+
+    docs, s = corpus.documents, corpus.sentences
+    rows = np.flatnonzero(s["role"].isin(["body", "heading"]).to_numpy(dtype=bool))
+    sel = s.iloc[rows]
+    by_doc = sel.groupby("doc_id", sort=False).indices if len(sel) else {}
+    first = np.full(len(rows), "", dtype=object)
+    verb = np.full(len(rows), _opening_verb([]), dtype=object)
+    if len(docs):
+        _opening_verb(["推进"])  # the verb set, loaded once here for forked workers to share
+    lengths = text_lengths(docs["text"]) if len(docs) else []
+    n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=200_000)
+    ids = docs["doc_id"].astype(str).tolist()
+    starts, ends = sel["start"].to_numpy(dtype=np.int64), sel["end"].to_numpy(dtype=np.int64)
+    texts = sel["text"]
+    none = np.zeros(0, dtype=np.int64)  # the sentences of a document that has none
+
+    def pieces():  # each piece's texts are made only when the workers are ready for them
+        for a, b in bounds:
+            piece = []
+            for doc_id, text in zip(ids[a:b], docs["text"].iloc[a:b].tolist()):
+                at = by_doc.get(doc_id, none)
+                piece.append((str(text), list(zip(starts[at].tolist(), ends[at].tolist(),
+                                                  [str(t) for t in texts.iloc[at].tolist()]))))
+            yield piece, features
+
+    counts: list[tuple[Any, ...]] = []
+    for (a, _b), found in zip(bounds, map_chunks(_doc_openings, pieces(), workers=n)):
+        for doc_id, got in zip(ids[a:], found):
+            at = by_doc.get(doc_id)
+            if at is not None:
+                first[at], verb[at] = got[0], got[1]
+            counts.append(got[2:])
+    # the columns stay in Arrow: the sentences' text is not made into a Python string per sentence
+    out = pd.DataFrame({c: sel[c].astype("str").array for c in ("doc_id", "sent_id", "role", "text")})
+    out["first_word"], out["verb"] = first, verb
+    return out, counts
 
 
 #: the scalar features of :func:`register_features` (opening verbs come on top, one row each)
@@ -453,7 +506,7 @@ def _four_char_segments(text: str) -> tuple[int, int]:
     return sum(1 for x in segs if re.fullmatch(f"[{_HAN}]{{4}}", x)), len(segs)
 
 
-def register_features(source: "Corpus | str") -> pd.DataFrame:
+def register_features(source: "Corpus | str", *, workers: int | None = None) -> pd.DataFrame:
     """Register features per document, tidy: one row per (document, feature).
 
     Scalar features are listed in :data:`REGISTER_FEATURES` (sentence length, 四字格 share,
@@ -461,53 +514,53 @@ def register_features(source: "Corpus | str") -> pd.DataFrame:
     verb-led openings); on top, ``opens:<verb>`` counts the body sentences and headings that
     open with each verb (see :func:`sentence_openings`). Columns: ``doc_id``, ``place``,
     ``feature``, ``value``, ``group`` (``size``, ``length``, ``rhythm``, ``enumeration``,
-    ``headings``, ``opening``; ``opening_verb`` for the ``opens:<verb>`` rows).
+    ``headings``, ``opening``; ``opening_verb`` for the ``opens:<verb>`` rows). Documents are
+    shared out over ``workers`` processes as in :func:`sentence_openings`.
 
     >>> f = register_features("一是坚持党建引领。二是推进招商引资，一方面招大引强，另一方面提质增效。")
     >>> f.set_index("feature").loc[["enum_yishi", "enum_fangmian", "opens:坚持"], "value"].tolist()
     [2.0, 1.0, 1.0]
     """
     corpus = _as_corpus(source)
-    tokens = _doc_tokens(corpus)
-    openings = _sentence_openings(corpus, tokens)
-    sents = corpus.sentences
-    secs = corpus.sections
+    openings, counts = _openings_and_features(corpus, features=True, workers=workers)
+    sents, secs, docs = corpus.sentences, corpus.sections, corpus.documents
+    body = sents[sents["role"] == "body"]
+    body_lens = body["text"].astype(str).str.len().to_numpy(dtype=np.int64)
+    body_of = body.groupby("doc_id", sort=False).indices if len(body) else {}
+    secs_of = secs.groupby("doc_id", sort=False).indices if len(secs) else {}
+    open_of = openings.groupby("doc_id", sort=False).indices if len(openings) else {}
+    levels, open_verbs = secs["level"], openings["verb"].to_numpy(dtype=object)
     rows: list[dict[str, Any]] = []
     groups = {"n_chars": "size", "n_sentences": "size", "sentence_len_mean": "length", "sentence_len_median": "length",
               "long_sentence_share": "length", "four_char_share": "rhythm", "four_char_segment_share": "rhythm",
               "n_headings": "headings", "heading_depth": "headings", "verb_opening_share": "opening"}
-    for doc in _doc_records(corpus):
-        text = doc["text"]
-        n = max(len(text), 1)
-        body = sents[(sents["doc_id"] == doc["doc_id"]) & (sents["role"] == "body")]["text"].astype(str)
-        lens = body.str.len()
-        toks = [t.word for t in tokens[doc["doc_id"]] if re.fullmatch(f"[{_HAN}]+", t.word)]
-        n4, nseg = _four_char_segments(text)
-        yishi = len(_YISHI_RE.findall(text))
-        fang = min(len(_FANGMIAN_RE.findall(text)), len(_LING_FANGMIAN_RE.findall(text)))
-        diyi = len(_DIYI_RE.findall(text))
-        dsecs = secs[secs["doc_id"] == doc["doc_id"]]
-        op = openings[openings["doc_id"] == doc["doc_id"]]
+    places = ["" if pd.isna(p) else str(p) for p in docs["place"].tolist()]
+    for doc_id, place, (n_chars, n_han, n_four, n4, nseg, yishi, fang, diyi) in zip(
+            docs["doc_id"].astype(str).tolist(), places, counts):
+        n = max(n_chars, 1)
+        lens = pd.Series(body_lens[body_of.get(doc_id, [])], dtype="int64")
+        at = secs_of.get(doc_id, [])
+        op = open_verbs[open_of.get(doc_id, [])]
         values = {
-            "n_chars": float(len(text)),
-            "n_sentences": float(len(body)),
+            "n_chars": float(n_chars),
+            "n_sentences": float(len(lens)),
             "sentence_len_mean": float(lens.mean()) if len(lens) else math.nan,
             "sentence_len_median": float(lens.median()) if len(lens) else math.nan,
             "long_sentence_share": float((lens > 100).mean()) if len(lens) else math.nan,
-            "four_char_share": (sum(1 for w in toks if len(w) == 4) / len(toks)) if toks else math.nan,
+            "four_char_share": (n_four / n_han) if n_han else math.nan,
             "four_char_segment_share": (n4 / nseg) if nseg else math.nan,
             "enum_yishi": float(yishi), "enum_yishi_per_1000": 1000.0 * yishi / n,
             "enum_fangmian": float(fang), "enum_fangmian_per_1000": 1000.0 * fang / n,
             "enum_diyi": float(diyi), "enum_diyi_per_1000": 1000.0 * diyi / n,
-            "n_headings": float(len(dsecs)),
-            "heading_depth": float(dsecs["level"].max()) if len(dsecs) else 0.0,
-            "verb_opening_share": float((op["verb"] != "").mean()) if len(op) else math.nan,
+            "n_headings": float(len(at)),
+            "heading_depth": float(levels.iloc[at].max()) if len(at) else 0.0,
+            "verb_opening_share": float((op != "").mean()) if len(op) else math.nan,
         }
         for feat, val in values.items():
-            rows.append({"doc_id": doc["doc_id"], "place": doc["place"], "feature": feat, "value": val,
+            rows.append({"doc_id": doc_id, "place": place, "feature": feat, "value": val,
                          "group": groups.get(feat, "enumeration")})
-        for verb, cnt in Counter(v for v in op["verb"] if v).most_common():
-            rows.append({"doc_id": doc["doc_id"], "place": doc["place"], "feature": f"opens:{verb}",
+        for verb, cnt in Counter(v for v in op if v).most_common():
+            rows.append({"doc_id": doc_id, "place": place, "feature": f"opens:{verb}",
                          "value": float(cnt), "group": "opening_verb"})
     return pd.DataFrame(rows, columns=["doc_id", "place", "feature", "value", "group"]).astype({"value": "float64"})
 

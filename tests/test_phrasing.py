@@ -7,11 +7,13 @@ import csv
 import io
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import matplotlib
+import pandas as pd
 import pytest
 
 from plan_analysis import clean_text, load_corpus
@@ -133,6 +135,39 @@ def test_register_features_on_seed_001(corpus):
     assert v["opens:加强"] >= 1
     assert 0 < v["four_char_segment_share"] < 1
     assert set(ph.REGISTER_FEATURES) <= set(f["feature"])
+
+
+def _openings_the_plain_way(corpus) -> list[tuple[str, str]]:
+    """(first word, opening verb) of each body sentence and heading: its whole document tokenised, words from the
+    sentence's start past its enumeration marker."""
+    toks = {d: tokenize(t, drop_punct=True) for d, t in zip(corpus.documents["doc_id"], corpus.documents["text"])}
+    out = []
+    s = corpus.sentences
+    for r in s[s["role"].isin(["body", "heading"])].itertuples():
+        lead = ph._LEAD_RE.match(r.text)
+        a = r.start + (lead.end() if lead else 0)
+        words = [t.word for t in toks[r.doc_id] if a <= t.start < r.end][:4]
+        out.append((words[0] if words else "", ph._opening_verb(words)))
+    return out
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sentence_openings_equal_the_plain_way_over_processes_too(corpus, monkeypatch, workers):
+    monkeypatch.setattr(ph, "PARALLEL_MIN_CHARS", 0)  # the pool, for the bundled corpus too
+    got = ph.sentence_openings(corpus, workers=workers)
+    assert list(zip(got["first_word"], got["verb"])) == _openings_the_plain_way(corpus)
+    s = corpus.sentences
+    assert got["sent_id"].tolist() == s.loc[s["role"].isin(["body", "heading"]), "sent_id"].tolist()
+    assert (got["verb"] != "").sum() > 100
+
+
+def test_register_features_are_the_same_over_processes(corpus, monkeypatch):
+    one = ph.register_features(corpus, workers=1)
+    monkeypatch.setattr(ph, "PARALLEL_MIN_CHARS", 0)
+    pd.testing.assert_frame_equal(ph.register_features(corpus, workers=2), one)
+    four = one[one["feature"] == "four_char_share"].set_index("doc_id")["value"]
+    words = [t.word for t in tokenize(corpus.text(D001), drop_punct=True) if re.fullmatch(r"[\u4e00-\u9fff]+", t.word)]
+    assert four[D001] == pytest.approx(sum(len(w) == 4 for w in words) / len(words))
 
 
 def test_verb_profile_rates(corpus):
