@@ -29,6 +29,7 @@ import hashlib
 import math
 import re
 import zlib
+from array import array
 from bisect import bisect_left
 from collections import Counter
 from difflib import SequenceMatcher
@@ -920,21 +921,34 @@ def _shingles(masked: str, k: int) -> frozenset[int]:
     return frozenset(zlib.crc32(masked[i:i + k].encode("utf-8")) for i in range(len(masked) - k + 1))
 
 
-def _minhash(sets: list[frozenset[int]], num_perm: int, seed: int) -> np.ndarray:
-    """MinHash signatures (len(sets) × num_perm) with universal hashing mod a Mersenne prime."""
+#: shingles hashed at a time by :func:`_minhash` (its work arrays: 16 hashes × this × 8 bytes, a few of them)
+_MINHASH_BLOCK = 1 << 20
+
+
+def _minhash(shingles: np.ndarray, bounds: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """MinHash signatures (one row per set, ``num_perm`` columns) with universal hashing mod a Mersenne prime.
+
+    Set ``i`` is ``shingles[bounds[i]:bounds[i + 1]]`` (none may be empty); the sets are hashed a block at a
+    time, so memory does not grow with the corpus beyond the signatures."""
     prime = np.uint64((1 << 61) - 1)
     rng = np.random.default_rng(seed)
     a = rng.integers(1, 1 << 31, size=num_perm, dtype=np.uint64)
     b = rng.integers(0, 1 << 31, size=num_perm, dtype=np.uint64)
-    lengths = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
-    flat = np.fromiter((h for s in sets for h in s), dtype=np.uint64, count=int(lengths.sum()))
-    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    sig = np.empty((len(sets), num_perm), dtype=np.uint64)
+    n = len(bounds) - 1
+    sig = np.empty((n, num_perm), dtype=np.uint64)
     step = 16
-    for j in range(0, num_perm, step):
-        aa, bb = a[j:j + step, None], b[j:j + step, None]
-        hv = (aa * flat[None, :] + bb) % prime  # a < 2^31 and h < 2^32: no overflow
-        sig[:, j:j + step] = np.minimum.reduceat(hv, offsets, axis=1).T
+    first = 0
+    while first < n:
+        # whole sets up to about _MINHASH_BLOCK shingles (at least one set)
+        last = max(first + 1, int(np.searchsorted(bounds, bounds[first] + _MINHASH_BLOCK, side="right")) - 1)
+        last = min(last, n)
+        flat = shingles[bounds[first]:bounds[last]].astype(np.uint64)
+        offsets = bounds[first:last] - bounds[first]
+        for j in range(0, num_perm, step):
+            aa, bb = a[j:j + step, None], b[j:j + step, None]
+            hv = (aa * flat[None, :] + bb) % prime  # a < 2^31 and h < 2^32: no overflow
+            sig[first:last, j:j + step] = np.minimum.reduceat(hv, offsets, axis=1).T
+        first = last
     return sig
 
 
@@ -962,7 +976,7 @@ def _units(corpus: "Corpus", unit: str) -> list[dict[str, Any]]:
 
 def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float = 0.8, mask: bool = True,
                unit: Literal["sentence", "clause"] = "sentence", shingle: int = 4, num_perm: int = 128,
-               merge: bool = True) -> pd.DataFrame:
+               merge: bool = True, max_candidates: int | None = 5_000_000) -> pd.DataFrame:
     """Sentences (or clauses) shared between different documents: template reuse and copying.
 
     Each sentence of at least ``min_chars`` characters (punctuation not counted) is masked
@@ -975,6 +989,11 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
     other) become one passage, scored again as a whole (and kept apart if the whole falls
     below ``threshold``). ``unit="clause"`` compares comma-delimited clauses, which
     finds template phrases (在区委区政府的坚强领导下) inside otherwise different sentences.
+
+    Candidate pairs grow with the square of how often a sentence recurs: in a corpus where one
+    template sentence stands in thousands of documents they would fill the memory. Above
+    ``max_candidates`` (about 100 bytes each) a ``ValueError`` says so before that happens; pass
+    ``None`` to go on, or a subset of documents, a higher ``min_chars`` or ``threshold``.
 
     Columns: :data:`REUSE_FIELDS` + ``shared`` (the longest masked run the two have in common),
     ``containment`` (shared shingles over those of the shorter side: 1.0 when one side is a
@@ -1005,6 +1024,8 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
         return place_masker(text) if mask else _KEEP_RE.sub("", text)
 
     units = []
+    # each unit's shingles, sorted, one after another in one array (a set per unit took ~8 kB each)
+    flat, n_shingles = array("I"), []
     for u in _units(corpus, unit):
         if len(re.sub(r"[\W_]", "", u["text"])) < min_chars:
             continue  # characters that count: Han, Latin letters and digits
@@ -1012,7 +1033,9 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
         if masked.replace(_MASK, "") == "":
             continue
         u["masked"] = masked
-        u["shingles"] = _shingles(masked, shingle)
+        sh = sorted(_shingles(masked, shingle))
+        flat.extend(sh)
+        n_shingles.append(len(sh))
         units.append(u)
     cols = list(REUSE_FIELDS) + ["shared", "containment", "place_a", "place_b", "start_a", "end_a", "start_b", "end_b",
                                  "source_file_a", "source_file_b", "n_units", "unit"]
@@ -1023,12 +1046,16 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
     for u in units:
         u["i"] = per_doc.get(u["doc_id"], 0)
         per_doc[u["doc_id"]] = u["i"] + 1
-    sig = _minhash([u["shingles"] for u in units], num_perm, seed=20261122)
+    shingles = np.frombuffer(flat, dtype=np.uint32) if len(flat) else np.zeros(0, dtype=np.uint32)
+    bounds = np.zeros(len(units) + 1, dtype=np.int64)
+    np.cumsum(n_shingles, out=bounds[1:])
+    sig = _minhash(shingles, bounds, num_perm, seed=20261122)
     candidates: set[tuple[int, int]] = set()
     doc_of = [u["doc_id"] for u in units]
     doc_codes = np.array([order[d] for d in doc_of])
     mix = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5],
                    dtype=np.uint64)[:rows_per_band]
+    seen_groups: set[bytes] = set()  # a group of the same units in another band adds no new pair
     for band in range(num_perm // rows_per_band):
         block = sig[:, band * rows_per_band:(band + 1) * rows_per_band]
         with np.errstate(over="ignore"):
@@ -1038,9 +1065,20 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         ends = np.r_[starts[1:], len(idx)]
         for g in np.flatnonzero(ends - starts >= 2):
-            members = idx[starts[g]:ends[g]]
+            members = idx[starts[g]:ends[g]]  # ascending: the sort is stable
             if len(set(doc_codes[members].tolist())) < 2:
                 continue
+            group = members.tobytes()
+            if group in seen_groups:
+                continue
+            seen_groups.add(group)
+            if max_candidates is not None and len(candidates) + len(members) * (len(members) - 1) // 2 > max_candidates:
+                raise ValueError(
+                    f"find_reuse: more than max_candidates={max_candidates:,} candidate pairs after {band} of "
+                    f"{num_perm // rows_per_band} LSH bands ({len(units):,} {unit}s of {len(docs):,} documents; one "
+                    f"group alone has {len(members):,} near-identical {unit}s). The same text recurs across very "
+                    f"many documents. Run it on a subset of documents (one place or year), raise min_chars or "
+                    f"threshold, or pass max_candidates=None to go on (about 100 bytes of memory per pair).")
             ms = members.tolist()
             for x in range(len(ms)):
                 for y in range(x + 1, len(ms)):
@@ -1048,9 +1086,11 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
                     if doc_of[i] != doc_of[j]:
                         candidates.add((i, j) if i < j else (j, i))
     pairs = []
+    cut = bounds.tolist()
     for i, j in candidates:
-        si, sj = units[i]["shingles"], units[j]["shingles"]
-        sim = len(si & sj) / len(si | sj)
+        si, sj = shingles[cut[i]:cut[i + 1]], shingles[cut[j]:cut[j + 1]]
+        both = np.intersect1d(si, sj, assume_unique=True).size
+        sim = both / (len(si) + len(sj) - both)  # the Jaccard index of the two shingle sets
         if sim >= threshold:
             if order[doc_of[i]] > order[doc_of[j]]:
                 i, j = j, i

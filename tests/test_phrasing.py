@@ -15,6 +15,8 @@ from pathlib import Path
 import matplotlib
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plan_analysis import clean_text, load_corpus
 from plan_analysis import phrasing as ph
@@ -304,6 +306,39 @@ def test_reuse_ignores_same_document_and_merges_passages(tmp_path):
     assert (r["doc_a"] != r["doc_b"]).all()
     merged = r[r["n_units"] == 2]
     assert len(merged) == 1 and merged.iloc[0]["text_a"] == shared[0] + shared[1]
+
+
+def test_reuse_refuses_a_flood_of_candidates_before_filling_memory():
+    """One template sentence in 30 documents: 435 pairs; above max_candidates a clear error, None goes on."""
+    line = "持续深化网格警格融合机制推动矛盾纠纷就地化解做到小事不出村大事不出镇。"
+    texts = {f"d{i:02d}": f"第{i}号工作计划\n{line}\n今年另有安排{i}项。" for i in range(30)}
+    with pytest.raises(ValueError, match=r"max_candidates=100 candidate pairs .*30 documents.*subset"):
+        ph.find_reuse(texts, max_candidates=100)
+    r = ph.find_reuse(texts, max_candidates=None)
+    assert len(r) == 30 * 29 // 2 and (r["text_a"] == line).all() and (r["doc_a"] != r["doc_b"]).all()
+    assert ph.find_reuse(texts).equals(r)  # under the default limit
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sets(st.integers(0, 2**32 - 1), min_size=1, max_size=40), min_size=1, max_size=30),
+       st.integers(1, 50))
+def test_minhash_in_blocks_equals_all_at_once(sets, block):
+    import numpy as np
+
+    flat = np.array([h for s in sets for h in sorted(s)], dtype=np.uint32)
+    bounds = np.zeros(len(sets) + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in sets], out=bounds[1:])
+    whole = ph._minhash(flat, bounds, 32, seed=7)
+    old, ph._MINHASH_BLOCK = ph._MINHASH_BLOCK, block
+    try:
+        assert np.array_equal(ph._minhash(flat, bounds, 32, seed=7), whole)
+    finally:
+        ph._MINHASH_BLOCK = old
+    # each signature column is the minimum of the hashes of the set's members
+    prime = (1 << 61) - 1
+    rng = np.random.default_rng(7)
+    a, b = rng.integers(1, 1 << 31, size=32, dtype=np.uint64), rng.integers(0, 1 << 31, size=32, dtype=np.uint64)
+    assert whole[-1].tolist() == [min((int(a[k]) * h + int(b[k])) % prime for h in sets[-1]) for k in range(32)]
 
 
 # --- word clouds ----------------------------------------------------------------------------
