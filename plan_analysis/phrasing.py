@@ -403,7 +403,11 @@ def sentence_openings(source: "Corpus | str", *, workers: int | None = None) -> 
     >>> sentence_openings("一是坚持党建引领。二是积极推进招商引资。")[["first_word", "verb"]].values.tolist()
     [['坚持', '坚持'], ['积极', '推进']]
     """
-    return _openings_and_features(_as_corpus(source), features=False, workers=workers)[0]
+    sel, first, verb, _ = _openings(_as_corpus(source), features=False, workers=workers)
+    # the columns stay in Arrow: the sentences' text is not made into a Python string per sentence
+    out = pd.DataFrame({c: sel[c].astype("str").array for c in ("doc_id", "sent_id", "role", "text")})
+    out["first_word"], out["verb"] = first, verb
+    return out
 
 
 def _doc_openings(args: tuple[list[tuple[str, list[tuple[int, int, str]]]], bool]) -> list[tuple[Any, ...]]:
@@ -437,20 +441,21 @@ def _doc_openings(args: tuple[list[tuple[str, list[tuple[int, int, str]]]], bool
     return out
 
 
-def _openings_and_features(corpus: "Corpus", *, features: bool,
-                           workers: int | None) -> tuple[pd.DataFrame, list[tuple[Any, ...]]]:
-    """:func:`sentence_openings`, and each document's :func:`_doc_openings` counts (with ``features``; in
-    document order) without its opening lists."""
+def _openings(corpus: "Corpus", *, features: bool,
+              workers: int | None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[tuple[Any, ...]]]:
+    """The body sentences and headings, the first word and opening verb of each, and each document's
+    :func:`_doc_openings` result (in document order)."""
     from .parallel import map_chunks, plan_pieces, text_lengths
+    from .tokenize import has_tag
 
     docs, s = corpus.documents, corpus.sentences
     rows = np.flatnonzero(s["role"].isin(["body", "heading"]).to_numpy(dtype=bool))
     sel = s.iloc[rows]
     by_doc = sel.groupby("doc_id", sort=False).indices if len(sel) else {}
     first = np.full(len(rows), "", dtype=object)
-    verb = np.full(len(rows), _opening_verb([]), dtype=object)
+    verb = np.full(len(rows), "", dtype=object)
     if len(docs):
-        _opening_verb(["推进"])  # the verb set, loaded once here for forked workers to share
+        has_tag("", tags=_OPENING_TAGS)  # the verb set, loaded once here for forked workers to share
     lengths = text_lengths(docs["text"]) if len(docs) else []
     n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=200_000)
     ids = docs["doc_id"].astype(str).tolist()
@@ -467,17 +472,14 @@ def _openings_and_features(corpus: "Corpus", *, features: bool,
                                                   [str(t) for t in texts.iloc[at].tolist()]))))
             yield piece, features
 
-    counts: list[tuple[Any, ...]] = []
+    per_doc: list[tuple[Any, ...]] = []
     for (a, _b), found in zip(bounds, map_chunks(_doc_openings, pieces(), workers=n)):
         for doc_id, got in zip(ids[a:], found):
             at = by_doc.get(doc_id)
             if at is not None:
                 first[at], verb[at] = got[0], got[1]
-            counts.append(got[2:])
-    # the columns stay in Arrow: the sentences' text is not made into a Python string per sentence
-    out = pd.DataFrame({c: sel[c].astype("str").array for c in ("doc_id", "sent_id", "role", "text")})
-    out["first_word"], out["verb"] = first, verb
-    return out, counts
+            per_doc.append(got)
+    return sel, first, verb, per_doc
 
 
 #: the scalar features of :func:`register_features` (opening verbs come on top, one row each)
@@ -523,25 +525,26 @@ def register_features(source: "Corpus | str", *, workers: int | None = None) -> 
     [2.0, 1.0, 1.0]
     """
     corpus = _as_corpus(source)
-    openings, counts = _openings_and_features(corpus, features=True, workers=workers)
+    from .parallel import text_lengths
+
+    _, _, _, per_doc = _openings(corpus, features=True, workers=workers)
     sents, secs, docs = corpus.sentences, corpus.sections, corpus.documents
     body = sents[sents["role"] == "body"]
-    body_lens = body["text"].astype(str).str.len().to_numpy(dtype=np.int64)
+    body_lens = np.asarray(text_lengths(body["text"]), dtype=np.int64)
     body_of = body.groupby("doc_id", sort=False).indices if len(body) else {}
     secs_of = secs.groupby("doc_id", sort=False).indices if len(secs) else {}
-    open_of = openings.groupby("doc_id", sort=False).indices if len(openings) else {}
-    levels, open_verbs = secs["level"], openings["verb"].to_numpy(dtype=object)
+    levels = secs["level"]
     rows: list[dict[str, Any]] = []
     groups = {"n_chars": "size", "n_sentences": "size", "sentence_len_mean": "length", "sentence_len_median": "length",
               "long_sentence_share": "length", "four_char_share": "rhythm", "four_char_segment_share": "rhythm",
               "n_headings": "headings", "heading_depth": "headings", "verb_opening_share": "opening"}
     places = ["" if pd.isna(p) else str(p) for p in docs["place"].tolist()]
-    for doc_id, place, (n_chars, n_han, n_four, n4, nseg, yishi, fang, diyi) in zip(
-            docs["doc_id"].astype(str).tolist(), places, counts):
+    for doc_id, place, (_, verbs, n_chars, n_han, n_four, n4, nseg, yishi, fang, diyi) in zip(
+            docs["doc_id"].astype(str).tolist(), places, per_doc):
         n = max(n_chars, 1)
         lens = pd.Series(body_lens[body_of.get(doc_id, [])], dtype="int64")
         at = secs_of.get(doc_id, [])
-        op = open_verbs[open_of.get(doc_id, [])]
+        op = np.asarray(verbs, dtype=object)
         values = {
             "n_chars": float(n_chars),
             "n_sentences": float(len(lens)),
@@ -941,7 +944,6 @@ def _minhash(shingles: np.ndarray, bounds: np.ndarray, num_perm: int, seed: int)
     while first < n:
         # whole sets up to about _MINHASH_BLOCK shingles (at least one set)
         last = max(first + 1, int(np.searchsorted(bounds, bounds[first] + _MINHASH_BLOCK, side="right")) - 1)
-        last = min(last, n)
         flat = shingles[bounds[first]:bounds[last]].astype(np.uint64)
         offsets = bounds[first:last] - bounds[first]
         for j in range(0, num_perm, step):
@@ -1046,7 +1048,7 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
     for u in units:
         u["i"] = per_doc.get(u["doc_id"], 0)
         per_doc[u["doc_id"]] = u["i"] + 1
-    shingles = np.frombuffer(flat, dtype=np.uint32) if len(flat) else np.zeros(0, dtype=np.uint32)
+    shingles = np.frombuffer(flat, dtype=np.uint32)
     bounds = np.zeros(len(units) + 1, dtype=np.int64)
     np.cumsum(n_shingles, out=bounds[1:])
     sig = _minhash(shingles, bounds, num_perm, seed=20261122)

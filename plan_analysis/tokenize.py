@@ -389,10 +389,11 @@ def is_common_word(word: str, *, min_freq: int = 20) -> bool:
 PARALLEL_MIN_CHARS = 300_000
 
 
-def _words_chunk(args: tuple[list[str], dict]) -> list[list[str]]:
-    texts, kwargs = args
+def _words_chunk(args: tuple[list[str], dict, dict[str, str] | None]) -> list[list[str]]:
+    texts, kwargs, seen = args
     key = _lexicon_key()  # once per chunk: it checks every lexicon file
-    seen: dict[str, str] = {}  # one object per distinct word: smaller to send back and to keep
+    # one object per distinct word: smaller to send back and to keep (``seen``: the caller's, across chunks)
+    seen = {} if seen is None else seen
     return [[seen.setdefault(w, w) for w, _, _ in _word_spans(text, key=key, **kwargs)] for text in texts]
 
 
@@ -436,10 +437,11 @@ def _words_of_pieces(lengths: Sequence[int], texts_of: Callable[[int, int], list
                                     serial_piece=50_000, piece_min=20_000, piece_max=100_000)
     out: list[list[str]] = []
     seen: dict[str, str] = {}  # one object per distinct word across chunks
+    here = n_workers == 1  # chunks run in this process and share ``seen``; from workers, words are joined to it
     with progress_bar(len(lengths), desc="tokenising", unit="doc", enabled=progress) as bar:
-        pieces = ((texts_of(a, b), kwargs) for a, b in bounds)
+        pieces = ((texts_of(a, b), kwargs, seen if here else None) for a, b in bounds)
         for words in map_chunks(_words_chunk, pieces, workers=n_workers):
-            out.extend([[seen.setdefault(w, w) for w in ws] for ws in words])
+            out.extend(words if here else [[seen.setdefault(w, w) for w in ws] for ws in words])
             if bar is not None:
                 bar.update(len(words))
     return out
