@@ -35,7 +35,7 @@ def _load(args: argparse.Namespace):
 
     # every file problem is in the load report, printed below once per file: the loader's own log
     # lines about files would say the same thing a second time
-    corpus = load_corpus(args.paths, cache=not args.no_cache, progress=False, log_files=args.verbose)
+    corpus = load_corpus(args.paths, cache=not args.no_cache, progress=args.progress, log_files=args.verbose)
     for row in corpus.load_report.itertuples(index=False):
         if row.status != "loaded":
             print(f"plan-analysis: {row.source_file}: {row.reason}", file=sys.stderr)
@@ -55,7 +55,7 @@ def _documents_table(corpus, args: argparse.Namespace):
 def _targets_table(corpus, args: argparse.Namespace):
     from .targets import TARGET_FIELDS, extract_targets
 
-    t = extract_targets(corpus, include_placeholders=not args.no_placeholders, kind=args.kind)
+    t = extract_targets(corpus, include_placeholders=not args.no_placeholders, kind=args.kind, progress=args.progress)
     return t[list(TARGET_FIELDS)]
 
 
@@ -68,13 +68,13 @@ def _themes_table(corpus, args: argparse.Namespace):
 def _slogans_table(corpus, args: argparse.Namespace):
     from .phrasing import SLOGAN_FIELDS, extract_slogans
 
-    return extract_slogans(corpus)[list(SLOGAN_FIELDS)]
+    return extract_slogans(corpus, progress=args.progress)[list(SLOGAN_FIELDS)]
 
 
 def _reuse_table(corpus, args: argparse.Namespace):
     from .phrasing import REUSE_FIELDS, find_reuse
 
-    return find_reuse(corpus)[list(REUSE_FIELDS)]
+    return find_reuse(corpus, progress=args.progress)[list(REUSE_FIELDS)]
 
 
 def _cmd_table(args: argparse.Namespace) -> int:
@@ -91,6 +91,7 @@ def _corpus_command(sub, name: str, help_: str, table) -> argparse.ArgumentParse
     p.add_argument("paths", nargs="+", help="files or folders of .txt documents")
     p.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     p.add_argument("--no-cache", action="store_true", help="do not read or write data/processed/")
+    p.add_argument("--progress", action="store_true", help="show progress bars (files read, documents done) on stderr")
     p.set_defaults(func=_cmd_table, table=table)
     return p
 

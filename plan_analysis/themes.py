@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import compress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -830,15 +830,15 @@ def _joined(values: pd.Series, rows: np.ndarray | None = None) -> str | bytes:
 
 
 def _code_many(columns: Sequence[tuple[pd.Series, np.ndarray | None]], themes: tuple[Theme, ...],
-               workers: int | None, terms: bool = True) -> list[_Codes]:
+               workers: int | None, terms: bool = True, progress: bool = False) -> list[_Codes]:
     """The :func:`_code_joined` rows of each column's texts (``(texts, rows)``: only those at positions ``rows``, if
     given), text indices counted from its first: one pool codes the pieces of every column.
 
     Pieces of about a million characters (smaller when shared out over processes, which happens when a column's
     texts are longer than :data:`PARALLEL_MIN_CHARS`); each piece's text is made only when a worker is ready for
-    it, so memory holds a few pieces at a time.
+    it, so memory holds a few pieces at a time. ``progress``: a bar of texts coded.
     """
-    from .parallel import map_chunks, plan_pieces
+    from .parallel import map_chunks, plan_pieces, progress_bar
 
     plans, n = [], 1
     for texts, rows in columns:
@@ -851,11 +851,21 @@ def _code_many(columns: Sequence[tuple[pd.Series, np.ndarray | None]], themes: t
     pieces = ((_joined(texts, rows[a:b]), lengths[a:b], themes, terms)
               for texts, rows, lengths, bounds in plans for a, b in bounds)
     results = map_chunks(_code_joined, pieces, workers=n)
-    return [_concat([(a, next(results)) for a, _b in bounds]) for _, _, _, bounds in plans]
+    total = sum(len(rows) for _, rows, _, _ in plans)
+    with progress_bar(total, desc="themes", unit="text", enabled=progress) as bar:
+
+        def coded(bounds: list[tuple[int, int]]) -> Iterator[tuple[int, _Codes]]:
+            for a, b in bounds:
+                got = next(results)
+                if bar is not None:
+                    bar.update(b - a)
+                yield a, got
+
+        return [_concat(coded(bounds)) for _, _, _, bounds in plans]
 
 
 def code_sentences(corpus: Corpus, *, themes: Sequence[Theme] | str | os.PathLike | None = None,
-                   headings: bool = True, workers: int | None = None) -> pd.DataFrame:
+                   headings: bool = True, workers: int | None = None, progress: bool = False) -> pd.DataFrame:
     """Code every sentence of ``corpus``: one row per (sentence, theme) it is coded with.
 
     Columns (:data:`CODE_FIELDS`): ``doc_id``, ``sent_id``, ``section_id``, ``role``, ``theme``, ``hits`` (matches in
@@ -865,7 +875,8 @@ def code_sentences(corpus: Corpus, *, themes: Sequence[Theme] | str | os.PathLik
     ``text+heading``), ``text``, ``raw_start``, ``raw_end``. A sentence is coded when ``hits + heading_hits > 0``.
     Every document is coded; the scoring functions choose which count. With ``headings=False`` only the
     sentence's own text counts. Sentences are shared out over ``workers`` processes (default: the CPUs available)
-    when there are more than :data:`PARALLEL_MIN_CHARS` characters of them; the result is the same.
+    when there are more than :data:`PARALLEL_MIN_CHARS` characters of them; the result is the same. ``progress``
+    shows a bar of texts coded (sentences, then section titles).
 
     >>> from plan_analysis import load_corpus
     >>> c = load_corpus(["data/raw/001_64b46b310826ad2c.txt"], cache=False, progress=False)
@@ -873,7 +884,7 @@ def code_sentences(corpus: Corpus, *, themes: Sequence[Theme] | str | os.PathLik
     >>> rows.loc[rows["text"].str.startswith("二是夯实安全监管责任"), ["theme", "via"]].values.tolist()
     [['安全生产', 'text'], ['平安稳定与信访', 'heading']]
     """
-    return _code_table(corpus, _themes(themes), headings=headings, workers=workers)
+    return _code_table(corpus, _themes(themes), headings=headings, workers=workers, progress=progress)
 
 
 def _concat(pieces: Iterable[tuple[int, _Codes]]) -> _Codes:
@@ -983,14 +994,14 @@ def _inheritance(sids: pd.Series, roles: pd.Series, sections: pd.DataFrame, titl
 
 
 def _own_and_inherited(corpus: Corpus, th: tuple[Theme, ...], *, headings: bool, workers: int | None, terms: bool,
-                       rows: np.ndarray) -> tuple[_Codes, _Codes]:
+                       rows: np.ndarray, progress: bool = False) -> tuple[_Codes, _Codes]:
     """The codes of the sentences at positions ``rows`` from their own text and from the headings above them
     (:func:`_code_joined` rows; sentence ``i`` is ``rows[i]``)."""
     sents = corpus.sentences
     sections = corpus.sections
     if not (headings and len(sections) and len(rows)):
-        return _code_many([(sents["text"], rows)], th, workers, terms)[0], _concat([])
-    own, titles = _code_many([(sents["text"], rows), (sections["title"], None)], th, workers, terms)
+        return _code_many([(sents["text"], rows)], th, workers, terms, progress)[0], _concat([])
+    own, titles = _code_many([(sents["text"], rows), (sections["title"], None)], th, workers, terms, progress)
     return own, _inheritance(sents["section_id"].iloc[rows], sents["role"].iloc[rows], sections, titles, terms)
 
 
@@ -1004,24 +1015,27 @@ def _merged(own: _Codes, inherited: _Codes, width: int) -> tuple[np.ndarray, np.
 
 
 def _code_table(corpus: Corpus, th: tuple[Theme, ...], *, headings: bool, workers: int | None,
-                fields: Sequence[str] = CODE_FIELDS, rows: np.ndarray | None = None) -> pd.DataFrame:
+                fields: Sequence[str] = CODE_FIELDS, rows: np.ndarray | None = None,
+                progress: bool = False) -> pd.DataFrame:
     """:func:`code_sentences`, with only the columns ``fields`` (what is not asked for is not worked out) and, with
     ``rows``, only the sentences at these positions (as if the others' rows were filtered out)."""
     sents = corpus.sentences
     rows = np.arange(len(sents)) if rows is None else np.asarray(rows, dtype=np.int64)
     terms = "terms" in fields or "heading_terms" in fields
-    own, inherited = _own_and_inherited(corpus, th, headings=headings, workers=workers, terms=terms, rows=rows)
+    own, inherited = _own_and_inherited(corpus, th, headings=headings, workers=workers, terms=terms, rows=rows,
+                                        progress=progress)
     df = _rows_frame(sents, rows, th, own, inherited, fields)
     log.info("coded %d sentences: %d sentence-theme rows", len(rows), len(df))
     return df
 
 
 def _code_slots(corpus: Corpus, th: tuple[Theme, ...], *, headings: bool, workers: int | None,
-                rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                rows: np.ndarray, progress: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What :func:`code_sentences` finds, as arrays per (sentence, theme name) coded by its text or a heading:
     the sentence (its index in ``rows``), the name (its slot, :func:`_slots`) and ``hits``; by sentence, then slot.
     Themes that share a name count as one, as :func:`code_sentences` codes them."""
-    own, inherited = _own_and_inherited(corpus, th, headings=headings, workers=workers, terms=False, rows=rows)
+    own, inherited = _own_and_inherited(corpus, th, headings=headings, workers=workers, terms=False, rows=rows,
+                                        progress=progress)
     width = len(_slots(th))
     keys, at_own, _ = _merged(own, inherited, width)
     hits = np.zeros(len(keys), dtype=np.int64)
@@ -1228,7 +1242,7 @@ def _isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
 
 
 def _selected(corpus: Corpus, include_all: bool, themes, headings: bool, *, columns: Sequence[str] | None = None,
-              parts: bool = True, fields: Sequence[str] = CODE_FIELDS, slots: bool = False):
+              parts: bool = True, fields: Sequence[str] = CODE_FIELDS, slots: bool = False, progress: bool = False):
     """Selected documents, their scored sentences (titles left out) and the coding of those sentences.
 
     The sentences have the columns ``columns`` (default: all; ``doc_id`` and ``sent_id`` always) and, unless
@@ -1249,9 +1263,10 @@ def _selected(corpus: Corpus, include_all: bool, themes, headings: bool, *, colu
     # only the sentences scored are coded: the rows of the others would be dropped here
     rows = np.flatnonzero(keep)
     if slots:
-        codes = _code_slots(corpus, _themes(themes), headings=headings, workers=None, rows=rows)
+        codes = _code_slots(corpus, _themes(themes), headings=headings, workers=None, rows=rows, progress=progress)
     else:
-        codes = _code_table(corpus, _themes(themes), headings=headings, workers=None, fields=fields, rows=rows)
+        codes = _code_table(corpus, _themes(themes), headings=headings, workers=None, fields=fields, rows=rows,
+                            progress=progress)
     return docs, s.reset_index(drop=True), codes
 
 
@@ -1344,7 +1359,8 @@ def _unit_scores(unit: str, s: pd.DataFrame, members: tuple[np.ndarray, Any, Any
 
 
 def score_themes(corpus: Corpus, *, unit: Unit = "document", include_all: bool = False,
-                 themes: Sequence[Theme] | str | os.PathLike | None = None, headings: bool = True) -> pd.DataFrame:
+                 themes: Sequence[Theme] | str | os.PathLike | None = None, headings: bool = True,
+                 progress: bool = False) -> pd.DataFrame:
     """Tidy theme scores per sentence, section, part (plan / summary) or document.
 
     Columns (:data:`SCORE_FIELDS`): ``doc_id``, ``unit``, ``unit_id``, ``label`` (section title, part name or
@@ -1358,7 +1374,8 @@ def score_themes(corpus: Corpus, *, unit: Unit = "document", include_all: bool =
     ``sentences`` count the sentences no theme codes; at sentence level only the themes the sentence is coded
     with, or ``(none)``. A section includes its subsections; sentences before the first heading form section
     ``…/s0``. Document titles are not sentences here. Only local plans and summaries count unless ``include_all``.
-    Themes that share a name count as one theme (coded as :func:`code_sentences` codes them).
+    Themes that share a name count as one theme (coded as :func:`code_sentences` codes them). ``progress`` shows
+    a bar of texts coded.
 
     >>> from plan_analysis import load_corpus
     >>> c = load_corpus(["data/raw/001_64b46b310826ad2c.txt"], cache=False, progress=False)
@@ -1372,7 +1389,7 @@ def score_themes(corpus: Corpus, *, unit: Unit = "document", include_all: bool =
     names = [th[m[0]].name for m in _slots(th)]
     columns = {"sentence": ("text",), "section": ("section_id",)}.get(unit, ())
     docs, s, codes = _selected(corpus, include_all, th, headings, columns=columns, parts=unit != "document",
-                               slots=True)
+                               slots=True, progress=progress)
     doc_cols = docs[["doc_id", *DOC_FIELDS]].astype({"doc_id": str}).reset_index(drop=True)
     df, at = _unit_scores(unit, s, _membership(unit, s, corpus), codes, names, pd.Index(doc_cols["doc_id"]))
     for c in DOC_FIELDS:

@@ -28,7 +28,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from . import _patterns as P
 
-__all__ = ["Token", "tokenize", "cut_words", "tokenize_many", "tokenize_corpus", "get_tokenizer", "policy_terms", "load_stopwords",
+__all__ = ["Token", "tokenize", "cut_words", "tokenize_many", "tokenize_corpus", "get_tokenizer", "policy_terms", "is_policy_term", "load_stopwords",
            "word_tag", "has_tag", "is_common_word"]
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,20 @@ def policy_terms() -> tuple[str, ...]:
     True
     """
     return tuple(t for t, _ in _policy_rows(_lexicon_key()))
+
+
+@lru_cache(maxsize=2)
+def _policy_set(_key: str) -> frozenset[str]:
+    return frozenset(t for t, _ in _policy_rows(_key))
+
+
+def is_policy_term(word: str) -> bool:
+    """True when ``word`` is one of :func:`policy_terms` (a set lookup, for loops over many words).
+
+    >>> is_policy_term("枫桥经验"), is_policy_term("工作")
+    (True, False)
+    """
+    return word in _policy_set(_lexicon_key())
 
 
 @lru_cache(maxsize=2)

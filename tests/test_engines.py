@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -73,23 +74,55 @@ def test_progress_bar_counts_files_and_documents(capsys, monkeypatch):
     assert "documents" in err and "5/5" in err and "documents=17" in err
 
 
+@pytest.fixture(scope="module")
+def seed_corpus():
+    return load_corpus(RAW, cache=False, progress=False)
+
+
+#: each function with a bar of documents done: module, function, the bar's name, what the bar says of the result
+DOCUMENT_BARS = [
+    ("targets", "extract_targets", "targets", lambda r: f"figures={len(r)}"),
+    ("tokenize", "tokenize_corpus", "tokenising", None),
+    ("phrasing", "extract_slogans", "slogans", lambda r: f"slogans={len(r)}"),
+    ("phrasing", "sentence_openings", "openings", None),
+    ("phrasing", "register_features", "register", None),
+]
+
+
 @pytest.mark.parametrize("workers", [1, 2])
-def test_targets_and_tokenising_show_documents_done(capsys, monkeypatch, workers):
-    from plan_analysis import targets, tokenize
+@pytest.mark.parametrize("module, name, desc, says", DOCUMENT_BARS, ids=[b[1] for b in DOCUMENT_BARS])
+def test_long_work_shows_documents_done(seed_corpus, capsys, monkeypatch, workers, module, name, desc, says):
+    mod = importlib.import_module(f"plan_analysis.{module}")
+    monkeypatch.setenv("TQDM_DISABLE", "")
+    for limit in ("PARALLEL_MIN_CHARS", "SLOGANS_PARALLEL_MIN_CHARS"):  # the pool too, for 17 documents
+        if hasattr(mod, limit):
+            monkeypatch.setattr(mod, limit, 0)
+    fn = getattr(mod, name)
+    n = len(seed_corpus.documents)
+    result = fn(seed_corpus, workers=workers, progress=True)
+    err = capsys.readouterr().err
+    assert desc in err and f"{n}/{n}" in err
+    assert says is None or says(result) in err
+    fn(seed_corpus, workers=workers)
+    assert capsys.readouterr().err == ""  # no bar unless asked
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_theme_coding_shows_texts_coded(capsys, monkeypatch, workers):
+    from plan_analysis import themes
 
     monkeypatch.setenv("TQDM_DISABLE", "")
-    monkeypatch.setattr(targets, "PARALLEL_MIN_CHARS", 0)  # the pool too, for 17 documents
-    monkeypatch.setattr(tokenize, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(themes, "PARALLEL_MIN_CHARS", 0)  # the pool too, for the bundled corpus
     c = load_corpus(RAW, cache=False, progress=False)
-    n = len(c.documents)
-    found = targets.extract_targets(c, workers=workers, progress=True)
+    n = len(c.sentences) + len(c.sections)  # every sentence, then every section title
+    themes.code_sentences(c, workers=workers, progress=True)
     err = capsys.readouterr().err
-    assert "targets" in err and f"{n}/{n}" in err and f"figures={len(found)}" in err
-    tokenize.tokenize_corpus(c, workers=workers, progress=True)
+    assert "themes" in err and f"{n}/{n}" in err
+    scores = themes.score_themes(c, progress=True)
     err = capsys.readouterr().err
-    assert "tokenising" in err and f"{n}/{n}" in err
-    targets.extract_targets(c, workers=workers)
-    tokenize.tokenize_corpus(c, workers=workers)
+    assert "themes: 100%" in err
+    pd.testing.assert_frame_equal(themes.score_themes(c), scores)
+    themes.code_sentences(c, workers=workers)
     assert capsys.readouterr().err == ""  # no bar unless asked
 
 

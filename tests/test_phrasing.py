@@ -7,12 +7,14 @@ import csv
 import io
 import json
 import math
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -114,6 +116,36 @@ def test_slogan_offsets_slice_back_to_raw(corpus, slogans):
         raw = corpus.raw_slice(r.source_file, r.raw_start, r.raw_end)
         assert clean_text(raw).text == r.slogan, (r.doc_id, r.slogan, raw)
         assert r.slogan in r.sentence
+
+
+def test_slogans_are_the_same_over_processes(corpus, slogans, monkeypatch):
+    monkeypatch.setattr(ph, "SLOGANS_PARALLEL_MIN_CHARS", 0)  # the pool, for the bundled corpus too
+    pd.testing.assert_frame_equal(ph.extract_slogans(corpus, workers=2), slogans)
+    pd.testing.assert_frame_equal(ph.extract_slogans(corpus, workers=1), slogans)
+
+
+def _sentence_the_plain_way(corpus, doc_id: str, pos: int) -> str:
+    s = corpus.sentences
+    mine = s[s["doc_id"] == doc_id].sort_values("start", kind="stable")
+    before = mine[mine["start"] <= pos]
+    if len(before) and pos < before["end"].iloc[-1]:
+        return before["text"].iloc[-1]
+    text = corpus.text(doc_id)
+    return text[text.rfind("\n", 0, pos) + 1:text.find("\n", pos) if text.find("\n", pos) >= 0 else len(text)]
+
+
+def test_the_sentence_at_a_place_is_the_one_holding_it_else_its_line(corpus):
+    docs = corpus.documents["doc_id"].tolist()
+    rows, pos = [], []
+    for d in (D001, D004, D003_2):
+        n = len(corpus.text(d))
+        rows += [docs.index(d)] * len(range(0, n, 5))
+        pos += list(range(0, n, 5))
+    got = ph._sentences_at(corpus, np.array(rows), np.array(pos))
+    want = [_sentence_the_plain_way(corpus, docs[r], p) for r, p in zip(rows, pos)]
+    assert got == want
+    in_sentence = sum(w in set(corpus.sentences["text"]) for w in want)
+    assert 0 < in_sentence < len(want)  # both ways of answering were used
 
 
 def test_slogan_words_keep_slogans_whole(corpus):
@@ -334,11 +366,82 @@ def test_minhash_in_blocks_equals_all_at_once(sets, block):
         assert np.array_equal(ph._minhash(flat, bounds, 32, seed=7), whole)
     finally:
         ph._MINHASH_BLOCK = old
-    # each signature column is the minimum of the hashes of the set's members
-    prime = (1 << 61) - 1
+    # each signature column is the minimum over the set's members of a multiply-add-shift hash (odd 64-bit a)
     rng = np.random.default_rng(7)
-    a, b = rng.integers(1, 1 << 31, size=32, dtype=np.uint64), rng.integers(0, 1 << 31, size=32, dtype=np.uint64)
-    assert whole[-1].tolist() == [min((int(a[k]) * h + int(b[k])) % prime for h in sets[-1]) for k in range(32)]
+    a = [2 * int(x) + 1 for x in rng.integers(0, 1 << 63, size=32, dtype=np.uint64)]
+    b = [2 * int(x) for x in rng.integers(0, 1 << 63, size=32, dtype=np.uint64)]
+    assert whole[-1].tolist() == [min(((a[k] * h + b[k]) % 2**64) >> 32 for h in sets[-1]) for k in range(32)]
+
+
+def _shingles_the_plain_way(text: str, k: int) -> list[int]:
+    """Fold each window of k characters (the whole text when shorter) into 64 bits, mix, keep the high 32."""
+    out = set()
+    for i in range(max(len(text) - k + 1, 1) if text else 0):
+        h = 0
+        for ch in text[i:i + k]:
+            h = (h * 0x100000001B3 + ord(ch) + 1) % 2**64
+        h ^= h >> 31
+        h = (h * 0xBF58476D1CE4E5B9) % 2**64
+        out.add(h >> 32)
+    return sorted(out)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("推进乡村振兴#，。A1") | st.characters(), max_size=30), max_size=12),
+       st.integers(1, 5), st.integers(1, 60))
+def test_shingles_a_block_at_a_time_equal_the_plain_way(texts, k, block):
+    import numpy as np
+
+    old, ph._SHINGLE_BLOCK = ph._SHINGLE_BLOCK, block
+    try:
+        flat, bounds = ph._shingle_sets(texts, k)
+    finally:
+        ph._SHINGLE_BLOCK = old
+    assert flat.dtype == np.uint32 and len(bounds) == len(texts) + 1
+    assert [flat[bounds[i]:bounds[i + 1]].tolist() for i in range(len(texts))] == \
+        [_shingles_the_plain_way(t, k) for t in texts]
+
+
+def test_reuse_finds_every_pair_a_comparison_of_all_pairs_finds(monkeypatch):
+    """Sentences and copies with one to four characters added: Jaccard indexes from about 0.6 to 0.95, many near the
+    threshold. LSH must find every pair that scoring all pairs exactly finds (the old hash family, whose columns
+    moved together, missed about one in seventy)."""
+    import random
+
+    import numpy as np
+
+    rng = random.Random(11)
+    han = "推进乡村振兴建设完善服务体系加强基层治理提升群众满意度深化改革创新发展壮大集体经济优化营商环境落实安全生产责任"
+    docs: dict[str, list[str]] = {f"d{i:02d}": [] for i in range(40)}
+    for _ in range(120):
+        base = "".join(rng.choice(han) for _ in range(rng.randint(12, 22)))
+        a, b = rng.sample(sorted(docs), 2)
+        docs[a].append(base + "。")
+        docs[b].append(base + "".join(rng.choice(han) for _ in range(rng.randint(1, 4))) + "。")
+    texts = {d: "\n".join(lines) for d, lines in docs.items() if lines}
+    found = ph.find_reuse(texts, merge=False)
+    monkeypatch.setattr(ph, "_minhash", lambda sh, bounds, num_perm, seed: np.zeros((len(bounds) - 1, num_perm),
+                                                                                     dtype=np.uint64))
+    every = ph.find_reuse(texts, merge=False, max_candidates=None)  # every pair of sentences is a candidate
+    near = every["similarity"].between(0.8, 0.85).sum()
+    assert near >= 20, "the test needs pairs near the threshold"
+    key = ["doc_a", "doc_b", "start_a", "start_b"]
+    assert sorted(map(tuple, found[key].values.tolist())) == sorted(map(tuple, every[key].values.tolist()))
+
+
+def test_reuse_shows_each_long_step(capsys, monkeypatch):
+    monkeypatch.setenv("TQDM_DISABLE", "")
+    line = "持续深化网格警格融合机制推动矛盾纠纷就地化解做到小事不出村大事不出镇。"
+    c = ph.texts_corpus({f"d{i:02d}": f"第{i}号工作计划\n{line}\n今年另有安排{i}项。" for i in range(8)})
+    units = len(ph._units(c, "sentence"))
+    found = ph.find_reuse(c, merge=False, progress=True)
+    assert len(found) == 8 * 7 // 2
+    err = capsys.readouterr().err
+    assert "reuse: masking sentences: 100%" in err and f"{units}/{units}" in err
+    assert "reuse: scoring candidates: 100%" in err and "28/28" in err
+    assert "reuse: describing pairs: 100%" in err
+    ph.find_reuse(c, merge=False)
+    assert capsys.readouterr().err == ""
 
 
 # --- word clouds ----------------------------------------------------------------------------
@@ -373,6 +476,18 @@ def test_word_cloud_refuses_a_font_without_the_glyphs(corpus):
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "plan_analysis", *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=300, check=False)
+
+
+def test_cli_progress_goes_to_stderr_only_when_asked():
+    env = {k: v for k, v in os.environ.items() if k != "TQDM_DISABLE"}
+    quiet = _cli("slogans", str(RAW), "--no-cache")
+    loud = subprocess.run([sys.executable, "-m", "plan_analysis", "slogans", str(RAW), "--no-cache", "--progress"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300, check=False, env=env)
+    assert loud.returncode == quiet.returncode == 0, loud.stderr
+    assert loud.stdout == quiet.stdout  # the table is the same; the bars are on stderr
+    n = len(load_corpus(RAW, progress=False).documents)
+    assert "slogans" in loud.stderr and f"{n}/{n}" in loud.stderr
+    assert "slogans" not in quiet.stderr
 
 
 def test_cli_slogans_csv_and_jsonl():
