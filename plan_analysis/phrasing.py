@@ -254,35 +254,36 @@ def _doc_records(corpus: "Corpus") -> list[dict[str, Any]]:
 def _sentences_at(corpus: "Corpus", docs: np.ndarray, pos: np.ndarray) -> list[str]:
     """The sentence holding each position ``pos[i]`` of document ``docs[i]`` (a row of the documents table):
     the corpus sentence whose span holds it, else the line of the document's text around it."""
-    sents, doc_ids = corpus.sentences, corpus.documents["doc_id"].astype(str)
+    sents = corpus.sentences
     out = [""] * len(pos)
-    if len(sents):
-        code = pd.Index(doc_ids).get_indexer(sents["doc_id"].astype(str))
-        start = sents["start"].to_numpy(dtype=np.int64)
-        end = sents["end"].to_numpy(dtype=np.int64)
-        keep = np.flatnonzero(code >= 0)
-        key = (code[keep].astype(np.int64) << 32) | start[keep]
+    code = pd.Index(corpus.documents["doc_id"].astype(str)).get_indexer(sents["doc_id"].astype(str))
+    keep = np.flatnonzero(code >= 0)  # the sentences of these documents
+    hit = np.zeros(0, dtype=np.int64)
+    if len(keep):
+        start = sents["start"].to_numpy(dtype=np.int64)[keep]
+        end = sents["end"].to_numpy(dtype=np.int64)[keep]
+        key = (code[keep].astype(np.int64) << 32) | start  # by document, then start
         order = np.argsort(key, kind="stable")
-        keep, key = keep[order], key[order]
+        keep, key, start, end = keep[order], key[order], start[order], end[order]
+        # the last sentence starting at or before the position: of this document, and holding it?
         i = np.searchsorted(key, (docs.astype(np.int64) << 32) | pos, side="right") - 1
-        at = np.clip(i, 0, max(len(keep) - 1, 0))
-        row = keep[at] if len(keep) else np.zeros(len(pos), dtype=np.int64)
-        hit = np.flatnonzero((i >= 0) & (code[row] == docs) & (start[row] <= pos) & (pos < end[row])) \
-            if len(keep) else np.zeros(0, dtype=np.int64)
-        for k, t in zip(hit.tolist(), sents["text"].take(row[hit]).astype(str).tolist()):
+        at = np.maximum(i, 0)
+        hit = np.flatnonzero((i >= 0) & (code[keep[at]] == docs) & (pos < end[at]))
+        for k, t in zip(hit.tolist(), sents["text"].take(keep[at[hit]]).astype(str).tolist()):
             out[k] = t
-        missed = np.ones(len(pos), dtype=bool)
-        missed[hit] = False
-        rest = np.flatnonzero(missed)
-    else:
-        rest = np.arange(len(pos))
+    missed = np.ones(len(pos), dtype=bool)
+    missed[hit] = False
     texts = corpus.documents["text"]
-    for k in rest.tolist():  # no sentence there: the line around it
+    for k in np.flatnonzero(missed).tolist():  # no sentence there: the line around it
         text, p = str(texts.iloc[int(docs[k])]), int(pos[k])
         a = text.rfind("\n", 0, p) + 1
         b = text.find("\n", p)
         out[k] = text[a:b if b >= 0 else len(text)]
     return out
+
+
+_SLOGAN_DTYPES = {"count": "int64", "raw_start": "int64", "raw_end": "int64", "start": "int64", "end": "int64",
+                  "quoted": "bool", "placeholder": "bool"}
 
 
 def _doc_slogans(args: tuple[list[str], int, int]) -> list[list[tuple[Any, ...]]]:
@@ -346,8 +347,11 @@ def extract_slogans(source: "Corpus | str", *, min_len: int = 2, max_len: int = 
     n, bounds = plan_pieces(lengths, workers=workers, parallel_min=SLOGANS_PARALLEL_MIN_CHARS,
                             serial_piece=2_000_000)
     if n > 1:
-        with pinned_lexicons():
-            _is_common("")  # the word sets, loaded once here for forked workers to share
+        from .tokenize import is_common_word, is_policy_term
+
+        with pinned_lexicons():  # the word sets, loaded once here for forked workers to share
+            is_common_word("")
+            is_policy_term("")
 
     def pieces():  # each piece's texts are made only when the workers are ready for them
         for a, b in bounds:
@@ -364,9 +368,7 @@ def extract_slogans(source: "Corpus | str", *, min_len: int = 2, max_len: int = 
                 bar.update(b - a)
                 bar.set_postfix(slogans=len(found), refresh=False)
     if not found:
-        return pd.DataFrame([], columns=cols).astype(
-            {"count": "int64", "raw_start": "int64", "raw_end": "int64", "start": "int64", "end": "int64",
-             "quoted": "bool", "placeholder": "bool"})
+        return pd.DataFrame([], columns=cols).astype(_SLOGAN_DTYPES)
     rows = np.asarray(which, dtype=np.int64)
     phrase, start, end, kind, quoted, count, has_ph = (list(c) for c in zip(*found))
     start_a, end_a = np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64)
@@ -386,8 +388,7 @@ def extract_slogans(source: "Corpus | str", *, min_len: int = 2, max_len: int = 
         "slogan": pick(phrase), "kind": pick(kind), "count": pick(count),
         "raw_start": raw_start, "raw_end": raw_end, "sentence": _sentences_at(corpus, rows, start_a),
         "start": start_a, "end": end_a, "quoted": pick(quoted), "placeholder": pick(has_ph)}, columns=cols)
-    return df.astype({"count": "int64", "raw_start": "int64", "raw_end": "int64", "start": "int64", "end": "int64",
-                      "quoted": "bool", "placeholder": "bool"})
+    return df.astype(_SLOGAN_DTYPES)
 
 
 def slogan_words(source: "Corpus | str | pd.DataFrame") -> list[str]:
@@ -978,6 +979,8 @@ def _make_masker(places: Iterable[str]) -> Callable[[str], str]:
     return mask
 
 
+#: the bars of :func:`find_reuse` move this many items at a time (an update per pair would cost more than the pair)
+_BAR_STEP = 10_000
 #: characters of text whose shingles :func:`_shingle_sets` hashes at a time (its work arrays: 8 bytes × a few × this)
 _SHINGLE_BLOCK = 1 << 21
 _SHINGLE_MUL = np.uint64(0x100000001B3)
@@ -1132,7 +1135,7 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
         return place_masker(text) if mask else _KEEP_RE.sub("", text)
 
     units = []
-    every = 10_000  # bars move this many items at a time
+    every = _BAR_STEP
     candidate_units = _units(corpus, unit)
     with progress_bar(len(candidate_units), desc=f"reuse: masking {unit}s", unit=unit, enabled=progress) as bar:
         for k, u in enumerate(candidate_units, start=1):
