@@ -14,7 +14,8 @@ with a BOM or CRLF line ends), then measures each stage in a fresh subprocess:
 * ``tokenise×1``: the project tokenizer in one process (what the parallel run divides);
 * ``tokenise``: :func:`~plan_analysis.tokenize.tokenize_corpus`, parallel over documents;
 * ``themes``: ``score_themes(corpus, unit="document")`` (when plan_analysis.themes exists);
-* ``full``: all of the above from cold, as a user's first run does;
+* ``slogans``: :func:`~plan_analysis.phrasing.extract_slogans`, parallel over documents;
+* ``full``: load, targets, tokenise and themes from cold, as a user's first run does;
 * ``cached``: load_corpus again over the same files: the snapshot the ``load`` stage left (all tables at once).
 
 For each it prints seconds, MB/s, documents/s, peak memory (the sum over the stage's process
@@ -52,7 +53,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "data" / "raw"
 PROVINCIAL = ROOT / "data" / "corpora" / "provincial-2026" / "texts"
 
-STAGES = ("read+regex", "load", "targets", "jieba.lcut", "tokenise×1", "tokenise", "themes", "full", "cached")
+STAGES = ("read+regex", "load", "targets", "jieba.lcut", "tokenise×1", "tokenise", "themes", "slogans", "full",
+          "cached")
 #: what the stages are measured against: timed only (no memory run), and not held to the memory goal
 BASELINES = ("read+regex", "jieba.lcut")
 #: runs of the read+regex baseline; its median is the one reported
@@ -402,6 +404,13 @@ def run_stage(stage: str, corpus_dir: str | os.PathLike, cache_dir: str | os.Pat
                     scores = score_themes(corpus, unit="document")
                     result["seconds"] = time.perf_counter() - t0
                     result["note"] = f"{len(scores)} scores"
+            elif stage == "slogans":
+                from .phrasing import extract_slogans
+
+                t0 = time.perf_counter()
+                slogans = extract_slogans(corpus, workers=workers)
+                result["seconds"] = time.perf_counter() - t0
+                result["note"] = f"{len(slogans)} slogans and formulae"
             else:
                 raise ValueError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
     result["peak_mb"] = mem.peak_mb
@@ -479,7 +488,7 @@ def _goals(results: dict[str, dict[str, Any]], corpus_mb: float, nb: dict[str, A
 
     sec = {k: v.get("seconds") for k, v in results.items()}
     base = sec.get("read+regex")
-    for stage in ("load", "targets", "themes", "cached"):
+    for stage in ("load", "targets", "themes", "slogans", "cached"):
         s = sec.get(stage)
         ratio = s / base if s and base else None
         goal(None if ratio is None else ratio <= GOAL_STAGE_VS_REGEX,

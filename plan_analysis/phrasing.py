@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Sequence
@@ -251,50 +251,31 @@ def _doc_records(corpus: "Corpus") -> list[dict[str, Any]]:
     return out
 
 
-def _sentences_at(corpus: "Corpus", docs: np.ndarray, pos: np.ndarray) -> list[str]:
-    """The sentence holding each position ``pos[i]`` of document ``docs[i]`` (a row of the documents table):
-    the corpus sentence whose span holds it, else the line of the document's text around it."""
-    sents = corpus.sentences
-    out = [""] * len(pos)
-    code = pd.Index(corpus.documents["doc_id"].astype(str)).get_indexer(sents["doc_id"].astype(str))
-    keep = np.flatnonzero(code >= 0)  # the sentences of these documents
-    hit = np.zeros(0, dtype=np.int64)
-    if len(keep):
-        start = sents["start"].to_numpy(dtype=np.int64)[keep]
-        end = sents["end"].to_numpy(dtype=np.int64)[keep]
-        key = (code[keep].astype(np.int64) << 32) | start  # by document, then start
-        order = np.argsort(key, kind="stable")
-        keep, key, start, end = keep[order], key[order], start[order], end[order]
-        # the last sentence starting at or before the position: of this document, and holding it?
-        i = np.searchsorted(key, (docs.astype(np.int64) << 32) | pos, side="right") - 1
-        at = np.maximum(i, 0)
-        hit = np.flatnonzero((i >= 0) & (code[keep[at]] == docs) & (pos < end[at]))
-        for k, t in zip(hit.tolist(), sents["text"].take(keep[at[hit]]).astype(str).tolist()):
-            out[k] = t
-    missed = np.ones(len(pos), dtype=bool)
-    missed[hit] = False
-    texts = corpus.documents["text"]
-    for k in np.flatnonzero(missed).tolist():  # no sentence there: the line around it
-        text, p = str(texts.iloc[int(docs[k])]), int(pos[k])
-        a = text.rfind("\n", 0, p) + 1
-        b = text.find("\n", p)
-        out[k] = text[a:b if b >= 0 else len(text)]
-    return out
+def _sentence_around(text: str, starts: Sequence[int], ends: Sequence[int], pos: int) -> str:
+    """The sentence of ``text`` holding position ``pos`` (sentence ``i`` is ``text[starts[i]:ends[i]]``, by start),
+    else the line around it."""
+    i = bisect_right(starts, pos) - 1
+    if i >= 0 and pos < ends[i]:
+        return text[starts[i]:ends[i]]
+    a = text.rfind("\n", 0, pos) + 1
+    b = text.find("\n", pos)
+    return text[a:b if b >= 0 else len(text)]
 
 
 _SLOGAN_DTYPES = {"count": "int64", "raw_start": "int64", "raw_end": "int64", "start": "int64", "end": "int64",
                   "quoted": "bool", "placeholder": "bool"}
 
 
-def _doc_slogans(args: tuple[list[str], int, int]) -> list[list[tuple[Any, ...]]]:
-    """For each text: ``(slogan, start, end, kind, quoted, count, placeholder)`` of its slogans and formulae, each at
-    its first occurrence, in the order found (quoted first)."""
+def _doc_slogans(args: tuple[list[tuple[str, list[int], list[int]]], int, int]) -> list[list[tuple[Any, ...]]]:
+    """For each document ``(text, its sentences' starts, their ends)`` (by start): ``(slogan, start, end, kind, quoted,
+    count, placeholder, sentence)`` of its slogans and formulae, each at its first occurrence, in the order found
+    (quoted first)."""
     from .lexicons import pinned_lexicons
 
-    texts, min_len, max_len = args
+    docs, min_len, max_len = args
     out = []
     with pinned_lexicons():  # one lexicon version for the piece: per-phrase lookups do not list the folder again
-        for text in texts:
+        for text, starts, ends in docs:
             quoted = _quoted_spans(text, min_len=min_len, max_len=max_len)
             found: dict[str, list[Any]] = {}
             for s, e, phrase in quoted:
@@ -308,7 +289,7 @@ def _doc_slogans(args: tuple[list[str], int, int]) -> list[list[tuple[Any, ...]]
                 if s < rec[0]:
                     rec[0], rec[1] = s, e
             out.append([(phrase, s, e, kind, q, max(text.count(phrase), 1),
-                         bool(placeholder_spans(phrase)) or "x+x" in phrase)
+                         bool(placeholder_spans(phrase)) or "x+x" in phrase, _sentence_around(text, starts, ends, s))
                         for phrase, (s, e, kind, q) in found.items()])
     return out
 
@@ -353,9 +334,23 @@ def extract_slogans(source: "Corpus | str", *, min_len: int = 2, max_len: int = 
             is_common_word("")
             is_policy_term("")
 
+    # each document's sentences, by start: the workers cut each slogan's sentence out of the text they have (the
+    # sentences' text column, read here, would bring every sentence into this process)
+    sents = corpus.sentences
+    by_doc = sents.groupby("doc_id", sort=False).indices if len(sents) else {}
+    s_start = sents["start"].to_numpy(dtype=np.int64)
+    s_end = sents["end"].to_numpy(dtype=np.int64)
+    ids = docs["doc_id"].astype(str).tolist()
+    none = np.zeros(0, dtype=np.int64)
+
     def pieces():  # each piece's texts are made only when the workers are ready for them
         for a, b in bounds:
-            yield [str(t) for t in docs["text"].iloc[a:b].tolist()], min_len, max_len
+            piece = []
+            for doc_id, text in zip(ids[a:b], docs["text"].iloc[a:b].tolist()):
+                at = by_doc.get(doc_id, none)
+                at = at[np.argsort(s_start[at], kind="stable")]
+                piece.append((str(text), s_start[at].tolist(), s_end[at].tolist()))
+            yield piece, min_len, max_len
 
     which: list[int] = []  # the row in docs of each slogan
     found: list[tuple[Any, ...]] = []
@@ -370,7 +365,7 @@ def extract_slogans(source: "Corpus | str", *, min_len: int = 2, max_len: int = 
     if not found:
         return pd.DataFrame([], columns=cols).astype(_SLOGAN_DTYPES)
     rows = np.asarray(which, dtype=np.int64)
-    phrase, start, end, kind, quoted, count, has_ph = (list(c) for c in zip(*found))
+    phrase, start, end, kind, quoted, count, has_ph, sentence = (list(c) for c in zip(*found))
     start_a, end_a = np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64)
     order = np.lexsort((start_a, rows))  # by document, then first occurrence (stable)
     rows, start_a, end_a = rows[order], start_a[order], end_a[order]
@@ -378,15 +373,15 @@ def extract_slogans(source: "Corpus | str", *, min_len: int = 2, max_len: int = 
     def pick(values: list[Any]) -> list[Any]:
         return [values[i] for i in order.tolist()]
 
-    ids = docs["doc_id"].astype(str).to_numpy(dtype=object)[rows].tolist()
+    doc_of = np.asarray(ids, dtype=object)[rows].tolist()
     places = docs["place"].astype(object).to_numpy()[rows]
-    raw_start, raw_end = corpus.raw_spans(ids, start_a, end_a)
+    raw_start, raw_end = corpus.raw_spans(doc_of, start_a, end_a)
     df = pd.DataFrame({
-        "doc_id": ids,
+        "doc_id": doc_of,
         "source_file": docs["source_file"].astype(str).to_numpy(dtype=object)[rows],
         "place": ["" if pd.isna(p) else str(p) for p in places],
         "slogan": pick(phrase), "kind": pick(kind), "count": pick(count),
-        "raw_start": raw_start, "raw_end": raw_end, "sentence": _sentences_at(corpus, rows, start_a),
+        "raw_start": raw_start, "raw_end": raw_end, "sentence": pick(sentence),
         "start": start_a, "end": end_a, "quoted": pick(quoted), "placeholder": pick(has_ph)}, columns=cols)
     return df.astype(_SLOGAN_DTYPES)
 

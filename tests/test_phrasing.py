@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import matplotlib
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -135,16 +134,17 @@ def _sentence_the_plain_way(corpus, doc_id: str, pos: int) -> str:
 
 
 def test_the_sentence_at_a_place_is_the_one_holding_it_else_its_line(corpus):
-    docs = corpus.documents["doc_id"].tolist()
-    rows, pos = [], []
+    s = corpus.sentences
+    got, want = [], []
     for d in (D001, D004, D003_2):
-        n = len(corpus.text(d))
-        rows += [docs.index(d)] * len(range(0, n, 5))
-        pos += list(range(0, n, 5))
-    got = ph._sentences_at(corpus, np.array(rows), np.array(pos))
-    want = [_sentence_the_plain_way(corpus, docs[r], p) for r, p in zip(rows, pos)]
+        text = corpus.text(d)
+        mine = s[s["doc_id"] == d].sort_values("start", kind="stable")
+        starts, ends = mine["start"].tolist(), mine["end"].tolist()
+        for pos in range(0, len(text), 5):
+            got.append(ph._sentence_around(text, starts, ends, pos))
+            want.append(_sentence_the_plain_way(corpus, d, pos))
     assert got == want
-    in_sentence = sum(w in set(corpus.sentences["text"]) for w in want)
+    in_sentence = sum(w in set(s["text"]) for w in want)
     assert 0 < in_sentence < len(want)  # both ways of answering were used
 
 
