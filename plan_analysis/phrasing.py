@@ -437,7 +437,7 @@ def _opening_verb(words: Sequence[str]) -> str:
 _OPENING_TAGS = frozenset(("v", "vd"))
 _HAN_WORD_RE = re.compile(f"[{_HAN}]+")
 
-#: below this many characters of document text, sentence openings and register features are worked out here
+#: below this many characters of document text, sentence openings, register features and term counts are worked out here
 PARALLEL_MIN_CHARS = 300_000
 
 
@@ -678,27 +678,58 @@ def _char_ngrams(text: str, n: int) -> list[str]:
     return out
 
 
-def term_counts(source: "Corpus | str", *, unit: Unit = "token") -> pd.DataFrame:
+def term_counts(source: "Corpus | str", *, unit: Unit = "token", workers: int | None = None,
+                progress: bool = False) -> pd.DataFrame:
     """Count terms per document: jieba tokens or character n-grams.
 
     Tokens leave out stopwords, numbers, placeholders and single characters and keep slogans
     whole; ``char2``–``char4`` are n-grams of runs of Han characters. Columns: ``doc_id``, ``term``, ``count``.
+    Tokens are counted over ``workers`` processes (default: the CPUs available) above
+    :data:`PARALLEL_MIN_CHARS` characters; the result is the same. ``progress`` shows a bar of documents done.
+    Pass the table to :func:`keyness` and :func:`keyness_by_group` (``counts=``) to count once for many calls.
 
     >>> term_counts("推进“千万工程”，推进乡村振兴。")[["term", "count"]].values.tolist()
     [['推进', 2], ['千万工程', 1], ['乡村振兴', 1]]
     """
     if unit not in ("token", "char2", "char3", "char4"):
         raise ValueError(f"unit must be 'token', 'char2', 'char3' or 'char4', got {unit!r}")
+    from .parallel import map_chunks, plan_pieces, progress_bar, text_lengths
+
     corpus = _as_corpus(source)
-    extra = slogan_words(corpus) if unit == "token" else []
-    rows = []
-    for doc in _doc_records(corpus):
-        terms = _token_list(doc["text"], extra) if unit == "token" else _char_ngrams(doc["text"], int(unit[-1]))
-        for term, cnt in Counter(terms).items():
-            rows.append((doc["doc_id"], term, cnt))
+    docs = corpus.documents
+    extra = tuple(slogan_words(corpus)) if unit == "token" else ()
+    lengths = text_lengths(docs["text"]) if len(docs) else []
+    # character n-grams are counted here: sending them back from workers costs more than counting them
+    n, bounds = plan_pieces(lengths, workers=workers if unit == "token" else 1, parallel_min=PARALLEL_MIN_CHARS,
+                            serial_piece=200_000)
+    if n > 1:
+        _token_list("推进工作", extra)  # the tokenizer, stopwords and slogan pattern, loaded here for the workers
+    ids = docs["doc_id"].astype(str).tolist()
+
+    def pieces():  # each piece's texts are made only when the workers are ready for them
+        for a, b in bounds:
+            yield [str(t) for t in docs["text"].iloc[a:b].tolist()], extra, unit
+
+    rows: list[tuple[str, str, int]] = []
+    with progress_bar(len(ids), desc="term counts", unit="doc", enabled=progress) as bar:
+        for (a, b), per_doc in zip(bounds, map_chunks(_doc_term_counts, pieces(), workers=n)):
+            for doc_id, items in zip(ids[a:b], per_doc):
+                rows.extend((doc_id, term, cnt) for term, cnt in items)
+            if bar is not None:
+                bar.update(b - a)
     df = pd.DataFrame(rows, columns=["doc_id", "term", "count"])
     df["count"] = df["count"].astype("int64")
     return df
+
+
+def _doc_term_counts(args: tuple[list[str], tuple[str, ...], str]) -> list[list[tuple[str, int]]]:
+    """Each text's ``(term, count)`` pairs, in the order the terms first appear (see :func:`term_counts`)."""
+    texts, extra, unit = args
+    out = []
+    for text in texts:
+        terms = _token_list(text, extra) if unit == "token" else _char_ngrams(text, int(unit[-1]))
+        out.append(list(Counter(terms).items()))
+    return out
 
 
 def _group_labels(corpus: "Corpus", by: "str | Mapping[str, Any] | pd.Series") -> pd.Series:
@@ -835,10 +866,11 @@ def keyness(source: "Corpus | str", *, by: "str | Mapping[str, Any] | pd.Series"
 def keyness_by_group(source: "Corpus", *, by: "str | Mapping[str, Any] | pd.Series",
                      targets: Iterable[Any] | None = None,
                      unit: Unit = "token", min_freq: int = 3, top: int | None = 15,
-                     drop_places: bool = True) -> pd.DataFrame:
+                     drop_places: bool = True, counts: pd.DataFrame | None = None) -> pd.DataFrame:
     """Run :func:`keyness` for each group in turn against all other documents, stacked.
 
-    ``targets`` defaults to every non-empty group value; terms are counted once for all groups.
+    ``targets`` defaults to every non-empty group value; terms are counted once for all groups (or pass
+    ``counts``, from :func:`term_counts`, to reuse a table counted before).
     Columns: ``group`` + those of :func:`keyness`.
 
     >>> k = keyness_by_group({"a": "聚焦发展。聚焦民生。", "b": "推进发展。推进民生。"}, by="doc_id", min_freq=2)
@@ -849,7 +881,8 @@ def keyness_by_group(source: "Corpus", *, by: "str | Mapping[str, Any] | pd.Seri
     labels = _group_labels(corpus, by)
     if targets is None:
         targets = [v for v in dict.fromkeys(labels) if v is not None and v == v and str(v) != ""]
-    counts = term_counts(corpus, unit=unit)
+    if counts is None:
+        counts = term_counts(corpus, unit=unit)
     parts = []
     for t in targets:
         k = keyness(corpus, by=by, target=t, unit=unit, min_freq=min_freq, top=top, drop_places=drop_places,

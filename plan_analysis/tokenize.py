@@ -119,10 +119,37 @@ def get_tokenizer():
 @lru_cache(maxsize=8)
 def _protect_re(extra: tuple[str, ...], _key: str) -> re.Pattern[str] | None:
     special = [t for t, _ in _policy_rows(_key) if not re.fullmatch(f"[{P.HAN}]+", t)]
-    words = sorted(set(special) | set(w for w in extra if w), key=len, reverse=True)
+    words = set(special) | set(w for w in extra if w)
     if not words:
         return None
-    return re.compile("|".join(re.escape(w) for w in words))
+    return re.compile(_trie_pattern(words))
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """A regex matching the longest of ``words`` that starts at a place, as their alternation longest first does.
+
+    The words are nested by common prefix (推进(?:工作)?), so a place is tried against each first character once,
+    not against every word: with the few thousand slogans of a large corpus, the alternation took three times as
+    long to scan a text.
+
+    >>> re.findall(_trie_pattern(["推进", "推进工作", "工作"]), "推进工作和工作")
+    ['推进工作', '工作']
+    """
+    trie: dict[str, dict] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a word ends here
+
+    def build(node: dict[str, dict]) -> str:
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        alt = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{alt})?" if "" in node else alt  # greedy: the longer word first, this one if that fails
+
+    return build(trie)
 
 
 # --- jieba's cut, exactly, with less Python per character ----------------------------------------

@@ -86,6 +86,7 @@ DOCUMENT_BARS = [
     ("phrasing", "extract_slogans", "slogans", lambda r: f"slogans={len(r)}"),
     ("phrasing", "sentence_openings", "openings", None),
     ("phrasing", "register_features", "register", None),
+    ("phrasing", "term_counts", "term counts", None),
 ]
 
 

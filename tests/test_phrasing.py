@@ -256,6 +256,18 @@ def test_keyness_on_character_ngrams_and_mapping(key_corpus):
     assert (k2.at["推进", "freq_target"], k2.at["推进", "freq_rest"]) == (1, 4)
 
 
+def test_term_counts_are_the_same_over_processes(corpus, monkeypatch):
+    one = ph.term_counts(corpus, workers=1)
+    monkeypatch.setattr(ph, "PARALLEL_MIN_CHARS", 0)  # the pool, for the bundled corpus too
+    pd.testing.assert_frame_equal(ph.term_counts(corpus, workers=2), one)
+    words = [t.word for t in tokenize(corpus.text(D001), drop_punct=True, drop_stopwords=True,
+                                      extra_words=ph.slogan_words(corpus))]
+    mine = one[one["doc_id"] == D001].set_index("term")["count"]
+    assert mine["推进"] == words.count("推进") > 0
+    by_group = ph.keyness_by_group(corpus, by="place", min_freq=2, top=5)
+    pd.testing.assert_frame_equal(ph.keyness_by_group(corpus, by="place", min_freq=2, top=5, counts=one), by_group)
+
+
 def test_keyness_min_freq_and_errors(key_corpus):
     k = ph.keyness(key_corpus, by="place", target="红星镇", min_freq=6, top=None)
     assert set(k["term"]) <= {"推进", "聚焦"}

@@ -96,3 +96,16 @@ def test_has_tag_agrees_with_the_tagged_dictionary_on_every_word():
         differ = [w for w, (_, tag) in tags.items() if has_tag(w, tags=wanted) != (tag in wanted)]
         assert not differ, differ[:10]
     assert not has_tag("不在词典里的词")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="推进工作+x1", min_size=1, max_size=6), min_size=1, max_size=12),
+       st.text(alphabet="推进工作+x1和", max_size=60))
+def test_the_trie_of_words_matches_what_their_alternation_longest_first_matches(words, text):
+    import re
+
+    from plan_analysis.tokenize import _trie_pattern
+
+    alternation = re.compile("|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)))
+    trie = re.compile(_trie_pattern(words))
+    assert [m.span() for m in trie.finditer(text)] == [m.span() for m in alternation.finditer(text)]
