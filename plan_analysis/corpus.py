@@ -670,6 +670,60 @@ class Corpus:
             raise KeyError(f"no document {doc_id!r}; see corpus.documents['doc_id']")
         return str(rows.iloc[0])
 
+    def select(self, documents: Any) -> "Corpus":
+        """A corpus of some documents only: their rows of every table, and every edit and report row of their files.
+
+        ``documents`` is a boolean mask over :attr:`documents` (a Series or array) or doc_ids. Raw offsets
+        still index the same raw files, and nothing recorded about those files is dropped, so every function
+        runs on the part as on a corpus of its own (one place, one year, a sample of a large corpus).
+
+        >>> c = load_corpus("data/raw", cache=False, progress=False)
+        >>> part = c.select(c.documents["place"] == "铁西街道")
+        >>> part.documents["place"].unique().tolist(), len(part.sentences) < len(c.sentences)
+        (['铁西街道'], True)
+        """
+        docs = self.documents
+        ids = docs["doc_id"].astype(str)
+        if isinstance(documents, str):
+            documents = [documents]
+        if isinstance(documents, pd.Series) and pd.api.types.is_bool_dtype(documents.dtype):
+            values = documents.to_numpy(dtype=bool, na_value=False)
+        else:
+            values = np.asarray(documents if isinstance(documents, (np.ndarray, pd.Series)) else list(documents))
+        if values.dtype == bool:
+            if len(values) != len(docs):
+                raise ValueError(f"a mask of {len(values)} values for {len(docs)} documents; give one per row of "
+                                 "corpus.documents, or doc_ids")
+            keep = values
+        else:
+            wanted = pd.Index([str(d) for d in values])
+            missing = wanted.difference(pd.Index(ids))
+            if len(missing):
+                raise KeyError(f"no document {', '.join(map(repr, missing[:5]))}"
+                               f"{f' (and {len(missing) - 5} more)' if len(missing) > 5 else ''}; "
+                               "see corpus.documents['doc_id']")
+            keep = ids.isin(wanted).to_numpy()
+        kept_ids = pd.Index(ids[keep].unique())
+        files = pd.Index(docs["source_file"][keep].astype(str).unique())
+
+        def rows_of(table: pd.DataFrame, column: str, values: pd.Index) -> pd.DataFrame:
+            if not len(table):
+                return table.copy()
+            return table[table[column].astype(str).isin(values).to_numpy()].reset_index(drop=True)
+
+        raw = self.raw_texts
+        if isinstance(raw, RawTexts):
+            raw = RawTexts({f: t for f, t in raw._texts.items() if f in files},
+                           files={f: v for f, v in raw._files.items() if f in files}, keep=raw._keep)
+        else:
+            raw = {f: t for f, t in raw.items() if f in files}
+        return Corpus(documents=docs[keep].reset_index(drop=True),
+                      sections=rows_of(self.sections, "doc_id", kept_ids),
+                      sentences=rows_of(self.sentences, "doc_id", kept_ids),
+                      placeholders=rows_of(self.placeholders, "doc_id", kept_ids),
+                      edits=rows_of(self.edits, "source_file", files),
+                      load_report=rows_of(self.load_report, "source_file", files), raw_texts=raw)
+
     def __repr__(self) -> str:
         skipped = int((self.load_report["status"] != "loaded").sum()) if len(self.load_report) else 0
         return (f"<Corpus: {len(self.documents)} documents from {len(self.raw_texts)} files"

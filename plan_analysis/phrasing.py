@@ -1128,7 +1128,8 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
     Candidate pairs grow with the square of how often a sentence recurs: in a corpus where one
     template sentence stands in thousands of documents they would fill the memory. Above
     ``max_candidates`` (about 100 bytes each) a ``ValueError`` says so before that happens; pass
-    ``None`` to go on, or a subset of documents, a higher ``min_chars`` or ``threshold``.
+    ``None`` to go on, or a subset of documents (:meth:`~plan_analysis.corpus.Corpus.select`), a higher
+    ``min_chars`` or ``threshold``.
     ``progress`` shows a bar for each long step: masking the units, scoring the candidate pairs and
     describing the pairs kept.
 
@@ -1218,7 +1219,8 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
                     f"find_reuse: more than max_candidates={max_candidates:,} candidate pairs after {band} of "
                     f"{num_perm // rows_per_band} LSH bands ({len(units):,} {unit}s of {len(docs):,} documents; one "
                     f"group alone has {len(members):,} near-identical {unit}s). The same text recurs across very "
-                    f"many documents. Run it on a subset of documents (one place or year), raise min_chars or "
+                    f"many documents. Run it on a subset of documents (corpus.select(...): one place or year, or "
+                    f"a sample), raise min_chars or "
                     f"threshold, or pass max_candidates=None to go on (about 100 bytes of memory per pair).")
             ms = members.tolist()
             for x in range(len(ms)):

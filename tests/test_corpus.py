@@ -348,3 +348,33 @@ def test_raw_spans_of_every_sentence_equal_raw_span_one_at_a_time(corpus):
     assert rb[:n].tolist() == s["raw_end"].astype("int64").tolist()
     with pytest.raises(KeyError, match="no document 'nope'"):
         corpus.raw_spans(["nope"], [0], [1])
+
+
+def test_a_selection_of_documents_is_a_corpus_of_its_own(corpus):
+    from plan_analysis.targets import extract_targets
+
+    docs = corpus.documents
+    place = docs["place"].value_counts().index[0]
+    part = corpus.select(docs["place"] == place)
+    kept = set(docs.loc[docs["place"] == place, "doc_id"])
+    assert set(part.documents["doc_id"]) == kept and len(part.documents) < len(docs)
+    for name in ("sections", "sentences", "placeholders"):
+        table = getattr(corpus, name)
+        assert getattr(part, name).reset_index(drop=True).equals(
+            table[table["doc_id"].isin(kept)].reset_index(drop=True)), name
+    files = set(docs.loc[docs["place"] == place, "source_file"])
+    assert set(part.edits["source_file"]) == set(corpus.edits.loc[corpus.edits["source_file"].isin(files),
+                                                                   "source_file"])
+    assert len(part.edits) == corpus.edits["source_file"].isin(files).sum()  # every edit of those files
+    assert set(part.raw_texts) == files
+    # what runs on the part is what runs on the whole, restricted to the part: offsets included
+    whole = extract_targets(corpus, workers=1)
+    pd.testing.assert_frame_equal(extract_targets(part, workers=1),
+                                  whole[whole["doc_id"].isin(kept)].reset_index(drop=True))
+    one = corpus.select([sorted(kept)[0]])
+    assert one.documents["doc_id"].tolist() == [sorted(kept)[0]]
+    assert corpus.select(sorted(kept)[0]).documents["doc_id"].tolist() == [sorted(kept)[0]]
+    with pytest.raises(KeyError, match="no document 'nope'"):
+        corpus.select(["nope"])
+    with pytest.raises(ValueError, match="a mask of 2 values"):
+        corpus.select([True, False])
