@@ -124,11 +124,14 @@ def plot_verb_profile(profile: pd.DataFrame, *, ax: Axes | None = None, label_co
 
 def plot_register(features: pd.DataFrame, *, features_to_show: Sequence[str] = (
         "sentence_len_median", "four_char_segment_share", "enum_yishi_per_1000", "verb_opening_share"),
-        label_col: str = "label", ncols: int = 4, titles: Mapping[str, str] | None = None) -> Figure:
+        label_col: str = "label", ncols: int = 4, titles: Mapping[str, str] | None = None,
+        max_documents: int = 80) -> Figure:
     """Draw small multiples: one bar chart per register feature, one bar per document.
 
     ``features`` is the tidy table of :func:`~plan_analysis.phrasing.register_features`
-    (with a ``label`` column, or ``doc_id`` is used).
+    (with a ``label`` column, or ``doc_id`` is used). Above ``max_documents`` documents a bar each
+    would be unreadable (and a figure hundreds of inches tall), so each feature is drawn as a histogram
+    of its values over the documents instead.
 
     >>> f = pd.DataFrame({"doc_id": ["前江", "铁西"], "feature": ["enum_yishi", "enum_yishi"], "value": [5.0, 6.0]})
     >>> [ax.get_title() for ax in plot_register(f, features_to_show=["enum_yishi"]).axes]
@@ -139,6 +142,15 @@ def plot_register(features: pd.DataFrame, *, features_to_show: Sequence[str] = (
     missing = [f for f in features_to_show if f not in wide.columns]
     if missing:
         raise KeyError(f"features {missing} are not in the table; available: {', '.join(map(str, wide.columns[:40]))}")
+    if len(wide) > max_documents:
+        fig, axes = _grid(len(features_to_show), ncols, (3.6, 3.0))
+        for ax, f in zip(axes, features_to_show):
+            values = wide[f].dropna().to_numpy(dtype=float)
+            ax.hist(values, bins=min(40, max(5, len(values) // 20)), color="#4c72b0")
+            ax.set_title(f"{(titles or {}).get(f, f)}\n{len(values):,} documents", fontsize=10)
+            ax.set_ylabel("documents", fontsize=8)
+            ax.grid(axis="y", alpha=0.3)
+        return fig
     fig, axes = _grid(len(features_to_show), ncols, (3.6, 0.3 * len(wide) + 1.2))
     for i, (ax, f) in enumerate(zip(axes, features_to_show)):
         s = wide[f]

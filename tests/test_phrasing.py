@@ -528,3 +528,19 @@ def test_cli_reuse_csv_and_jsonl(tmp_path):
     recs = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(recs) == 1 and tuple(recs[0]) == ph.REUSE_FIELDS
     assert {recs[0]["text_a"], recs[0]["text_b"]} == {PLANTED_A, PLANTED_B}
+
+
+def test_register_plot_stays_readable_for_many_documents():
+    import matplotlib.pyplot as plt
+
+    from plan_analysis.phrasing_plots import plot_register
+
+    rows = [{"doc_id": f"d{i:04d}", "feature": f, "value": float(i % 17)}
+            for i in range(500) for f in ("enum_yishi", "verb_opening_share")]
+    many = plot_register(pd.DataFrame(rows), features_to_show=["enum_yishi", "verb_opening_share"], max_documents=80)
+    assert many.get_size_inches()[1] < 10  # not 0.3 inch per document (150 inches)
+    assert all("500 documents" in ax.get_title() for ax in many.axes)
+    assert sum(p.get_height() for p in many.axes[0].patches) == 500  # a histogram of every document's value
+    few = plot_register(pd.DataFrame(rows[:40]), features_to_show=["enum_yishi"], max_documents=80)
+    assert len(few.axes[0].patches) == 20  # a bar per document
+    plt.close("all")
