@@ -464,19 +464,19 @@ def sentence_openings(source: "Corpus | str", *, workers: int | None = None, pro
     return out
 
 
-def _doc_openings(args: tuple[list[tuple[str, list[tuple[int, int, str]]]], bool]) -> list[tuple[Any, ...]]:
-    """For each document ``(text, [(start, end, text) of its sentences])``: the sentences' first words and opening
+def _doc_openings(args: tuple[list[tuple[str, list[int], list[int]]], bool]) -> list[tuple[Any, ...]]:
+    """For each document ``(text, its sentences' starts, their ends)``: the sentences' first words and opening
     verbs, and with ``features`` the counts of :func:`register_features` that need the document's words or text."""
     from .tokenize import tokenize
 
     docs, features = args
     out = []
-    for text, sentences in docs:
+    for text, sent_starts, sent_ends in docs:
         toks = tokenize(text, drop_punct=True)
         starts = [t.start for t in toks]
         first, verbs = [], []
-        for start, end, sent in sentences:
-            lead = _LEAD_RE.match(sent)
+        for start, end in zip(sent_starts, sent_ends):
+            lead = _LEAD_RE.match(text[start:end])
             k = bisect_left(starts, start + (lead.end() if lead else 0))
             words = []
             while k < len(toks) and toks[k].start < end and len(words) < 4:
@@ -513,8 +513,9 @@ def _openings(corpus: "Corpus", *, features: bool, workers: int | None, progress
     lengths = text_lengths(docs["text"]) if len(docs) else []
     n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=200_000)
     ids = docs["doc_id"].astype(str).tolist()
+    # the workers cut each sentence out of its document's text: the sentences' text column, read here, would bring
+    # every sentence into this process
     starts, ends = sel["start"].to_numpy(dtype=np.int64), sel["end"].to_numpy(dtype=np.int64)
-    texts = sel["text"]
     none = np.zeros(0, dtype=np.int64)  # the sentences of a document that has none
 
     def pieces():  # each piece's texts are made only when the workers are ready for them
@@ -522,8 +523,7 @@ def _openings(corpus: "Corpus", *, features: bool, workers: int | None, progress
             piece = []
             for doc_id, text in zip(ids[a:b], docs["text"].iloc[a:b].tolist()):
                 at = by_doc.get(doc_id, none)
-                piece.append((str(text), list(zip(starts[at].tolist(), ends[at].tolist(),
-                                                  [str(t) for t in texts.iloc[at].tolist()]))))
+                piece.append((str(text), starts[at].tolist(), ends[at].tolist()))
             yield piece, features
 
     per_doc: list[tuple[Any, ...]] = []
@@ -1007,8 +1007,6 @@ def _make_masker(places: Iterable[str]) -> Callable[[str], str]:
     return mask
 
 
-#: the bars of :func:`find_reuse` move this many items at a time (an update per pair would cost more than the pair)
-_BAR_STEP = 10_000
 #: characters of text whose shingles :func:`_shingle_sets` hashes at a time (its work arrays: 8 bytes × a few × this)
 _SHINGLE_BLOCK = 1 << 21
 _SHINGLE_MUL = np.uint64(0x100000001B3)
@@ -1020,9 +1018,11 @@ def _shingle_sets(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]
     ``(flat, bounds)``, text ``i``'s being ``flat[bounds[i]:bounds[i + 1]]``. A text of ``k`` characters or fewer
     is one shingle; an empty text has none. Hashed with numpy a block of texts at a time (a Python call per
     shingle took a third of :func:`find_reuse`)."""
+    from .parallel import cut_by_size
+
     parts, counts = [], np.zeros(len(texts), dtype=np.int64)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    for a, b in _blocks(lengths, _SHINGLE_BLOCK):
+    for a, b in cut_by_size(lengths, _SHINGLE_BLOCK):
         lens = lengths[a:b]
         codes = np.frombuffer("".join(texts[a:b]).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64) + 1
         n_sh = np.where(lens == 0, 0, np.maximum(lens - k + 1, 1))
@@ -1048,13 +1048,6 @@ def _shingle_sets(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]
     np.cumsum(counts, out=bounds[1:])
     flat = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint32)
     return flat, bounds
-
-
-def _blocks(lengths: np.ndarray, size: int) -> list[tuple[int, int]]:
-    """Runs ``(a, b)`` of items whose lengths add up to about ``size`` (at least one item each)."""
-    from .parallel import cut_by_size
-
-    return cut_by_size(lengths, size) if len(lengths) else []
 
 
 #: shingles hashed at a time by :func:`_minhash` (its work arrays: 16 hashes × this × 8 bytes, a few of them)
@@ -1164,12 +1157,11 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
         return place_masker(text) if mask else _KEEP_RE.sub("", text)
 
     units = []
-    every = _BAR_STEP
     candidate_units = _units(corpus, unit)
     with progress_bar(len(candidate_units), desc=f"reuse: masking {unit}s", unit=unit, enabled=progress) as bar:
-        for k, u in enumerate(candidate_units, start=1):
-            if bar is not None and k % every == 0:
-                bar.update(every)
+        for u in candidate_units:
+            if bar is not None:
+                bar.update()  # about 0.3 µs: nothing beside masking a unit
             if len(re.sub(r"[\W_]", "", u["text"])) < min_chars:
                 continue  # characters that count: Han, Latin letters and digits
             masked = masker(u["text"])
@@ -1177,8 +1169,6 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
                 continue
             u["masked"] = masked
             units.append(u)
-        if bar is not None:
-            bar.update(len(candidate_units) % every)
     del candidate_units
     cols = list(REUSE_FIELDS) + ["shared", "containment", "place_a", "place_b", "start_a", "end_a", "start_b", "end_b",
                                  "source_file_a", "source_file_b", "n_units", "unit"]
@@ -1231,18 +1221,14 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
     pairs = []
     cut = bounds.tolist()
     with progress_bar(len(candidates), desc="reuse: scoring candidates", unit="pair", enabled=progress) as bar:
-        for k, (i, j) in enumerate(candidates, start=1):
-            if bar is not None and k % every == 0:
-                bar.update(every)
-            si, sj = shingles[cut[i]:cut[i + 1]], shingles[cut[j]:cut[j + 1]]
-            both = np.intersect1d(si, sj, assume_unique=True).size
-            sim = both / (len(si) + len(sj) - both)  # the Jaccard index of the two shingle sets
+        for i, j in candidates:
+            if bar is not None:
+                bar.update()
+            sim = _jaccard(shingles[cut[i]:cut[i + 1]], shingles[cut[j]:cut[j + 1]])
             if sim >= threshold:
                 if order[doc_of[i]] > order[doc_of[j]]:
                     i, j = j, i
                 pairs.append((i, j, sim))
-        if bar is not None:
-            bar.update(len(candidates) % every)
     if merge:
         pairs = _merge_pairs(pairs, units, docs, masker, shingle, threshold)
     else:

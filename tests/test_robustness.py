@@ -91,6 +91,10 @@ def _check_tables(raw: str, tables: dict[str, pd.DataFrame], *, coverage: bool =
     sents = tables["sentences"]
     for a, b, text in zip(sents["raw_start"], sents["raw_end"], sents["text"]):
         assert _replay(raw, replay_edits, a, b) == text
+    # and a sentence is its document's text from start to end (phrasing workers cut sentences out that way)
+    doc_text = dict(zip(docs["doc_id"], docs["text"]))
+    for d, a, b, text in zip(sents["doc_id"], sents["start"], sents["end"], sents["text"]):
+        assert doc_text[d][a:b] == text
     secs = tables["sections"]
     for a, b, title in zip(secs["raw_start"], secs["raw_end"], secs["title"]):
         assert 0 <= a <= b <= len(raw)
