@@ -678,6 +678,11 @@ def _char_ngrams(text: str, n: int) -> list[str]:
     return out
 
 
+def _check_unit(unit: Any) -> None:
+    if unit not in ("token", "char2", "char3", "char4"):
+        raise ValueError(f"unit must be 'token', 'char2', 'char3' or 'char4', got {unit!r}")
+
+
 def term_counts(source: "Corpus | str", *, unit: Unit = "token", workers: int | None = None,
                 progress: bool = False) -> pd.DataFrame:
     """Count terms per document: jieba tokens or character n-grams.
@@ -691,8 +696,7 @@ def term_counts(source: "Corpus | str", *, unit: Unit = "token", workers: int | 
     >>> term_counts("推进“千万工程”，推进乡村振兴。")[["term", "count"]].values.tolist()
     [['推进', 2], ['千万工程', 1], ['乡村振兴', 1]]
     """
-    if unit not in ("token", "char2", "char3", "char4"):
-        raise ValueError(f"unit must be 'token', 'char2', 'char3' or 'char4', got {unit!r}")
+    _check_unit(unit)
     from .parallel import map_chunks, plan_pieces, progress_bar, text_lengths
 
     corpus = _as_corpus(source)
@@ -732,6 +736,53 @@ def _doc_term_counts(args: tuple[list[str], tuple[str, ...], str]) -> list[list[
     return out
 
 
+def _term_totals(corpus: "Corpus", keys: Sequence[int | None], *, unit: Unit, workers: int | None,
+                 progress: bool) -> dict[int, Counter]:
+    """Each term's count summed over the documents of each key (``keys[i]`` is document i's; ``None`` skips it).
+
+    Keyness compares sides of the corpus, not documents, so this sums in the workers and sends back one
+    counter per key and piece: no per-document table, which for character n-grams of a large corpus is
+    tens of millions of rows. Tokens and n-grams both go over ``workers`` processes above
+    :data:`PARALLEL_MIN_CHARS` characters.
+    """
+    from .parallel import map_chunks, plan_pieces, progress_bar, text_lengths
+
+    docs = corpus.documents
+    extra = tuple(slogan_words(corpus)) if unit == "token" else ()
+    lengths = text_lengths(docs["text"]) if len(docs) else []
+    lengths = [n if k is not None else 0 for n, k in zip(lengths, keys)]
+    n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=200_000)
+    if n > 1 and unit == "token":
+        _token_list("推进工作", extra)  # the tokenizer, stopwords and slogan pattern, loaded here for the workers
+
+    def pieces():  # each piece's texts are made only when the workers are ready for them
+        for a, b in bounds:
+            kept = [(str(t), k) for t, k in zip(docs["text"].iloc[a:b].tolist(), keys[a:b]) if k is not None]
+            yield [t for t, _ in kept], [k for _, k in kept], extra, unit
+
+    totals: dict[int, Counter] = {}
+    with progress_bar(len(docs), desc="term counts", unit="doc", enabled=progress) as bar:
+        for (a, b), part in zip(bounds, map_chunks(_piece_term_totals, pieces(), workers=n)):
+            for k, c in part.items():
+                if k in totals:
+                    totals[k].update(c)
+                else:
+                    totals[k] = c
+            if bar is not None:
+                bar.update(b - a)
+    return totals
+
+
+def _piece_term_totals(args: tuple[list[str], list[int], tuple[str, ...], str]) -> dict[int, Counter]:
+    """One counter of terms per key over a piece's texts (see :func:`_term_totals`)."""
+    texts, keys, extra, unit = args
+    out: dict[int, Counter] = {}
+    for text, k in zip(texts, keys):
+        terms = _token_list(text, extra) if unit == "token" else _char_ngrams(text, int(unit[-1]))
+        out.setdefault(k, Counter()).update(terms)
+    return out
+
+
 def _group_labels(corpus: "Corpus", by: "str | Mapping[str, Any] | pd.Series") -> pd.Series:
     """doc_id → group label."""
     docs = corpus.documents
@@ -754,20 +805,23 @@ def _as_set(target: Any) -> set:
 def _place_term_test(places: Iterable[Any]) -> Callable[[str], bool]:
     """A test: is a term (part of) a place name, beyond its generic suffix (前江, 江街道 — not 街道)?"""
     full: list[tuple[str, str]] = []
-    for p in places:
+    for p in dict.fromkeys(places):
         p = "" if p is None or (isinstance(p, float) and math.isnan(p)) else str(p)
         if not p or re.search(r"[xX*]", p):
             continue
         suffix = next((s for s in _SUFFIXES if p.endswith(s) and len(p) > len(s)), "")
         full.append((p, suffix))
     stems = {p[: len(p) - len(s)] for p, s in full if len(p) - len(s) >= 2}
+    # every piece of two or more characters of a name that is not a piece of its suffix: a term is one of
+    # them, or holds a stem, exactly when it is in some name beyond its suffix or names a place in itself;
+    # sets, not a scan of every name for every term (thousands of places × a million n-grams)
+    inside = {p[i:j] for p, s in full for i in range(len(p)) for j in range(i + 2, len(p) + 1) if p[i:j] not in s}
 
     def test(term: str) -> bool:
-        if len(term) < 2:
+        n = len(term)
+        if n < 2:
             return False
-        if any(stem in term for stem in stems):
-            return True
-        return any(term in p and term not in s for p, s in full)
+        return term in inside or any(term[i:j] in stems for i in range(n - 1) for j in range(i + 2, n + 1))
 
     return test
 
@@ -782,64 +836,47 @@ def _g2(a: np.ndarray, b: np.ndarray, c: float, d: float) -> np.ndarray:
     return 2.0 * (t1 + t2)
 
 
-def keyness(source: "Corpus | str", *, by: "str | Mapping[str, Any] | pd.Series", target: Any,
-            unit: Unit = "token", min_freq: int = 3, top: int | None = 30, drop_places: bool = True,
-            counts: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Terms over- and under-used by a group of documents against the rest of the corpus.
-
-    ``by`` names a column of ``corpus.documents`` (``place``, ``doc_type``, ``doc_id`` …) or maps
-    doc_id → group (an estimated-year bucket, say); ``target`` is one group value or several;
-    the rest is every document with another, known group (documents mapped to ``None`` or
-    missing are left out).
-    For each term used at least ``min_freq`` times in the two parts together (and not at the
-    very same rate in both): ``g2``, the
-    log-likelihood of Rayson & Garside (2000); ``p_value`` (χ², 1 df) and ``p_bonferroni``
-    (times the number of terms tested); ``log_ratio``, the binary log of the ratio of relative
-    frequencies (Hardie 2014; a zero count counts as 0.5); ``direction`` ``over`` or ``under``.
-    ``unit`` is ``token`` (jieba words, slogans whole, stopwords out) or ``char2``–``char4``
-    (character n-grams, independent of segmentation). ``top`` keeps that many terms per
-    direction, over-used first (``None`` keeps all). ``drop_places`` leaves out terms that are
-    (part of) a document's place name (铁西, 江街道), which trivially mark their own document;
-    generic words such as 街道 stay. Pass ``counts`` (from :func:`term_counts`) to reuse one
-    count table across calls.
-
-    Columns: ``term``, ``freq_target``, ``freq_rest``, ``g2``, ``p_value``, ``p_bonferroni``,
-    ``log_ratio``, ``direction``, ``rate_target``, ``rate_rest`` (per 10,000 terms).
-
-    >>> k = keyness({"a": "聚焦发展。聚焦民生。聚焦项目。", "b": "推进发展。推进民生。推进项目。"},
-    ...             by="doc_id", target="a-1", min_freq=2)
-    >>> k[["term", "freq_target", "freq_rest", "direction"]].values.tolist()
-    [['聚焦', 3, 0, 'over'], ['推进', 0, 3, 'under']]
-    """
-    if min_freq < 1:
-        raise ValueError(f"min_freq must be at least 1, got {min_freq}")
-    from scipy.stats import chi2
-
-    corpus = _as_corpus(source)
+def _known_labels(corpus: "Corpus", by: "str | Mapping[str, Any] | pd.Series") -> pd.Series:
+    """doc_id → group label, for the documents whose group is known (not None, NaN or NA)."""
     labels = _group_labels(corpus, by)
     known = labels.map(lambda v: v is not None and not (isinstance(v, float) and math.isnan(v)) and v is not pd.NA)
-    labels = labels[known]
+    return labels[known]
+
+
+def _target_mask(labels: pd.Series, target: Any, by: Any) -> pd.Series:
+    """doc_id → is in ``target``, for the known labels; an error if the target or the rest is empty."""
     wanted = _as_set(target)
     in_target = labels.map(lambda v: v in wanted)
     if not in_target.any():
-        present = sorted({str(v) for v in labels if v is not None and not (isinstance(v, float) and math.isnan(v))})
+        present = sorted({str(v) for v in labels})
         raise ValueError(f"no document has {by if isinstance(by, str) else 'group'} in {sorted(map(str, wanted))}; "
                          f"values present: {', '.join(present[:30])}")
     if in_target.all():
         raise ValueError(f"every document is in target {sorted(map(str, wanted))}: there is no rest to compare against")
-    if counts is None:
-        counts = term_counts(corpus, unit=unit)
-    tgt_ids = set(in_target[in_target].index)
-    rest_ids = set(in_target[~in_target].index)
+    return in_target
+
+
+def _sides_from_counts(counts: pd.DataFrame, in_target: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """term → count in the target and in the rest, from a :func:`term_counts` table."""
     ids = counts["doc_id"].astype(str)
-    ft = counts[ids.isin(tgt_ids)].groupby("term")["count"].sum()
-    fr = counts[ids.isin(rest_ids)].groupby("term")["count"].sum()
+    ft = counts[ids.isin(set(in_target[in_target].index))].groupby("term")["count"].sum()
+    fr = counts[ids.isin(set(in_target[~in_target].index))].groupby("term")["count"].sum()
+    return ft, fr
+
+
+_KEYNESS_COLUMNS = ["term", "freq_target", "freq_rest", "g2", "p_value", "p_bonferroni", "log_ratio", "direction",
+                    "rate_target", "rate_rest"]
+
+
+def _keyness_table(ft: pd.Series, fr: pd.Series, corpus: "Corpus", *, min_freq: int, top: int | None,
+                   drop_places: bool) -> pd.DataFrame:
+    """The keyness statistics of term counts in the target (``ft``) against the rest (``fr``); see :func:`keyness`."""
+    from scipy.stats import chi2
+
     table = pd.concat([ft.rename("freq_target"), fr.rename("freq_rest")], axis=1).fillna(0)
     c, d = float(table["freq_target"].sum()), float(table["freq_rest"].sum())
-    cols = ["term", "freq_target", "freq_rest", "g2", "p_value", "p_bonferroni", "log_ratio", "direction",
-            "rate_target", "rate_rest"]
     if c == 0 or d == 0:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=_KEYNESS_COLUMNS)
     table = table[(table["freq_target"] + table["freq_rest"]) >= min_freq]
     if drop_places:
         is_place = _place_term_test(corpus.documents["place"])
@@ -860,13 +897,63 @@ def keyness(source: "Corpus | str", *, by: "str | Mapping[str, Any] | pd.Series"
     parts = [out[out["direction"] == "over"], out[out["direction"] == "under"]]
     if top is not None:
         parts = [p_.head(top) for p_ in parts]
-    return pd.concat(parts, ignore_index=True)[cols]
+    return pd.concat(parts, ignore_index=True)[_KEYNESS_COLUMNS]
+
+
+def _as_counts(counter: Mapping[str, int] | None) -> pd.Series:
+    return pd.Series(dict(counter or {}), dtype="int64")
+
+
+def keyness(source: "Corpus | str", *, by: "str | Mapping[str, Any] | pd.Series", target: Any,
+            unit: Unit = "token", min_freq: int = 3, top: int | None = 30, drop_places: bool = True,
+            counts: pd.DataFrame | None = None, workers: int | None = None, progress: bool = False) -> pd.DataFrame:
+    """Terms over- and under-used by a group of documents against the rest of the corpus.
+
+    ``by`` names a column of ``corpus.documents`` (``place``, ``doc_type``, ``doc_id`` …) or maps
+    doc_id → group (an estimated-year bucket, say); ``target`` is one group value or several;
+    the rest is every document with another, known group (documents mapped to ``None`` or
+    missing are left out).
+    For each term used at least ``min_freq`` times in the two parts together (and not at the
+    very same rate in both): ``g2``, the
+    log-likelihood of Rayson & Garside (2000); ``p_value`` (χ², 1 df) and ``p_bonferroni``
+    (times the number of terms tested); ``log_ratio``, the binary log of the ratio of relative
+    frequencies (Hardie 2014; a zero count counts as 0.5); ``direction`` ``over`` or ``under``.
+    ``unit`` is ``token`` (jieba words, slogans whole, stopwords out) or ``char2``–``char4``
+    (character n-grams, independent of segmentation). ``top`` keeps that many terms per
+    direction, over-used first (``None`` keeps all). ``drop_places`` leaves out terms that are
+    (part of) a document's place name (铁西, 江街道), which trivially mark their own document;
+    generic words such as 街道 stay. Pass ``counts`` (from :func:`term_counts`) to reuse one
+    count table across calls; without it the two sides are counted directly, over ``workers``
+    processes on a large corpus, with a bar of documents done if ``progress``.
+
+    Columns: ``term``, ``freq_target``, ``freq_rest``, ``g2``, ``p_value``, ``p_bonferroni``,
+    ``log_ratio``, ``direction``, ``rate_target``, ``rate_rest`` (per 10,000 terms).
+
+    >>> k = keyness({"a": "聚焦发展。聚焦民生。聚焦项目。", "b": "推进发展。推进民生。推进项目。"},
+    ...             by="doc_id", target="a-1", min_freq=2)
+    >>> k[["term", "freq_target", "freq_rest", "direction"]].values.tolist()
+    [['聚焦', 3, 0, 'over'], ['推进', 0, 3, 'under']]
+    """
+    if min_freq < 1:
+        raise ValueError(f"min_freq must be at least 1, got {min_freq}")
+    _check_unit(unit)
+    corpus = _as_corpus(source)
+    in_target = _target_mask(_known_labels(corpus, by), target, by)
+    if counts is None:
+        side = {d: 0 if t else 1 for d, t in in_target.items()}
+        keys = [side.get(d) for d in corpus.documents["doc_id"].astype(str)]
+        totals = _term_totals(corpus, keys, unit=unit, workers=workers, progress=progress)
+        ft, fr = _as_counts(totals.get(0)), _as_counts(totals.get(1))
+    else:
+        ft, fr = _sides_from_counts(counts, in_target)
+    return _keyness_table(ft, fr, corpus, min_freq=min_freq, top=top, drop_places=drop_places)
 
 
 def keyness_by_group(source: "Corpus", *, by: "str | Mapping[str, Any] | pd.Series",
                      targets: Iterable[Any] | None = None,
                      unit: Unit = "token", min_freq: int = 3, top: int | None = 15,
-                     drop_places: bool = True, counts: pd.DataFrame | None = None) -> pd.DataFrame:
+                     drop_places: bool = True, counts: pd.DataFrame | None = None, workers: int | None = None,
+                     progress: bool = False) -> pd.DataFrame:
     """Run :func:`keyness` for each group in turn against all other documents, stacked.
 
     ``targets`` defaults to every non-empty group value; terms are counted once for all groups (or pass
@@ -877,20 +964,41 @@ def keyness_by_group(source: "Corpus", *, by: "str | Mapping[str, Any] | pd.Seri
     >>> k[k["direction"] == "over"][["group", "term"]].values.tolist()
     [['a-1', '聚焦'], ['b-1', '推进']]
     """
+    if min_freq < 1:
+        raise ValueError(f"min_freq must be at least 1, got {min_freq}")
+    _check_unit(unit)
     corpus = _as_corpus(source)
-    labels = _group_labels(corpus, by)
     if targets is None:
-        targets = [v for v in dict.fromkeys(labels) if v is not None and v == v and str(v) != ""]
-    if counts is None:
-        counts = term_counts(corpus, unit=unit)
+        targets = [v for v in dict.fromkeys(_group_labels(corpus, by)) if v is not None and v == v and str(v) != ""]
+    targets = list(targets)
+    labels = _known_labels(corpus, by)
+    masks = [_target_mask(labels, t, by) for t in targets]  # every target checked before anything is counted
+    if counts is None and targets:
+        # one count per group value a target names, and one for the rest; a target's rest is the total minus it
+        values = list(dict.fromkeys(v for t in targets for v in _as_set(t)))
+        index = {v: i for i, v in enumerate(values)}
+        key = {d: index.get(v, -1) for d, v in labels.items()}
+        totals = _term_totals(corpus, [key.get(d) for d in corpus.documents["doc_id"].astype(str)], unit=unit,
+                              workers=workers, progress=progress)
+        everything: Counter = Counter()
+        for c in totals.values():
+            everything.update(c)
+        total = _as_counts(everything)
     parts = []
-    for t in targets:
-        k = keyness(corpus, by=by, target=t, unit=unit, min_freq=min_freq, top=top, drop_places=drop_places,
-                    counts=counts)
+    for t, in_target in zip(targets, masks):
+        if counts is None:
+            mine: Counter = Counter()
+            for v in _as_set(t):
+                mine.update(totals.get(index[v], {}))
+            ft = _as_counts(mine)
+            fr = total.sub(ft, fill_value=0).astype("int64")
+            ft, fr = ft, fr[fr > 0]
+        else:
+            ft, fr = _sides_from_counts(counts, in_target)
+        k = _keyness_table(ft, fr, corpus, min_freq=min_freq, top=top, drop_places=drop_places)
         parts.append(k.assign(group=str(t)))
     if not parts:
-        return pd.DataFrame(columns=["group", "term", "freq_target", "freq_rest", "g2", "p_value", "p_bonferroni",
-                                     "log_ratio", "direction", "rate_target", "rate_rest"])
+        return pd.DataFrame(columns=["group", *_KEYNESS_COLUMNS])
     out = pd.concat(parts, ignore_index=True)
     return out[["group"] + [c for c in out.columns if c != "group"]]
 

@@ -95,8 +95,11 @@ def plot_keyness_panels(table: pd.DataFrame, *, top: int = 10, ncols: int = 3, g
 
 
 def plot_verb_profile(profile: pd.DataFrame, *, ax: Axes | None = None, label_col: str = "label",
-                      verbs: Sequence[str] | None = None) -> Axes:
+                      verbs: Sequence[str] | None = None, max_documents: int = 80) -> Axes:
     """Draw a heatmap of policy verbs per 1,000 characters: rows documents, columns verbs.
+
+    Above ``max_documents`` documents a row each would be unreadable (and a figure hundreds of
+    inches tall), so each verb's rates over the documents are drawn as a box plot instead.
 
     >>> p = pd.DataFrame({"doc_id": ["a"], "place": ["前江街道"], "n_chars": [1000], "坚持": [2.5], "聚焦": [0.0]})
     >>> [t.get_text() for t in plot_verb_profile(p).get_xticklabels()]
@@ -106,6 +109,19 @@ def plot_verb_profile(profile: pd.DataFrame, *, ax: Axes | None = None, label_co
         verbs = [c for c in profile.columns if c not in ("doc_id", "place", "n_chars", "label", label_col)]
     labels = profile[label_col] if label_col in profile.columns else profile["doc_id"]
     data = profile[list(verbs)].to_numpy(dtype=float)
+    if len(profile) > max_documents:
+        ax = _axes(ax, (0.6 * len(verbs) + 3, 4.2))
+        ax.boxplot([col[~np.isnan(col)] for col in data.T], positions=range(len(verbs)), widths=0.6,
+                   showfliers=False, medianprops={"color": "#08519c"})
+        ax.plot(range(len(verbs)), np.nanmean(data, axis=0) if data.size else [], "o", color="#d62728",
+                markersize=4, label="mean")
+        ax.set_xticks(range(len(verbs)), list(verbs))
+        ax.set_ylabel("per 1,000 characters")
+        ax.legend(loc="upper right", fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_title(f"Policy verbs per 1,000 characters: {len(profile):,} documents "
+                     "(box: middle half, whiskers: 1.5 IQR)")
+        return ax
     ax = _axes(ax, (0.6 * len(verbs) + 3, 0.36 * len(profile) + 1.4))
     im = ax.imshow(data, aspect="auto", cmap="Blues")
     ax.set_xticks(range(len(verbs)), list(verbs))
@@ -166,10 +182,12 @@ def plot_register(features: pd.DataFrame, *, features_to_show: Sequence[str] = (
 
 
 def plot_slogan_matrix(slogans: pd.DataFrame, *, ax: Axes | None = None, top: int = 30, label_col: str = "label",
-                       kind: str | None = None) -> Axes:
+                       kind: str | None = None, max_documents: int = 80) -> Axes:
     """Draw where each slogan or formula stands: the ``top`` slogans against documents, cell = count.
 
-    Slogans are ranked by the number of documents using them, then by count.
+    Slogans are ranked by the number of documents using them, then by count. When the ``top``
+    slogans stand in more than ``max_documents`` documents, a column each would be unreadable, so
+    each slogan gets a bar: the number of documents using it.
 
     >>> s = pd.DataFrame({"doc_id": ["a", "b"], "slogan": ["八八战略", "八八战略"], "kind": ["quoted", "quoted"],
     ...                   "count": [1, 2]})
@@ -185,8 +203,19 @@ def plot_slogan_matrix(slogans: pd.DataFrame, *, ax: Axes | None = None, top: in
         return ax
     rank = s.groupby("slogan").agg(docs=(key, "nunique"), total=("count", "sum")).sort_values(
         ["docs", "total"], ascending=False).head(top)
-    m = (s[s["slogan"].isin(rank.index)].pivot_table(index="slogan", columns=key, values="count", aggfunc="sum",
-                                                      fill_value=0, sort=False).reindex(rank.index))
+    shown = s[s["slogan"].isin(rank.index)]
+    n_docs = shown[key].nunique()
+    if n_docs > max_documents:
+        ax = _axes(ax, (8, 0.3 * len(rank) + 1.5))
+        ax.barh(range(len(rank)), rank["docs"].to_numpy(), color="#e6550d")
+        ax.set_yticks(range(len(rank)), rank.index.astype(str), fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel("documents using it")
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_title(f"Slogans and formulae in most documents ({n_docs:,} documents use these {len(rank)})")
+        return ax
+    m = (shown.pivot_table(index="slogan", columns=key, values="count", aggfunc="sum", fill_value=0, sort=False)
+         .reindex(rank.index))
     ax = _axes(ax, (0.55 * m.shape[1] + 3, 0.3 * m.shape[0] + 1.5))
     ax.imshow(m.to_numpy(dtype=float), aspect="auto", cmap="Oranges")
     ax.set_yticks(range(m.shape[0]), m.index.astype(str), fontsize=8)

@@ -268,6 +268,45 @@ def test_term_counts_are_the_same_over_processes(corpus, monkeypatch):
     pd.testing.assert_frame_equal(ph.keyness_by_group(corpus, by="place", min_freq=2, top=5, counts=one), by_group)
 
 
+def test_keyness_counts_each_side_directly_as_the_count_table_does(corpus, monkeypatch):
+    # without counts=, keyness sums each side in the workers; the table must be the one from term_counts
+    monkeypatch.setattr(ph, "PARALLEL_MIN_CHARS", 0)  # the pool, for the bundled corpus too
+    places = [p for p in corpus.documents["place"].dropna().unique() if p][:4]
+    for unit in ("token", "char3"):
+        table = ph.term_counts(corpus, unit=unit, workers=1)
+        for target in (places[0], places[:2]):
+            direct = ph.keyness(corpus, by="place", target=target, unit=unit, top=None, min_freq=2, workers=2)
+            assert len(direct) > 20
+            pd.testing.assert_frame_equal(direct, ph.keyness(corpus, by="place", target=target, top=None, min_freq=2,
+                                                             counts=table))
+        by_group = ph.keyness_by_group(corpus, by="place", targets=places, unit=unit, top=8, workers=2)
+        assert set(by_group["group"]) == set(places)
+        pd.testing.assert_frame_equal(by_group, ph.keyness_by_group(corpus, by="place", targets=places, top=8,
+                                                                    counts=table))
+
+
+_NAME_CHARS = "前江铁西红星青山镇乡街道区"
+_PLACE = st.builds(lambda stem, suffix: stem + suffix, st.text(alphabet=_NAME_CHARS, max_size=4),
+                   st.sampled_from(["", "镇", "乡", "街道", "街道办事处", "区", "县"]))
+
+
+@given(places=st.lists(_PLACE, max_size=6), data=st.data())
+def test_place_term_test_is_the_plain_definition(places, data):
+    # the plain definition: a term holds a stem (a name less its suffix, 2+ characters), or is in a name
+    # and not in that name's suffix; terms are pieces of the names (suffixes included) and random text
+    full = [(p, next((s for s in ph._SUFFIXES if p.endswith(s) and len(p) > len(s)), "")) for p in places if p]
+    stems = [p[: len(p) - len(s)] for p, s in full if len(p) - len(s) >= 2]
+    pieces = sorted({p[i:j] for p in places for i in range(len(p)) for j in range(i + 1, len(p) + 1)})
+    terms = data.draw(st.lists(st.sampled_from(pieces) if pieces else st.just(""), max_size=12))
+    around = st.text(alphabet=_NAME_CHARS + "发展", max_size=3)
+    terms += data.draw(st.lists(st.builds(lambda a, b, c: a + b + c, around, st.sampled_from(pieces or [""]), around),
+                                max_size=12))
+    test = ph._place_term_test(places)
+    for t in terms:
+        plain = len(t) >= 2 and (any(stem in t for stem in stems) or any(t in p and t not in s for p, s in full))
+        assert test(t) == plain, (t, places)
+
+
 def test_keyness_min_freq_and_errors(key_corpus):
     k = ph.keyness(key_corpus, by="place", target="红星镇", min_freq=6, top=None)
     assert set(k["term"]) <= {"推进", "聚焦"}
@@ -543,4 +582,32 @@ def test_register_plot_stays_readable_for_many_documents():
     assert sum(p.get_height() for p in many.axes[0].patches) == 500  # a histogram of every document's value
     few = plot_register(pd.DataFrame(rows[:40]), features_to_show=["enum_yishi"], max_documents=80)
     assert len(few.axes[0].patches) == 20  # a bar per document
+    plt.close("all")
+
+
+def test_verb_profile_and_slogan_matrix_stay_readable_for_many_documents():
+    import matplotlib.pyplot as plt
+
+    from plan_analysis.phrasing_plots import plot_slogan_matrix, plot_verb_profile
+
+    n = 500
+    profile = pd.DataFrame({"doc_id": [f"d{i:04d}" for i in range(n)], "place": "", "n_chars": 1000,
+                            "坚持": [float(i % 7) for i in range(n)], "聚焦": [float(i % 3) / 2 for i in range(n)]})
+    ax = plot_verb_profile(profile, max_documents=80)
+    assert ax.figure.get_size_inches()[1] < 10 and "500 documents" in ax.get_title()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["坚持", "聚焦"]
+    medians = [line.get_ydata()[0] for line in ax.lines if line.get_color() == "#08519c"]
+    assert medians == [3.0, 0.5]  # the median of 0..6 repeated, and of 0, 0.5, 1 repeated
+    few = plot_verb_profile(profile.head(20), max_documents=80)
+    assert len(few.get_yticklabels()) == 20  # a row per document
+    # 400 documents: 八八战略 in every one, 千万工程 in every other, 五美 in one
+    rows = [{"doc_id": f"d{i:04d}", "slogan": "八八战略", "kind": "quoted", "count": 1} for i in range(400)]
+    rows += [{"doc_id": f"d{i:04d}", "slogan": "千万工程", "kind": "quoted", "count": 2} for i in range(0, 400, 2)]
+    rows += [{"doc_id": "d0007", "slogan": "五美", "kind": "formula", "count": 1}]
+    ax = plot_slogan_matrix(pd.DataFrame(rows), top=30, max_documents=80)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["八八战略", "千万工程", "五美"]
+    assert [p.get_width() for p in ax.patches] == [400, 200, 1]
+    assert ax.figure.get_size_inches()[0] < 10  # not 0.55 inch per document (220 inches)
+    small = plot_slogan_matrix(pd.DataFrame(rows[:30]), top=30, max_documents=80)
+    assert len(small.get_xticklabels()) == 30  # a column per document
     plt.close("all")
