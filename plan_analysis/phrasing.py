@@ -714,26 +714,35 @@ def term_counts(source: "Corpus | str", *, unit: Unit = "token", workers: int | 
         for a, b in bounds:
             yield [str(t) for t in docs["text"].iloc[a:b].tolist()], extra, unit
 
-    rows: list[tuple[str, str, int]] = []
+    frames = []  # a table per piece: the rows never all exist as Python tuples and strings at once
     with progress_bar(len(ids), desc="term counts", unit="doc", enabled=progress) as bar:
-        for (a, b), per_doc in zip(bounds, map_chunks(_doc_term_counts, pieces(), workers=n)):
-            for doc_id, items in zip(ids[a:b], per_doc):
-                rows.extend((doc_id, term, cnt) for term, cnt in items)
+        for (a, b), (sizes, terms, cnts) in zip(bounds, map_chunks(_doc_term_counts, pieces(), workers=n)):
+            frames.append(pd.DataFrame({"doc_id": pd.array(np.repeat(np.array(ids[a:b], dtype=object), sizes),
+                                                           dtype="str"),
+                                        "term": pd.array(terms, dtype="str"),
+                                        "count": np.array(cnts, dtype=np.int64)}))
+            del terms, cnts
             if bar is not None:
                 bar.update(b - a)
-    df = pd.DataFrame(rows, columns=["doc_id", "term", "count"])
-    df["count"] = df["count"].astype("int64")
-    return df
+    if not frames:
+        return pd.DataFrame({"doc_id": pd.array([], dtype="str"), "term": pd.array([], dtype="str"),
+                             "count": np.zeros(0, dtype=np.int64)})
+    return pd.concat(frames, ignore_index=True)
 
 
-def _doc_term_counts(args: tuple[list[str], tuple[str, ...], str]) -> list[list[tuple[str, int]]]:
-    """Each text's ``(term, count)`` pairs, in the order the terms first appear (see :func:`term_counts`)."""
+def _doc_term_counts(args: tuple[list[str], tuple[str, ...], str]) -> tuple[list[int], list[str], list[int]]:
+    """For a piece's texts: how many distinct terms each has, then every text's terms and counts, in the
+    order the terms first appear (see :func:`term_counts`)."""
     texts, extra, unit = args
-    out = []
+    sizes: list[int] = []
+    terms: list[str] = []
+    counts: list[int] = []
     for text in texts:
-        terms = _token_list(text, extra) if unit == "token" else _char_ngrams(text, int(unit[-1]))
-        out.append(list(Counter(terms).items()))
-    return out
+        c = Counter(_token_list(text, extra) if unit == "token" else _char_ngrams(text, int(unit[-1])))
+        sizes.append(len(c))
+        terms.extend(c.keys())
+        counts.extend(c.values())
+    return sizes, terms, counts
 
 
 def _term_totals(corpus: "Corpus", keys: Sequence[int | None], *, unit: Unit, workers: int | None,
