@@ -22,7 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .fonts import use_cjk_font
-from .plots import _axes
+from .plots import MAX_ROWS, _axes, _boxes
 
 if TYPE_CHECKING:  # pragma: no cover
     from wordcloud import WordCloud
@@ -95,7 +95,7 @@ def plot_keyness_panels(table: pd.DataFrame, *, top: int = 10, ncols: int = 3, g
 
 
 def plot_verb_profile(profile: pd.DataFrame, *, ax: Axes | None = None, label_col: str = "label",
-                      verbs: Sequence[str] | None = None, max_documents: int = 80) -> Axes:
+                      verbs: Sequence[str] | None = None, max_documents: int = MAX_ROWS) -> Axes:
     """Draw a heatmap of policy verbs per 1,000 characters: rows documents, columns verbs.
 
     Above ``max_documents`` documents a row each would be unreadable (and a figure hundreds of
@@ -111,14 +111,8 @@ def plot_verb_profile(profile: pd.DataFrame, *, ax: Axes | None = None, label_co
     data = profile[list(verbs)].to_numpy(dtype=float)
     if len(profile) > max_documents:
         ax = _axes(ax, (0.6 * len(verbs) + 3, 4.2))
-        ax.boxplot([col[~np.isnan(col)] for col in data.T], positions=range(len(verbs)), widths=0.6,
-                   showfliers=False, medianprops={"color": "#08519c"})
-        ax.plot(range(len(verbs)), np.nanmean(data, axis=0) if data.size else [], "o", color="#d62728",
-                markersize=4, label="mean")
-        ax.set_xticks(range(len(verbs)), list(verbs))
+        _boxes(ax, list(data.T), list(verbs))
         ax.set_ylabel("per 1,000 characters")
-        ax.legend(loc="upper right", fontsize=8)
-        ax.grid(axis="y", alpha=0.3)
         ax.set_title(f"Policy verbs per 1,000 characters: {len(profile):,} documents "
                      "(box: middle half, whiskers: 1.5 IQR)")
         return ax
@@ -141,7 +135,7 @@ def plot_verb_profile(profile: pd.DataFrame, *, ax: Axes | None = None, label_co
 def plot_register(features: pd.DataFrame, *, features_to_show: Sequence[str] = (
         "sentence_len_median", "four_char_segment_share", "enum_yishi_per_1000", "verb_opening_share"),
         label_col: str = "label", ncols: int = 4, titles: Mapping[str, str] | None = None,
-        max_documents: int = 80) -> Figure:
+        max_documents: int = MAX_ROWS) -> Figure:
     """Draw small multiples: one bar chart per register feature, one bar per document.
 
     ``features`` is the tidy table of :func:`~plan_analysis.phrasing.register_features`
@@ -182,7 +176,7 @@ def plot_register(features: pd.DataFrame, *, features_to_show: Sequence[str] = (
 
 
 def plot_slogan_matrix(slogans: pd.DataFrame, *, ax: Axes | None = None, top: int = 30, label_col: str = "label",
-                       kind: str | None = None, max_documents: int = 80) -> Axes:
+                       kind: str | None = None, max_documents: int = MAX_ROWS) -> Axes:
     """Draw where each slogan or formula stands: the ``top`` slogans against documents, cell = count.
 
     Slogans are ranked by the number of documents using them, then by count. When the ``top``

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
@@ -23,6 +24,28 @@ def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
     if ax is None:
         _, ax = plt.subplots(figsize=size, layout="constrained")
     return ax
+
+
+#: above this many rows, a chart with a row (or bar, or column) per document, place or pair draws a summary
+#: instead: a figure a third of an inch per row is unreadable beyond it and, for thousands of rows, takes
+#: matplotlib minutes to lay out
+MAX_ROWS = 80
+_BOX_COLOUR = "#08519c"
+
+
+def _boxes(ax: Axes, columns: Sequence[np.ndarray], labels: Sequence[str], *, horizontal: bool = False) -> None:
+    """One box plot per column (box: middle half; whiskers: 1.5 IQR; no outlier dots) and its mean as a red dot."""
+    columns = [np.asarray(c, dtype=float) for c in columns]
+    columns = [c[np.isfinite(c)] for c in columns]
+    at = np.arange(len(columns))
+    ax.boxplot(columns, positions=at, widths=0.6, showfliers=False, orientation="horizontal" if horizontal
+               else "vertical", medianprops={"color": _BOX_COLOUR})
+    means = np.array([c.mean() if c.size else np.nan for c in columns])
+    xy = (means, at) if horizontal else (at, means)
+    ax.plot(*xy, "o", color="#d62728", markersize=4, label="mean")
+    (ax.set_yticks if horizontal else ax.set_xticks)(at, list(labels))
+    ax.grid(axis="x" if horizontal else "y", alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
 
 
 def doc_labels(documents: pd.DataFrame, *, width: int = 18) -> pd.Series:
@@ -57,11 +80,39 @@ def plot_counts(df: pd.DataFrame, column: str, *, by: str | None = None, ax: Axe
     return ax
 
 
-def plot_year_evidence(documents: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+def _ruled_out(plausible: pd.Series) -> np.ndarray:
+    """Where the text rules the label year out (``label_year_plausible`` false, not missing)."""
+    return plausible.map(lambda v: v is not None and not pd.isna(v) and not bool(v)).to_numpy(dtype=bool)
+
+
+def _year_verdicts(docs: pd.DataFrame, ax: Axes | None) -> Axes:
+    """Documents by the year their title claims, stacked by what their text says of it."""
+    ax = _axes(ax, (8, 3.8))
+    bad = _ruled_out(docs["label_year_plausible"]) if "label_year_plausible" in docs else np.zeros(len(docs), bool)
+    evidence = (docs["year_min"].notna() | docs["year_max"].notna()).to_numpy(dtype=bool)
+    verdict = np.where(bad, "ruled out by the text", np.where(evidence, "within the years the text supports",
+                                                               "no year evidence in the text"))
+    claimed = docs["label_year"].notna().to_numpy(dtype=bool)
+    table = (pd.crosstab(docs["label_year"][claimed].astype(int).to_numpy(), verdict[claimed])
+             .reindex(columns=["within the years the text supports", "no year evidence in the text",
+                               "ruled out by the text"], fill_value=0))
+    if len(table):
+        table.plot.bar(stacked=True, ax=ax, color=["#8fb8de", "#cccccc", "#d62728"], width=0.8)
+        ax.legend(fontsize=8)
+    ax.set_xlabel("year claimed by the title")
+    ax.set_ylabel("documents")
+    ax.set_title(f"Label year vs the text, {len(docs):,} documents: {int(bad.sum()):,} titles ruled out, "
+                 f"{int((~claimed).sum()):,} with no year in the title")
+    ax.grid(axis="y", alpha=0.3)
+    return ax
+
+
+def plot_year_evidence(documents: pd.DataFrame, *, ax: Axes | None = None, max_documents: int = MAX_ROWS) -> Axes:
     """For each document, the year its title claims against the window its text supports.
 
     A bar spans ``year_min``–``year_max`` (an arrow where one side is open); the dot is the
-    label year, red when the text rules it out.
+    label year, red when the text rules it out. Above ``max_documents`` documents, bars count
+    the documents claiming each year: within the years the text supports, with no evidence, ruled out.
 
     >>> docs = pd.DataFrame({"doc_id": ["a-1"], "place": ["百禄镇"], "title": [""], "label_year": [2024],
     ...                      "year_min": [pd.NA], "year_max": [2018], "label_year_plausible": [False]})
@@ -69,11 +120,15 @@ def plot_year_evidence(documents: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     True
     """
     docs = documents.reset_index(drop=True)
+    if len(docs) > max_documents:
+        return _year_verdicts(docs, ax)
     ax = _axes(ax, (8, 0.35 * len(docs) + 1.2))
     years = pd.concat([docs["label_year"], docs["year_min"], docs["year_max"]]).dropna()
     lo = int(years.min()) - 2 if len(years) else 2010
     hi = int(years.max()) + 2 if len(years) else 2026
     labels = doc_labels(docs)
+    ruled_out = (_ruled_out(docs["label_year_plausible"]) if "label_year_plausible" in docs
+                 else np.zeros(len(docs), bool))
     for i, row in docs.iterrows():
         ymin, ymax = row["year_min"], row["year_max"]
         if pd.notna(ymin) or pd.notna(ymax):
@@ -85,7 +140,7 @@ def plot_year_evidence(documents: pd.DataFrame, *, ax: Axes | None = None) -> Ax
             if pd.isna(ymax):
                 ax.annotate("", xy=(hi + 0.5, i), xytext=(hi - 0.5, i), arrowprops={"arrowstyle": "->", "color": "#8fb8de"})
         if pd.notna(row["label_year"]):
-            bad = row.get("label_year_plausible") is False or (pd.notna(row.get("label_year_plausible")) and not row.get("label_year_plausible"))
+            bad = ruled_out[i]
             ax.plot(int(row["label_year"]), i, "o", color="#d62728" if bad else "#333333", zorder=2)
     ax.set_yticks(range(len(docs)), labels, fontsize=8)
     ax.invert_yaxis()
@@ -96,14 +151,28 @@ def plot_year_evidence(documents: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     return ax
 
 
-def plot_placeholder_density(documents: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+def plot_placeholder_density(documents: pd.DataFrame, *, ax: Axes | None = None,
+                             max_documents: int = MAX_ROWS) -> Axes:
     """Placeholders (xx, 20xx, ***, …) per 1,000 characters, per document.
+
+    Above ``max_documents`` documents, a histogram over the documents that have any.
 
     >>> docs = pd.DataFrame({"doc_id": ["a-1"], "place": ["xx镇"], "title": [""], "placeholders_per_1000": [12.5]})
     >>> len(plot_placeholder_density(docs).patches)
     1
     """
     docs = documents.reset_index(drop=True)
+    if len(docs) > max_documents:
+        ax = _axes(ax, (7, 3.6))
+        rate = docs["placeholders_per_1000"].to_numpy(dtype=float)
+        some = rate[rate > 0]
+        if some.size:
+            ax.hist(some, bins=min(40, max(5, some.size // 20)), color="#ff7f0e")
+        ax.set_xlabel("placeholders per 1,000 characters (documents with any)")
+        ax.set_ylabel("documents")
+        ax.set_title(f"Placeholders: {some.size:,} of {len(docs):,} documents hide something")
+        ax.grid(axis="y", alpha=0.3)
+        return ax
     ax = _axes(ax, (7, 0.3 * len(docs) + 1.2))
     s = pd.Series(docs["placeholders_per_1000"].to_numpy(), index=doc_labels(docs)).sort_values()
     s.plot.barh(ax=ax, color="#ff7f0e")
@@ -150,17 +219,25 @@ _QUAL_MARKERS = {"以上": ">", "不低于": "^", "不少于": "^", "超过": "^
 
 
 def plot_growth_targets(targets: pd.DataFrame, *, by: str = "place", ax: Axes | None = None,
-                        title: str = "Growth-rate targets by indicator") -> Axes:
+                        title: str = "Growth-rate targets by indicator", max_groups: int = 20) -> Axes:
     """Dot plot of growth-rate targets: one row per canonical indicator, one colour per ``by`` group.
 
     Ranges (4.5%–5%) are drawn as a line between their ends; the marker says the qualifier
-    (> 以上, ^ 不低于/不少于, o 左右, * 力争, ■ none).
+    (> 以上, ^ 不低于/不少于, o 左右, * 力争, ■ none). Above ``max_groups`` groups (more than
+    colours can tell apart), each indicator's targets are a box plot, a range counting as its upper end.
     """
     t = targets[targets["is_growth_rate"] & (targets["kind"] == "target") & ~targets["placeholder"]
                 & (targets["indicator_canonical"] != "")].copy()
     inds = sorted(t["indicator_canonical"].unique())
     ax = _axes(ax, (9, 0.55 * max(len(inds), 2) + 1.6))
     groups = sorted(t[by].fillna("").replace("", "(unnamed)").unique()) if len(t) else []
+    if len(groups) > max_groups:
+        high = t["value_high"].fillna(t["value"])
+        per = [high[t["indicator_canonical"] == i].to_numpy(dtype=float) for i in inds]
+        _boxes(ax, per, [f"{i} ({len(v):,})" for i, v in zip(inds, per)], horizontal=True)
+        ax.set_xlabel("target growth rate (%), a range at its upper end; (n): targets")
+        ax.set_title(f"{title}: {len(t):,} targets of {len(groups):,} {by} values")
+        return ax
     colours = plt.get_cmap("tab20")
     for gi, gname in enumerate(groups):
         sub = t[t[by].fillna("").replace("", "(unnamed)") == gname]
@@ -184,32 +261,67 @@ def plot_growth_targets(targets: pd.DataFrame, *, by: str = "place", ax: Axes | 
 
 
 def plot_gdp_targets(gdp: pd.DataFrame, *, national: tuple[float, float] = (4.5, 5.0), label: str = "place",
-                     ax: Axes | None = None) -> Axes:
-    """Each place's GDP growth target against the national range (shaded): 层层加码 made visible."""
+                     ax: Axes | None = None, max_rows: int = MAX_ROWS) -> Axes:
+    """Each place's GDP growth target against the national range (shaded): 层层加码 made visible.
+
+    Above ``max_rows`` targets, a histogram of the targets (a range at its upper end) instead of a row each.
+    """
     g = gdp.copy()
     g["high"] = g["value_high"].fillna(g["value"])
     g = g.sort_values(["high", "value"]).reset_index(drop=True)
+    over = ((g["high"] > national[1]) | ((g["high"] >= national[1]) & g["qualifier"].isin(["以上", "不低于"])))
+    above = int(over.sum())
+    title = f"GDP growth targets vs the national {national[0]:g}–{national[1]:g}%: {above} of {len(g)} above"
+    if len(g) > max_rows:
+        ax = _axes(ax, (8, 3.6))
+        ax.axvspan(national[0], national[1], color="#cccccc", alpha=0.5,
+                   label=f"national {national[0]:g}–{national[1]:g}%")
+        high = g["high"].to_numpy(dtype=float)
+        high = high[np.isfinite(high)]
+        if high.size:
+            ax.hist(high, bins=np.arange(np.floor(high.min()), np.ceil(high.max()) + 0.75, 0.5), color="#1f77b4",
+                    label="targets (a range at its upper end)")
+        ax.set_xlabel("GDP growth target (%)")
+        ax.set_ylabel(label)
+        ax.set_title(title)
+        ax.legend(loc="upper right", fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+        return ax
     ax = _axes(ax, (8, 0.28 * len(g) + 1.5))
     ax.axvspan(national[0], national[1], color="#cccccc", alpha=0.5, label=f"national {national[0]:g}–{national[1]:g}%")
-    above = 0
     for i, r in g.iterrows():
-        over = r["high"] > national[1] or (r["high"] >= national[1] and r["qualifier"] in ("以上", "不低于"))
-        above += bool(over)
-        colour = "#d62728" if over else "#1f77b4"
+        colour = "#d62728" if over[i] else "#1f77b4"
         if r["high"] != r["value"]:
             ax.plot([r["value"], r["high"]], [i, i], color=colour, lw=4, solid_capstyle="round")
         else:
             ax.plot(r["value"], i, _QUAL_MARKERS.get(r["qualifier"], "s"), color=colour, ms=7)
     ax.set_yticks(range(len(g)), g[label].astype(str), fontsize=8)
     ax.set_xlabel("2026 GDP growth target (%) — red: reaches above the national range")
-    ax.set_title(f"GDP growth targets vs the national {national[0]:g}–{national[1]:g}%: {above} of {len(g)} above")
+    ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     return ax
 
 
-def plot_hidden_figures(hidden: pd.DataFrame, documents: pd.DataFrame | None = None, *, ax: Axes | None = None) -> Axes:
-    """Stacked bars per document: figures stated vs figures hidden behind placeholders."""
+def plot_hidden_figures(hidden: pd.DataFrame, documents: pd.DataFrame | None = None, *, ax: Axes | None = None,
+                        max_documents: int = MAX_ROWS) -> Axes:
+    """Stacked bars per document: figures stated vs figures hidden behind placeholders.
+
+    Above ``max_documents`` documents, a histogram of the share of figures each document hides.
+    """
+    if len(hidden) > max_documents:
+        ax = _axes(ax, (7, 3.6))
+        figures = hidden["figures"].to_numpy(dtype=float)
+        hid = hidden["hidden"].to_numpy(dtype=float)
+        some = hid > 0
+        if some.any():
+            ax.hist(100 * hid[some] / figures[some], bins=20, range=(0, 100), color="#ff7f0e")
+        ax.set_xlabel("share of the document's figures hidden (%), documents hiding any")
+        ax.set_ylabel("documents")
+        ax.set_title(f"{int(hid.sum()):,} of {int(figures.sum()):,} figures hidden (xx, x.x, 20xx…); "
+                     f"{int(some.sum()):,} of {len(hidden):,} documents hide some")
+        ax.grid(axis="y", alpha=0.3)
+        return ax
     h = hidden.copy()
     if documents is not None:
         h = h.merge(documents[["doc_id", "place", "title"]], on="doc_id", how="left")
@@ -225,9 +337,28 @@ def plot_hidden_figures(hidden: pd.DataFrame, documents: pd.DataFrame | None = N
     return ax
 
 
-def plot_plan_vs_actual(pairs: pd.DataFrame, *, label: str = "doc_id", ax: Axes | None = None) -> Axes:
-    """Planned against reported values (growth rates), one arrow per place and indicator."""
+def plot_plan_vs_actual(pairs: pd.DataFrame, *, label: str = "doc_id", ax: Axes | None = None,
+                        max_rows: int = MAX_ROWS) -> Axes:
+    """Planned against reported values (growth rates), one arrow per place and indicator.
+
+    Above ``max_rows`` pairs, a scatter of planned against reported, one dot per pair, with the diagonal.
+    """
     p = pairs[pairs["is_growth_rate"]].reset_index(drop=True)
+    if len(p) > max_rows:
+        ax = _axes(ax, (6.4, 6))
+        up = (p["target"] > p["actual"]).to_numpy(dtype=bool)
+        ax.scatter(p["actual"][up], p["target"][up], s=10, alpha=0.5, color="#d62728", label="planned above reported")
+        ax.scatter(p["actual"][~up], p["target"][~up], s=10, alpha=0.5, color="#2ca02c",
+                   label="planned at or below reported")
+        both = pd.concat([p["actual"], p["target"]]).to_numpy(dtype=float)
+        lo, hi = np.nanmin(both), np.nanmax(both)
+        ax.plot([lo, hi], [lo, hi], color="#555555", lw=1)
+        ax.set_xlabel("reported growth (%)")
+        ax.set_ylabel("planned growth (%)")
+        ax.set_title(f"Reported vs planned growth: {len(p):,} pairs, {int(up.sum()):,} planned above reported")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+        return ax
     ax = _axes(ax, (8, 0.3 * len(p) + 1.5))
     for i, r in p.iterrows():
         ax.annotate("", xy=(r["target"], i), xytext=(r["actual"], i),

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from .plots import _axes
+from .plots import MAX_ROWS, _axes, _boxes
 from .themes import NONE_THEME, summarize_themes
 
 __all__ = ["theme_matrix", "plot_theme_heatmap", "plot_theme_groups", "plot_theme_trend", "plot_comparison",
@@ -56,11 +56,12 @@ def theme_matrix(scores: pd.DataFrame, *, by: str = "doc_id", value: Literal["sh
 
 
 def plot_theme_heatmap(scores: pd.DataFrame, *, by: str = "doc_id", value: Literal["share", "hits", "sentences"] = "share",
-                       ax: Axes | None = None, title: str = "", annotate: bool = True) -> Axes:
+                       ax: Axes | None = None, title: str = "", annotate: bool = True, max_rows: int = MAX_ROWS) -> Axes:
     """Heatmap of ``by`` (documents, places, doc types …) × theme; the ``(none)`` column is drawn in grey.
 
     Shares are shown in percent: the share of a row's sentences coded with the theme (several themes per
-    sentence are possible, so a row does not sum to 100).
+    sentence are possible, so a row does not sum to 100). Above ``max_rows`` rows, each theme's values over
+    the rows are drawn as a box plot instead.
 
     >>> s = pd.DataFrame({"doc_id": ["a", "a"], "place": ["甲镇", "甲镇"], "theme": ["党建", "(none)"],
     ...                   "hits": [3, 1], "sentences": [2, 1], "n_sentences": [4, 4]})
@@ -71,8 +72,16 @@ def plot_theme_heatmap(scores: pd.DataFrame, *, by: str = "doc_id", value: Liter
     themes = [c for c in m.columns if c != NONE_THEME]
     has_none = NONE_THEME in m.columns
     n_rows, n_cols = m.shape
-    ax = _axes(ax, (1.6 + 0.62 * n_cols + (2.2 if by == "doc_id" else 1.0), 1.6 + 0.36 * n_rows))
     scale = 100.0 if value == "share" else 1.0
+    if n_rows > max_rows:
+        ax = _axes(ax, (1.6 + 0.62 * n_cols, 4.6))
+        _boxes(ax, [m[c].fillna(0).to_numpy(dtype=float) * scale for c in m.columns], [str(c) for c in m.columns])
+        ax.tick_params(axis="x", labelrotation=40, labelsize=8)
+        ax.set_ylabel("share of sentences (%)" if value == "share" else value)
+        ax.set_title(title or (f"Share of sentences coded with each theme (%), over {n_rows:,} values of {by}"
+                               if value == "share" else f"{value} per theme, over {n_rows:,} values of {by}"))
+        return ax
+    ax = _axes(ax, (1.6 + 0.62 * n_cols + (2.2 if by == "doc_id" else 1.0), 1.6 + 0.36 * n_rows))
     data = m[themes].to_numpy(dtype=float) * scale
     vmax = np.nanmax(data) if np.isfinite(data).any() else 1.0
     im = ax.imshow(data, aspect="auto", cmap="YlOrRd", vmin=0, vmax=max(vmax, 1e-9),

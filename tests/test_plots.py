@@ -1,0 +1,100 @@
+"""Charts with a row per document, place or pair stay readable for a large corpus: above ``max_documents``
+(``max_rows``, ``max_groups``) they draw a summary, and the summary counts what it stands for."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from plan_analysis import load_corpus, plots  # noqa: E402
+from plan_analysis import theme_plots  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def documents():
+    return load_corpus("data/raw", cache=False, progress=False).documents
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def _heights(ax):
+    return [p.get_height() for p in ax.patches]
+
+
+def test_year_evidence_counts_claimed_years_for_many_documents(documents):
+    many = pd.concat([documents.assign(doc_id=documents["doc_id"] + f"-copy{k}") for k in range(6)],
+                     ignore_index=True)
+    assert len(many) > 80
+    ax = plots.plot_year_evidence(many, max_documents=80)
+    assert ax.figure.get_size_inches()[1] < 10
+    claimed = many["label_year"].notna()
+    assert sum(_heights(ax)) == claimed.sum()  # a stacked bar per claimed year: every document with one
+    ruled_out = (many["label_year_plausible"] == False).fillna(False).sum()  # noqa: E712 (NA stays NA)
+    assert ruled_out == 6 * 5  # the bundled corpus has five titles whose year the text rules out
+    red = [p.get_height() for p in ax.patches if matplotlib.colors.to_hex(p.get_facecolor()) == "#d62728"]
+    assert sum(red) == ruled_out and f"{ruled_out:,} titles ruled out" in ax.get_title()
+    few = plots.plot_year_evidence(documents, max_documents=80)
+    assert len(few.get_yticklabels()) == len(documents)  # a row per document
+
+
+def test_placeholder_density_and_hidden_figures_for_many_documents():
+    docs = pd.DataFrame({"doc_id": [f"d{i}" for i in range(200)], "place": "", "title": "",
+                         "placeholders_per_1000": [float(i % 5) for i in range(200)]})
+    ax = plots.plot_placeholder_density(docs, max_documents=80)
+    assert sum(_heights(ax)) == 160 and "160 of 200 documents" in ax.get_title()
+    assert len(plots.plot_placeholder_density(docs.head(30), max_documents=80).patches) == 30
+    hidden = pd.DataFrame({"doc_id": [f"d{i}" for i in range(100)], "figures": 10, "hidden": [i % 4 for i in range(100)]})
+    ax = plots.plot_hidden_figures(hidden, max_documents=80)
+    assert sum(_heights(ax)) == 75  # the documents hiding any figure
+    assert "150 of 1,000 figures hidden" in ax.get_title() and "75 of 100 documents" in ax.get_title()
+
+
+def test_gdp_targets_and_plan_vs_actual_for_many_rows():
+    values = np.round(np.linspace(4.0, 9.0, 101), 2)
+    gdp = pd.DataFrame({"place": [f"p{i}" for i in range(101)], "value": values, "value_high": np.nan,
+                        "qualifier": ["以上" if i == 20 else "" for i in range(101)]})
+    ax = plots.plot_gdp_targets(gdp, national=(4.5, 5.0), max_rows=80)
+    above = int((values > 5.0).sum()) + int(values[20] == 5.0)  # 5.0 以上 reaches above the range too
+    assert f"{above} of 101 above" in ax.get_title()
+    assert sum(p.get_height() for bars in ax.containers for p in bars) == 101  # the histogram counts every target
+    pairs = pd.DataFrame({"is_growth_rate": True, "doc_id": [f"d{i}" for i in range(90)], "indicator_canonical": "GDP",
+                          "actual": [5.0] * 90, "target": [4.0 + (i % 3) for i in range(90)]})
+    ax = plots.plot_plan_vs_actual(pairs, max_rows=80)
+    assert [len(c.get_offsets()) for c in ax.collections] == [30, 60]  # planned above reported: 6.0 only
+    assert "90 pairs, 30 planned above reported" in ax.get_title()
+
+
+def _medians(ax):
+    return [float(line.get_ydata()[0]) if line.get_xdata()[0] != line.get_xdata()[1] else float(line.get_xdata()[0])
+            for line in ax.lines if line.get_color() == plots._BOX_COLOUR]
+
+
+def test_theme_heatmap_and_growth_targets_box_plots_for_many_rows():
+    rows = []
+    for i in range(100):
+        rows += [{"doc_id": f"d{i:03d}", "place": f"p{i}", "theme": "党建", "hits": 1, "sentences": i % 10,
+                  "n_sentences": 10},
+                 {"doc_id": f"d{i:03d}", "place": f"p{i}", "theme": "(none)", "hits": 0, "sentences": 1,
+                  "n_sentences": 10}]
+    ax = theme_plots.plot_theme_heatmap(pd.DataFrame(rows), max_rows=80)
+    assert ax.figure.get_size_inches()[1] < 10 and "100 values of doc_id" in ax.get_title()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["党建", "(none)"]
+    assert _medians(ax) == [pytest.approx(45.0), pytest.approx(10.0)]  # shares 0–90 %, and 10 % uncoded
+    targets = pd.DataFrame({"is_growth_rate": True, "kind": "target", "placeholder": False,
+                            "indicator_canonical": ["GDP"] * 30 + ["固定资产投资"] * 30,
+                            "place": [f"p{i}" for i in range(30)] * 2,
+                            "value": [5.0 + i % 3 for i in range(30)] + [8.0] * 30,
+                            "value_high": [np.nan] * 29 + [9.0] + [np.nan] * 30, "qualifier": ""})
+    ax = plots.plot_growth_targets(targets, max_groups=20)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["GDP (30)", "固定资产投资 (30)"]
+    assert _medians(ax) == [pytest.approx(6.0), pytest.approx(8.0)]
+    assert ax.get_legend() is not None and len(ax.get_legend().get_texts()) == 1  # the mean, not 30 places
