@@ -13,6 +13,8 @@ import os
 import sys
 from typing import Sequence
 
+from .report import MAX_PROFILES
+
 __all__ = ["main", "DOCUMENT_FIELDS"]
 
 #: the fields the ``documents`` command prints, in order
@@ -96,10 +98,21 @@ def _corpus_command(sub, name: str, help_: str, table) -> argparse.ArgumentParse
     return p
 
 
+def _non_negative(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {n}")
+    return n
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from .report import build_report
 
-    return build_report(notebooks_dir=args.notebooks, out_dir=args.out, corpus=args.corpus, cache=not args.no_cache)
+    return build_report(notebooks_dir=args.notebooks, out_dir=args.out, corpus=args.corpus, cache=not args.no_cache,
+                        max_profiles=args.max_profiles or None)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--notebooks", default="notebooks", help="folder of numbered notebooks")
     r.add_argument("--no-cache", action="store_true",
                    help="execute every notebook again, without reading or writing the page cache")
+    r.add_argument("--max-profiles", type=_non_negative, default=MAX_PROFILES, metavar="N",
+                   help=f"render township profiles for at most N places, those with the most text "
+                        f"(default {MAX_PROFILES}; 0 renders all)")
     r.set_defaults(func=_cmd_report)
     return p
 

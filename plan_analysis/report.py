@@ -46,7 +46,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from plan_analysis.fonts import find_cjk_font, missing_glyphs
 
@@ -532,7 +532,7 @@ def _corpus_summary(documents, load_report) -> str:
 
 
 def _index_page(results: list[NotebookResult], corpus: str, *, summary_html: str = "",
-                profiles: list[NotebookResult] | None = None) -> str:
+                profiles: list[NotebookResult] | None = None, left_out: Sequence[str] = ()) -> str:
     def row(r: NotebookResult) -> str:
         cls = "ok" if r.ok else "failed"
         return (
@@ -553,6 +553,11 @@ def _index_page(results: list[NotebookResult], corpus: str, *, summary_html: str
         profile_table = ("<h2>Profiles</h2>\n<table>\n<thead><tr><th>Place / document</th><th>Notebook</th>"
                          "<th>Status</th><th>Time</th></tr></thead>\n<tbody>\n"
                          + "\n".join(row(r) for r in profiles) + "\n</tbody>\n</table>")
+    if left_out:
+        names = "、".join(html_lib.escape(x) for x in left_out[:200]) + ("…" if len(left_out) > 200 else "")
+        profile_table += (f"\n<details><summary>{len(left_out):,} more places have no profile page here (the "
+                          f"{len(profiles):,} with the most text were rendered; <code>--max-profiles 0</code> "
+                          f"renders all)</summary><p>{names}</p></details>")
     return f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
@@ -862,9 +867,39 @@ def _page_jobs(notebooks) -> list[_Job]:
     return jobs
 
 
-def _profile_jobs(notebooks, documents) -> list[_Job]:
-    """A job per profile template and place of ``documents`` (see :func:`profile_targets`)."""
+#: the most township profiles one report renders unless asked for more: each is a notebook run of its own
+MAX_PROFILES = 50
+
+
+def choose_profiles(documents, *, max_profiles: int | None = MAX_PROFILES
+                    ) -> tuple[list[tuple[str, dict[str, str]]], list[str]]:
+    """The profiles to render and the labels of those left out: at most ``max_profiles`` (``None``: all).
+
+    When there are more, the places with the most text are kept (a document of an unnamed place counts
+    alone), in the order of :func:`profile_targets`.
+
+    >>> import pandas as pd
+    >>> docs = pd.DataFrame({"doc_id": ["a-1", "b-1", "b-2"], "place": ["铁西街道", "前江街道", "前江街道"],
+    ...                      "is_local_plan": True, "n_chars": [900, 400, 600]})
+    >>> choose_profiles(docs, max_profiles=1)
+    ([('前江街道', {'PLACE': '前江街道', 'DOC_ID': ''})], ['铁西街道'])
+    """
+    if max_profiles is not None and max_profiles < 0:
+        raise ValueError(f"max_profiles must be 0 or more (or None for all), got {max_profiles}")
     targets = profile_targets(documents)
+    if max_profiles is None or len(targets) <= max_profiles:
+        return targets, []
+    size = (documents["n_chars"] if "n_chars" in documents else documents["text"].str.len()).fillna(0)
+    by_place = size.groupby(documents["place"].fillna("").astype(str)).sum()
+    by_doc = dict(zip(documents["doc_id"].astype(str), size))
+    chars = [by_doc.get(p["DOC_ID"], 0) if p["DOC_ID"] else by_place.get(p["PLACE"], 0) for _, p in targets]
+    keep = set(sorted(range(len(targets)), key=lambda i: (-chars[i], i))[:max_profiles])
+    return ([t for i, t in enumerate(targets) if i in keep],
+            [label for i, (label, _) in enumerate(targets) if i not in keep])
+
+
+def _profile_jobs(notebooks, targets: list[tuple[str, dict[str, str]]]) -> list[_Job]:
+    """A job per profile template and place (see :func:`profile_targets`)."""
     return [_Job(result=NotebookResult(notebook=path, html_name=f"{path.stem}-{k:02d}.html", title=label),
                  source=text, params=params)
             for path, text, nb, _ in notebooks if nb is not None and _is_profile(nb)
@@ -1044,6 +1079,7 @@ def build_report(
     timeout: int = 600,
     show_code: bool = False,
     profiles: bool = True,
+    max_profiles: int | None = MAX_PROFILES,
     workers: int = 2,
     cache: bool = True,
 ) -> int:
@@ -1051,7 +1087,8 @@ def build_report(
 
     The index page summarises the corpus and links every page. A notebook whose metadata has
     ``plan_analysis.profile`` (``10_township_profile.ipynb``) is run once per place instead, with
-    ``PLACE``/``DOC_ID`` injected after its ``parameters`` cell (papermill's convention). Notebooks
+    ``PLACE``/``DOC_ID`` injected after its ``parameters`` cell (papermill's convention), for at most
+    ``max_profiles`` places (``None``: all; see :func:`choose_profiles`); the index names the others. Notebooks
     run on ``workers`` kernels, each reused from one notebook to the next and reset to a fresh state
     in between. ``timeout`` is per cell, in seconds. Returns 1 if any page failed or no notebook was
     found; failing notebooks still get a page showing the error.
@@ -1102,7 +1139,15 @@ def build_report(
             log.info("loading corpus %s", corpus)
             loaded = load_corpus(corpus_path, progress=True)
             documents, load_report = loaded.documents, loaded.load_report
-        profile_jobs = _profile_jobs(notebooks, documents) if profiles and documents is not None else []
+        left_out: list[str] = []
+        profile_jobs = []
+        if profiles and documents is not None:
+            chosen, left_out = choose_profiles(documents, max_profiles=max_profiles)
+            if left_out:
+                log.warning("%d places have a profile; rendering the %d with the most text (max_profiles=%d). "
+                            "Pass --max-profiles 0 (max_profiles=None) for all, or run "
+                            "notebooks/10_township_profile.ipynb with PLACE set for one of the others", len(chosen) + len(left_out), len(chosen), max_profiles)
+            profile_jobs = _profile_jobs(notebooks, chosen)
         if keys is not None:
             keys.set(profile_jobs)
         jobs = pages + profile_jobs
@@ -1115,7 +1160,7 @@ def build_report(
     profile_results = [job.result for job in profile_jobs]
     summary_html = _corpus_summary(documents, load_report)
     _write_atomic(out / "index.html", embed_font(_index_page(results, str(corpus), summary_html=summary_html,
-                                                             profiles=profile_results)))
+                                                             profiles=profile_results, left_out=left_out)))
     profile_stems = {path.stem for path, _, nb, _ in notebooks if nb is not None and _is_profile(nb)}
     _remove_stale_profiles(out, profile_stems, keep={r.html_name for r in profile_results})
     failed = [job.name for job in jobs if not job.result.ok]

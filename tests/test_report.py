@@ -14,10 +14,11 @@ import unicodedata
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from fontTools.ttLib import TTFont
 
-from plan_analysis import report
+from plan_analysis import load_corpus, report
 from plan_analysis.report import FONT_FAMILY, build_report, embed_font
 
 FONT_RE = re.compile(r"src:url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)")
@@ -485,6 +486,26 @@ def test_profile_pages_of_places_no_longer_in_the_corpus_are_removed(project, tm
     assert (out / "10_profile-notes.html").exists()
     assert any("removed 1 profile page(s) of an earlier run: 10_profile-02.html" in r.getMessage()
                for r in caplog.records)
+
+
+def test_max_profiles_renders_the_places_with_most_text_and_names_the_others(project, tmp_path, caplog):
+    nbformat.write(_code_notebook("print('第一页')"), project.nb_dir / "01_one.ipynb")
+    nbformat.write(_code_notebook("print('地方', PLACE or DOC_ID)", title="档案", profile=True),
+                   project.nb_dir / "10_profile.ipynb")
+    assert len(PLACES_TEXT["a.txt"]) > len(PLACES_TEXT["b.txt"])  # 东风镇 has more text than 西湖街道
+    out = tmp_path / "site"
+    with caplog.at_level(logging.WARNING, logger="plan_analysis"):
+        assert build_report(notebooks_dir=project.nb_dir, out_dir=out, corpus=project.corpus, timeout=120,
+                            workers=1, max_profiles=1) == 0
+    assert [p.name for p in out.glob("10_profile-*.html")] == ["10_profile-01.html"]
+    assert "地方 东风镇" in (out / "10_profile-01.html").read_text(encoding="utf-8")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert re.search(r"<summary>1 more places have no profile page here.*?</summary><p>西湖街道</p>", index)
+    assert any("2 places have a profile; rendering the 1 with the most text" in r.getMessage() for r in caplog.records)
+    assert [label for label, _ in report.choose_profiles(
+        load_corpus(project.corpus, cache=False, progress=False).documents, max_profiles=None)[0]] == ["东风镇", "西湖街道"]
+    with pytest.raises(ValueError, match="max_profiles must be 0 or more"):
+        report.choose_profiles(pd.DataFrame(), max_profiles=-1)
 
 
 def test_printed_chinese_gets_the_embedded_font_and_latin_keeps_a_monospace_one():
