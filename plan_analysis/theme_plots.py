@@ -217,8 +217,11 @@ def plot_comparison(comparison: pd.DataFrame, *, group: Any = None, alpha: float
     return ax
 
 
-def plot_coverage(coverage: pd.DataFrame, *, ax: Axes | None = None, title: str = "") -> Axes:
+def plot_coverage(coverage: pd.DataFrame, *, ax: Axes | None = None, title: str = "",
+                  max_documents: int = MAX_ROWS) -> Axes:
     """Stacked bars per document: sentences coded by their own text, only through a heading, and not at all.
+
+    Above ``max_documents`` documents, a box plot of each of the three shares over the documents.
 
     >>> cov = pd.DataFrame({"doc_id": ["a"], "place": ["甲镇"], "n_sentences": [10], "coded": [8], "coded_text": [6]})
     >>> [round(p.get_width()) for p in plot_coverage(cov).patches]
@@ -229,6 +232,16 @@ def plot_coverage(coverage: pd.DataFrame, *, ax: Axes | None = None, title: str 
     text = c["coded_text"] / n * 100
     heading = (c["coded"] - c["coded_text"]) / n * 100
     none = (c["n_sentences"] - c["coded"]) / n * 100
+    if len(c) > max_documents:
+        ax = _axes(ax, (8, 3.6))
+        _boxes(ax, [text.to_numpy(dtype=float), heading.to_numpy(dtype=float), none.to_numpy(dtype=float)],
+               ["coded by its own text", "coded only through a heading", "no theme (none)"], horizontal=True)
+        ax.invert_yaxis()
+        total = max(int(c["n_sentences"].sum()), 1)
+        ax.set_xlabel("share of a document's sentences (%)")
+        ax.set_title(title or f"How much of each document the theme dictionary codes: {len(c):,} documents, "
+                              f"{100 * c['coded'].sum() / total:.0f}% of all sentences coded")
+        return ax
     ax = _axes(ax, (8, 0.32 * len(c) + 1.6))
     y = np.arange(len(c))
     ax.barh(y, text.fillna(0), color="#2ca02c", label="coded by its own text")

@@ -98,3 +98,16 @@ def test_theme_heatmap_and_growth_targets_box_plots_for_many_rows():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["GDP (30)", "固定资产投资 (30)"]
     assert _medians(ax) == [pytest.approx(6.0), pytest.approx(8.0)]
     assert ax.get_legend() is not None and len(ax.get_legend().get_texts()) == 1  # the mean, not 30 places
+
+
+def test_theme_coverage_box_plots_for_many_documents():
+    cov = pd.DataFrame({"doc_id": [f"d{i:03d}" for i in range(100)], "place": "", "n_sentences": 10,
+                        "coded": [5 + i % 5 for i in range(100)], "coded_text": [5] * 100})
+    ax = theme_plots.plot_coverage(cov, max_documents=80)
+    assert ax.figure.get_size_inches()[1] < 10
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["coded by its own text", "coded only through a heading",
+                                                           "no theme (none)"]
+    # own text 50 % everywhere; through a heading 0–40 % (median 20); none 10–50 % (median 30)
+    assert _medians(ax) == [pytest.approx(50.0), pytest.approx(20.0), pytest.approx(30.0)]
+    assert "100 documents, 70% of all sentences coded" in ax.get_title()
+    assert len(theme_plots.plot_coverage(cov.head(20), max_documents=80).patches) == 60  # three bars a document
