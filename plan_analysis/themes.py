@@ -1626,27 +1626,40 @@ def compare_themes(scores_or_corpus: pd.DataFrame | Corpus, *, by: str, target: 
     rows = []
     for theme in themes_order:
         t = s[s["theme"] == theme]
-        total_a, total_n = float(t["sentences"].sum()), float(t["n_sentences"].sum())
+        sent = t["sentences"].to_numpy(dtype=float)
+        n_sent = t["n_sentences"].to_numpy(dtype=float)
+        shares = t["_share"].to_numpy(dtype=float)
+        total_a, total_n = float(sent.sum()), float(n_sent.sum())
+        # each group's rows, found once: a mask per group and theme is quadratic when the groups are documents
+        where = t.groupby("_g", sort=False).indices
         for g in groups:
-            inside = t["_g"] == g
-            a, n1 = float(t.loc[inside, "sentences"].sum()), float(t.loc[inside, "n_sentences"].sum())
+            at = where.get(g)
+            if at is None:  # no unit of this group: nothing inside
+                continue
+            a, n1 = float(sent[at].sum()), float(n_sent[at].sum())
             c, n2 = total_a - a, total_n - n1
             if n1 <= 0 or n2 <= 0:
                 continue
             g2 = _g2(a, n1, c, n2)
             share, rest = a / n1, c / n2
-            u_in = t.loc[inside, "_share"].dropna().to_numpy()
-            u_out = t.loc[~inside, "_share"].dropna().to_numpy()
             p_units = float("nan")
-            if len(u_in) >= 2 and len(u_out) >= 2:
-                p_units = float(stats.mannwhitneyu(u_in, u_out, alternative="two-sided").pvalue)
-            rows.append({"by": by, "group": g, "theme": theme, "units": int(inside.sum()), "sentences": int(a),
-                         "n_sentences": int(n1), "share": share, "rest_units": int((~inside).sum()),
+            u_in = shares[at]
+            u_in = u_in[~np.isnan(u_in)]
+            if len(u_in) >= 2:  # the rest's shares are needed only then (one unit a group: never)
+                outside = np.ones(len(t), dtype=bool)
+                outside[at] = False
+                u_out = shares[outside]
+                u_out = u_out[~np.isnan(u_out)]
+                if len(u_out) >= 2:
+                    p_units = float(stats.mannwhitneyu(u_in, u_out, alternative="two-sided").pvalue)
+            rows.append({"by": by, "group": g, "theme": theme, "units": len(at), "sentences": int(a),
+                         "n_sentences": int(n1), "share": share, "rest_units": len(t) - len(at),
                          "rest_sentences": int(c), "rest_n_sentences": int(n2), "rest_share": rest,
                          "log2_ratio": math.log2(((a + 0.5) / (n1 + 1)) / ((c + 0.5) / (n2 + 1))), "g2": g2,
-                         "p_value": float(stats.chi2.sf(g2, 1)), "p_units": p_units,
+                         "p_value": math.nan, "p_units": p_units,
                          "direction": "more" if share > rest else ("less" if share < rest else "same")})
     out = pd.DataFrame(rows, columns=[c for c in COMPARE_FIELDS if c != "q_value"])
+    out["p_value"] = stats.chi2.sf(out["g2"].to_numpy(dtype=float), 1) if len(out) else []
     out["q_value"] = stats.false_discovery_control(out["p_value"].to_numpy()) if len(out) else []
     grank = {g: i for i, g in enumerate(groups)}
     out = out.assign(_g=out["group"].map(grank)).sort_values(["_g", "p_value", "theme"], kind="stable")
