@@ -1675,36 +1675,60 @@ _NOT_A_WORD_RE = re.compile(r"^[\d.%‰+\-—–~～x×/年月日号个万亿元
 _CONTENT_TAGS = ("n", "vn", "j", "l", "i", "eng")
 
 
-def _content_words(texts: Sequence[str], groups: Sequence[str]) -> list[list[str]]:
+def _content_words(texts: Sequence[str], groups: Sequence[str], *, workers: int | None = None) -> list[list[str]]:
     """The content words of each text, tokenizing each group (a document) in one call of the project tokenizer.
 
     Texts of a group are joined with line breaks (jieba never joins across them), so the words are those of
     tokenizing each text alone. Stopwords, single characters and numbers are left out, and so are words jieba's
     dictionary tags as verbs, adverbs, adjectives or function words (推进, 加强, 扎实 …): they run through every
     plan and would make every topic look alike. Policy terms and unknown words (place names, slogans) are kept.
+    Groups are shared out over ``workers`` processes above :data:`PARALLEL_MIN_CHARS` characters; the words
+    are the same.
     """
+    from .parallel import map_chunks, plan_pieces
+    from .tokenize import policy_terms, word_tag
+
+    by_group: dict[str, list[int]] = {}
+    for i, g in enumerate(groups):
+        by_group.setdefault(g, []).append(i)
+    members = list(by_group.values())
+    lengths = [sum(len(texts[i]) + 1 for i in idx) for idx in members]
+    n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=1_000_000)
+    if n > 1:
+        policy_terms(), word_tag("工作")  # loaded here, once, for the forked workers to share
+    out: list[list[str]] = [[] for _ in texts]
+    seen: dict[str, str] = {}  # one string per distinct word, however many pieces it comes back in
+    pieces = ([[texts[i] for i in idx] for idx in members[a:b]] for a, b in bounds)
+    for (a, b), got in zip(bounds, map_chunks(_group_content_words, pieces, workers=n)):
+        for idx, words in zip(members[a:b], got):
+            for i, ws in zip(idx, words):
+                out[i] = ws if n == 1 else [seen.setdefault(w, w) for w in ws]
+    return out
+
+
+def _group_content_words(groups: list[list[str]]) -> list[list[list[str]]]:
+    """For each group's texts, each text's content words (see :func:`_content_words`)."""
     from bisect import bisect_right
 
     from .tokenize import policy_terms, tokenize, word_tag
 
     keep = set(policy_terms())
-    out: list[list[str]] = [[] for _ in texts]
-    by_group: dict[str, list[int]] = {}
-    for i, g in enumerate(groups):
-        by_group.setdefault(g, []).append(i)
-    for idx in by_group.values():
+    out = []
+    for texts in groups:
+        words: list[list[str]] = [[] for _ in texts]
         starts, pos = [], 0
-        for i in idx:
+        for text in texts:
             starts.append(pos)
-            pos += len(texts[i]) + 1
-        joined = "\n".join(texts[i].replace("\n", " ") for i in idx)
+            pos += len(text) + 1
+        joined = "\n".join(text.replace("\n", " ") for text in texts)
         for t in tokenize(joined, drop_stopwords=True):
             w = t.word
             if len(w) < 2 or _NOT_A_WORD_RE.match(w):
                 continue
             tag = word_tag(w)
             if w in keep or tag is None or tag[1].startswith(_CONTENT_TAGS):
-                out[idx[bisect_right(starts, t.start) - 1]].append(w)
+                words[bisect_right(starts, t.start) - 1].append(w)
+        out.append(words)
     return out
 
 
@@ -1715,10 +1739,12 @@ def _given_words(words: list[str]) -> list[str]:
 
 def discover_topics(corpus: Corpus, *, n_topics: int = 8, unit: Literal["sentence", "section"] = "sentence",
                     random_state: int = 0, include_all: bool = False, n_terms: int = 10, n_examples: int = 3,
-                    themes: Sequence[Theme] | str | os.PathLike | None = None) -> pd.DataFrame:
+                    themes: Sequence[Theme] | str | os.PathLike | None = None,
+                    workers: int | None = None) -> pd.DataFrame:
     """Find topics the dictionary may miss: TF-IDF + NMF over sentences or sections, with coverage per topic.
 
-    Words come from the project tokenizer, run once per document (content words only: stopwords, verbs,
+    Words come from the project tokenizer, run once per document over ``workers`` processes on a large corpus
+    (content words only: stopwords, verbs,
     adverbs, single characters and numbers left out); TF-IDF keeps words in at least 2 units and at most half. NMF is deterministic (``init="nndsvda"``, fixed
     ``random_state``). Each unit belongs to its strongest topic. Columns (:data:`TOPIC_FIELDS`): ``topic`` (1 =
     largest), ``top_terms`` (joined with 、), ``units``, ``unit_share``, ``coverage`` (share of the topic's
@@ -1762,7 +1788,7 @@ def discover_topics(corpus: Corpus, *, n_topics: int = 8, unit: Literal["sentenc
                          "(lower n_topics, or use unit='sentence' / include_all=True)")
     vec = TfidfVectorizer(analyzer=_given_words, min_df=2, max_df=0.5, sublinear_tf=True)
     try:
-        X = vec.fit_transform(_content_words(texts, unit_docs))
+        X = vec.fit_transform(_content_words(texts, unit_docs, workers=workers))
     except ValueError as exc:
         raise ValueError(f"no words left to model after filtering ({exc}); add documents or use unit='sentence'") from None
     if X.shape[1] < n_topics:

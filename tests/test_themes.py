@@ -389,6 +389,18 @@ def test_discover_topics_is_deterministic_and_tidy(seeds):
         assert ex.split(" | ")[0][:10] in "".join(seeds.sentences["text"])
 
 
+def test_topic_words_are_the_same_over_processes(seeds, monkeypatch):
+    import plan_analysis.themes as themes_mod
+
+    s = seeds.sentences
+    texts, groups = s["text"].astype(str).tolist(), s["doc_id"].astype(str).tolist()
+    here = themes_mod._content_words(texts, groups, workers=1)
+    monkeypatch.setattr(themes_mod, "PARALLEL_MIN_CHARS", 0)  # the pool, for the bundled corpus too
+    assert themes_mod._content_words(texts, groups, workers=2) == here
+    assert sum(map(len, here)) > 5000 and "招商引资" in {w for ws in here for w in ws}
+    assert_frame_equal(discover_topics(seeds, n_topics=5, workers=2), discover_topics(seeds, n_topics=5, workers=1))
+
+
 # ------------------------------------------------------------------------------------------- a corpus written by hand
 
 
