@@ -97,7 +97,7 @@ def _year_verdicts(docs: pd.DataFrame, ax: Axes | None) -> Axes:
              .reindex(columns=["within the years the text supports", "no year evidence in the text",
                                "ruled out by the text"], fill_value=0))
     if len(table):
-        table.plot.bar(stacked=True, ax=ax, color=["#8fb8de", "#cccccc", "#d62728"], width=0.8)
+        table.plot.bar(stacked=True, ax=ax, color=["#8fb8de", "#cccccc", "#d62728"], width=0.8, rot=0)
         ax.legend(fontsize=8)
     ax.set_xlabel("year claimed by the title")
     ax.set_ylabel("documents")
