@@ -24,7 +24,7 @@ from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
+from typing import Any, Callable, Container, Iterable, Iterator, Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -533,6 +533,11 @@ class RawTexts(Mapping[str, str]):
     def __contains__(self, source_file: object) -> bool:
         return source_file in self._texts or source_file in self._files
 
+    def subset(self, files: Container[str]) -> "RawTexts":
+        """The raw texts of these files only, read the same way (held, or from their snapshot on demand)."""
+        return RawTexts({f: t for f, t in self._texts.items() if f in files},
+                        files={f: v for f, v in self._files.items() if f in files}, keep=self._keep)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._order)
 
@@ -712,11 +717,7 @@ class Corpus:
             return table[table[column].astype(str).isin(values).to_numpy()].reset_index(drop=True)
 
         raw = self.raw_texts
-        if isinstance(raw, RawTexts):
-            raw = RawTexts({f: t for f, t in raw._texts.items() if f in files},
-                           files={f: v for f, v in raw._files.items() if f in files}, keep=raw._keep)
-        else:
-            raw = {f: t for f, t in raw.items() if f in files}
+        raw = raw.subset(files) if isinstance(raw, RawTexts) else {f: t for f, t in raw.items() if f in files}
         return Corpus(documents=docs[keep].reset_index(drop=True),
                       sections=rows_of(self.sections, "doc_id", kept_ids),
                       sentences=rows_of(self.sentences, "doc_id", kept_ids),

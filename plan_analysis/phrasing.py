@@ -673,9 +673,14 @@ def _token_list(text: str, extra: Sequence[str], *, min_len: int = 2) -> list[st
 
 def _char_ngrams(text: str, n: int) -> list[str]:
     out = []
-    for run in re.findall(f"[{_HAN}]+", text):
+    for run in _HAN_WORD_RE.findall(text):
         out.extend(run[i:i + n] for i in range(len(run) - n + 1))
     return out
+
+
+def _terms(text: str, extra: Sequence[str], unit: str) -> list[str]:
+    """The terms of a text counted by :func:`term_counts`: tokens, or character n-grams of ``unit`` (``char3``)."""
+    return _token_list(text, extra) if unit == "token" else _char_ngrams(text, int(unit[-1]))
 
 
 def _check_unit(unit: Any) -> None:
@@ -738,7 +743,7 @@ def _doc_term_counts(args: tuple[list[str], tuple[str, ...], str]) -> tuple[list
     terms: list[str] = []
     counts: list[int] = []
     for text in texts:
-        c = Counter(_token_list(text, extra) if unit == "token" else _char_ngrams(text, int(unit[-1])))
+        c = Counter(_terms(text, extra, unit))
         sizes.append(len(c))
         terms.extend(c.keys())
         counts.extend(c.values())
@@ -787,8 +792,7 @@ def _piece_term_totals(args: tuple[list[str], list[int], tuple[str, ...], str]) 
     texts, keys, extra, unit = args
     out: dict[int, Counter] = {}
     for text, k in zip(texts, keys):
-        terms = _token_list(text, extra) if unit == "token" else _char_ngrams(text, int(unit[-1]))
-        out.setdefault(k, Counter()).update(terms)
+        out.setdefault(k, Counter()).update(_terms(text, extra, unit))
     return out
 
 
@@ -1001,7 +1005,7 @@ def keyness_by_group(source: "Corpus", *, by: "str | Mapping[str, Any] | pd.Seri
                 mine.update(totals.get(index[v], {}))
             ft = _as_counts(mine)
             fr = total.sub(ft, fill_value=0).astype("int64")
-            ft, fr = ft, fr[fr > 0]
+            fr = fr[fr > 0]
         else:
             ft, fr = _sides_from_counts(counts, in_target)
         k = _keyness_table(ft, fr, corpus, min_freq=min_freq, top=top, drop_places=drop_places)
