@@ -1242,17 +1242,21 @@ def _isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
 
 
 def _selected(corpus: Corpus, include_all: bool, themes, headings: bool, *, columns: Sequence[str] | None = None,
-              parts: bool = True, fields: Sequence[str] = CODE_FIELDS, slots: bool = False, progress: bool = False):
+              parts: bool = True, fields: Sequence[str] = CODE_FIELDS, slots: bool = False, progress: bool = False,
+              doc_id: str | None = None):
     """Selected documents, their scored sentences (titles left out) and the coding of those sentences.
 
     The sentences have the columns ``columns`` (default: all; ``doc_id`` and ``sent_id`` always) and, unless
     ``parts=False``, ``part``; the coding has the columns ``fields`` (:func:`_code_table`), or with ``slots`` is
-    :func:`_code_slots`'s arrays (a sentence's index is its row in the sentences returned).
+    :func:`_code_slots`'s arrays (a sentence's index is its row in the sentences returned). With ``doc_id``, only
+    that document's sentences are kept and coded (the documents stay all those selected).
     """
     docs = _documents(corpus, include_all)
     sents = corpus.sentences
     doc_ids, sent_ids = sents["doc_id"].astype(str), sents["sent_id"].astype(str)
     keep = _isin(doc_ids, docs["doc_id"].astype(str)) & (sents["role"].astype(str) != "title").to_numpy()
+    if doc_id is not None:
+        keep &= (doc_ids == doc_id).to_numpy(dtype=bool)
     s = sents.loc[keep, [c for c in sents.columns if columns is None or c in {"doc_id", "sent_id", *columns}]]
     s["doc_id"] = doc_ids.array[keep]
     s["sent_id"] = sent_ids.array[keep]
@@ -1465,32 +1469,39 @@ def theme_sentences(corpus: Corpus, *, theme: str | None = None, doc_id: str | N
         raise ValueError(f"no theme {theme!r}; themes: {', '.join(t.name for t in th)}, {NONE_THEME}")
     if via not in ("any", "text", "heading"):
         raise ValueError(f"via must be 'any', 'text' or 'heading', not {via!r}")
-    docs, s, codes = _selected(corpus, include_all, th, True)
+    # one theme's sentences need only that theme's coding; the uncoded ones need every theme's
+    coding = th if theme in (None, NONE_THEME) else tuple(t for t in th if t.name == theme)
+    docs, s, codes = _selected(corpus, include_all, coding, True, doc_id=doc_id)
     if doc_id is not None and doc_id not in set(docs["doc_id"].astype(str)):
         raise ValueError(f"no document {doc_id!r} among the selected documents"
                          f"{'' if include_all else ' (local plans only; pass include_all=True for every document)'}")
-    uncoded = s[~s["sent_id"].isin(set(codes["sent_id"]))]
-    none = pd.DataFrame({"doc_id": uncoded["doc_id"], "sent_id": uncoded["sent_id"],
-                         "section_id": uncoded["section_id"], "theme": NONE_THEME, "via": "", "hits": 0,
-                         "terms": "", "heading_terms": "", "text": uncoded["text"].astype(str),
-                         "raw_start": uncoded["raw_start"].astype("int64"),
-                         "raw_end": uncoded["raw_end"].astype("int64")})
-    rows = pd.concat([codes.drop(columns=["role", "heading_hits"]), none], ignore_index=True)
+    # filter first: the whole table (every coding and every uncoded sentence, text included) is hundreds of MB on a
+    # large corpus, and a call usually asks for one theme or one document of it
+    coded = codes["sent_id"]
     if theme is not None:
-        rows = rows[rows["theme"] == theme]
-    if doc_id is not None:
-        rows = rows[rows["doc_id"] == doc_id]
+        codes = codes[codes["theme"] == theme]
     if via == "text":
-        rows = rows[rows["via"].isin(["text", "text+heading"]) | (rows["theme"] == NONE_THEME)]
+        codes = codes[codes["via"].isin(["text", "text+heading"])]
     elif via == "heading":
-        rows = rows[rows["via"] == "heading"]
-    titles = dict(zip(corpus.sections["section_id"].astype(str), corpus.sections["title"].fillna("").astype(str)))
+        codes = codes[codes["via"] == "heading"]
+    parts = [codes.drop(columns=["role", "heading_hits"])]
+    if theme in (None, NONE_THEME) and via != "heading":
+        uncoded = s[~_isin(s["sent_id"], coded)]
+        parts.append(pd.DataFrame({"doc_id": uncoded["doc_id"], "sent_id": uncoded["sent_id"],
+                                   "section_id": uncoded["section_id"], "theme": NONE_THEME, "via": "", "hits": 0,
+                                   "terms": "", "heading_terms": "", "text": uncoded["text"].astype(str),
+                                   "raw_start": uncoded["raw_start"].astype("int64"),
+                                   "raw_end": uncoded["raw_end"].astype("int64")}))
+    rows = pd.concat(parts, ignore_index=True)
+    sections = corpus.sections
+    titles = pd.Series(sections["title"].fillna("").astype(str).to_numpy(),
+                       index=sections["section_id"].astype(str).to_numpy())
+    titles = titles[~titles.index.duplicated(keep="last")]
     rows = rows.assign(section=rows["section_id"].map(titles).fillna(""))
     rows = rows.merge(s[["sent_id", "part"]], on="sent_id", how="left").merge(
         docs[["doc_id", "place", "doc_type", "source_file"]].astype({"doc_id": str}), on="doc_id", how="left")
-    rank = {sid: i for i, sid in enumerate(s["sent_id"])}
     trank = {t.name: i for i, t in enumerate(th)} | {NONE_THEME: len(th)}
-    rows = (rows.assign(_s=rows["sent_id"].map(rank), _t=rows["theme"].map(trank))
+    rows = (rows.assign(_s=pd.Index(s["sent_id"]).get_indexer(rows["sent_id"]), _t=rows["theme"].map(trank))
             .sort_values(["_s", "_t"], kind="stable"))
     return rows[["doc_id", "place", "doc_type", "part", "section", "sent_id", "theme", "via", "hits", "terms",
                  "heading_terms", "text", "source_file", "raw_start", "raw_end"]].reset_index(drop=True)

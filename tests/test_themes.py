@@ -500,6 +500,25 @@ def test_theme_sentences_are_the_sentences_behind_each_number(seeds):
             assert raw[:4] == r.text[:4] or raw[-4:] == r.text[-4:], (raw, r.text)
 
 
+def test_theme_sentences_of_one_theme_or_document_are_those_rows_of_the_whole_table(seeds):
+    # one theme is coded with that theme alone and one document's sentences alone: the rows must be the ones the
+    # whole table (every theme, every document) holds for it
+    whole = theme_sentences(seeds, include_all=True)
+    text_rows = whole["via"].isin(["text", "text+heading"]) | (whole["theme"] == NONE_THEME)
+    doc_id = "002_edca951219e605da-5"
+    cases = [({"theme": t}, whole["theme"] == t) for t in list(theme_names()) + [NONE_THEME]]
+    cases += [({"doc_id": doc_id}, whole["doc_id"] == doc_id),
+              ({"theme": "安全生产", "via": "text"}, (whole["theme"] == "安全生产") & text_rows),
+              ({"theme": "安全生产", "via": "heading"}, (whole["theme"] == "安全生产") & (whole["via"] == "heading")),
+              ({"theme": NONE_THEME, "via": "text", "doc_id": doc_id}, (whole["theme"] == NONE_THEME)
+               & (whole["doc_id"] == doc_id))]
+    assert (whole["via"] == "heading").any() and (whole["theme"] == NONE_THEME).any()
+    for kwargs, rows in cases:
+        expected = whole[rows].reset_index(drop=True)
+        assert len(expected), kwargs
+        pd.testing.assert_frame_equal(theme_sentences(seeds, include_all=True, **kwargs), expected, obj=str(kwargs))
+
+
 def _scores_counted_by_hand(corpus, unit, themes, include_all):
     """What score_themes gives per (unit id, theme), counted from code_sentences the plain way: a theme name's
     hits and coded sentences over the unit's sentences, and (none) the sentences no theme codes."""
