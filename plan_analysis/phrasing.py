@@ -456,20 +456,18 @@ def sentence_openings(source: "Corpus | str", *, workers: int | None = None, pro
     >>> sentence_openings("一是坚持党建引领。二是积极推进招商引资。")[["first_word", "verb"]].values.tolist()
     [['坚持', '坚持'], ['积极', '推进']]
     """
-    sel, first, verb, _ = _openings(_as_corpus(source), features=False, workers=workers, progress=progress,
-                                    desc="openings")
+    sel, first, verb, _ = _openings(_as_corpus(source), workers=workers, progress=progress, desc="openings")
     # the columns stay in Arrow: the sentences' text is not made into a Python string per sentence
     out = pd.DataFrame({c: sel[c].astype("str").array for c in ("doc_id", "sent_id", "role", "text")})
     out["first_word"], out["verb"] = first, verb
     return out
 
 
-def _doc_openings(args: tuple[list[tuple[str, list[int], list[int]]], bool]) -> list[tuple[Any, ...]]:
+def _doc_openings(docs: list[tuple[str, list[int], list[int]]]) -> list[tuple[Any, ...]]:
     """For each document ``(text, its sentences' starts, their ends)``: the sentences' first words and opening
-    verbs, and with ``features`` the counts of :func:`register_features` that need the document's words or text."""
+    verbs, then the counts of :func:`register_features` that need the document's words or text."""
     from .tokenize import tokenize
 
-    docs, features = args
     out = []
     for text, sent_starts, sent_ends in docs:
         toks = tokenize(text, drop_punct=True)
@@ -484,9 +482,6 @@ def _doc_openings(args: tuple[list[tuple[str, list[int], list[int]]], bool]) -> 
                 k += 1
             first.append(words[0] if words else "")
             verbs.append(_opening_verb(words))
-        if not features:
-            out.append((first, verbs))
-            continue
         han = [t.word for t in toks if _HAN_WORD_RE.fullmatch(t.word)]
         n4, nseg = _four_char_segments(text)
         fang = min(len(_FANGMIAN_RE.findall(text)), len(_LING_FANGMIAN_RE.findall(text)))
@@ -495,14 +490,40 @@ def _doc_openings(args: tuple[list[tuple[str, list[int], list[int]]], bool]) -> 
     return out
 
 
-def _openings(corpus: "Corpus", *, features: bool, workers: int | None, progress: bool = False,
+def _openings(corpus: "Corpus", *, workers: int | None, progress: bool = False,
               desc: str = "openings") -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[tuple[Any, ...]]]:
     """The body sentences and headings, the first word and opening verb of each, and each document's
-    :func:`_doc_openings` result (in document order)."""
+    :func:`_doc_openings` result (in document order).
+
+    Both :func:`sentence_openings` and :func:`register_features` need this pass, which tokenises every document:
+    it is kept with the corpus (until its documents or sentences are replaced, or a lexicon changes), so the
+    second of them does not tokenise the corpus again. A bar asked for then fills at once.
+    """
+    from .lexicons import lexicon_fingerprint
+    from .parallel import progress_bar
+
+    tables = (corpus.documents, corpus.sentences)
+    key = f"openings:{lexicon_fingerprint()}"  # a lexicon edit (a verb, a policy term) changes the words
+    fresh = []
+
+    def build(docs: pd.DataFrame, sents: pd.DataFrame):
+        fresh.append(True)
+        return _openings_pass(docs, sents, workers=workers, progress=progress, desc=desc)
+
+    got = corpus._derived(key, tables, build)
+    if not fresh and progress:
+        with progress_bar(len(corpus.documents), desc=desc, unit="doc", enabled=True) as bar:
+            if bar is not None:
+                bar.update(len(corpus.documents))
+    return got
+
+
+def _openings_pass(docs: pd.DataFrame, s: pd.DataFrame, *, workers: int | None, progress: bool,
+                   desc: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[tuple[Any, ...]]]:
+    """:func:`_openings` worked out: every document tokenised, over ``workers`` processes."""
     from .parallel import map_chunks, plan_pieces, progress_bar, text_lengths
     from .tokenize import has_tag
 
-    docs, s = corpus.documents, corpus.sentences
     rows = np.flatnonzero(s["role"].isin(["body", "heading"]).to_numpy(dtype=bool))
     sel = s.iloc[rows]
     by_doc = sel.groupby("doc_id", sort=False).indices if len(sel) else {}
@@ -524,16 +545,19 @@ def _openings(corpus: "Corpus", *, features: bool, workers: int | None, progress
             for doc_id, text in zip(ids[a:b], docs["text"].iloc[a:b].tolist()):
                 at = by_doc.get(doc_id, none)
                 piece.append((str(text), starts[at].tolist(), ends[at].tolist()))
-            yield piece, features
+            yield piece
 
     per_doc: list[tuple[Any, ...]] = []
+    words: dict[str, str] = {}  # one string per distinct word: the pass is kept, and its words come back as copies
     with progress_bar(len(ids), desc=desc, unit="doc", enabled=progress) as bar:
         for (a, b), found in zip(bounds, map_chunks(_doc_openings, pieces(), workers=n)):
             for doc_id, got in zip(ids[a:], found):
+                fw = [words.setdefault(w, w) for w in got[0]]
+                vb = [words.setdefault(w, w) for w in got[1]]
                 at = by_doc.get(doc_id)
                 if at is not None:
-                    first[at], verb[at] = got[0], got[1]
-                per_doc.append(got)
+                    first[at], verb[at] = fw, vb
+                per_doc.append((fw, vb, *got[2:]))
             if bar is not None:
                 bar.update(b - a)
     return sel, first, verb, per_doc
@@ -585,7 +609,7 @@ def register_features(source: "Corpus | str", *, workers: int | None = None, pro
     corpus = _as_corpus(source)
     from .parallel import text_lengths
 
-    _, _, _, per_doc = _openings(corpus, features=True, workers=workers, progress=progress, desc="register")
+    _, _, _, per_doc = _openings(corpus, workers=workers, progress=progress, desc="register")
     sents, secs, docs = corpus.sentences, corpus.sections, corpus.documents
     body = sents[sents["role"] == "body"]
     body_lens = np.asarray(text_lengths(body["text"]), dtype=np.int64)

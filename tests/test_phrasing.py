@@ -185,10 +185,15 @@ def _openings_the_plain_way(corpus) -> list[tuple[str, str]]:
     return out
 
 
+def _fresh(corpus):
+    """The same corpus as a new object: nothing worked out for the old one (the openings pass) is kept with it."""
+    return corpus.select(corpus.documents["doc_id"])
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_sentence_openings_equal_the_plain_way_over_processes_too(corpus, monkeypatch, workers):
     monkeypatch.setattr(ph, "PARALLEL_MIN_CHARS", 0)  # the pool, for the bundled corpus too
-    got = ph.sentence_openings(corpus, workers=workers)
+    got = ph.sentence_openings(_fresh(corpus), workers=workers)
     assert list(zip(got["first_word"], got["verb"])) == _openings_the_plain_way(corpus)
     s = corpus.sentences
     assert got["sent_id"].tolist() == s.loc[s["role"].isin(["body", "heading"]), "sent_id"].tolist()
@@ -196,12 +201,43 @@ def test_sentence_openings_equal_the_plain_way_over_processes_too(corpus, monkey
 
 
 def test_register_features_are_the_same_over_processes(corpus, monkeypatch):
-    one = ph.register_features(corpus, workers=1)
+    one = ph.register_features(_fresh(corpus), workers=1)
     monkeypatch.setattr(ph, "PARALLEL_MIN_CHARS", 0)
-    pd.testing.assert_frame_equal(ph.register_features(corpus, workers=2), one)
+    pd.testing.assert_frame_equal(ph.register_features(_fresh(corpus), workers=2), one)
     four = one[one["feature"] == "four_char_share"].set_index("doc_id")["value"]
     words = [t.word for t in tokenize(corpus.text(D001), drop_punct=True) if re.fullmatch(r"[\u4e00-\u9fff]+", t.word)]
     assert four[D001] == pytest.approx(sum(len(w) == 4 for w in words) / len(words))
+
+
+def test_openings_and_register_features_tokenise_the_corpus_once(corpus, monkeypatch, tmp_path):
+    import shutil
+
+    from plan_analysis.lexicons import lexicon_dir
+
+    alone_open = ph.sentence_openings(_fresh(corpus), workers=1)
+    alone_reg = ph.register_features(_fresh(corpus), workers=1)
+    calls = []
+    real = ph._doc_openings
+    monkeypatch.setattr(ph, "_doc_openings", lambda docs: calls.append(len(docs)) or real(docs))
+    c = _fresh(corpus)
+    reg = ph.register_features(c, workers=1)
+    assert sum(calls) == len(c.documents)  # every document tokenised once …
+    opened = ph.sentence_openings(c, workers=1)
+    assert sum(calls) == len(c.documents)  # … and not again for the openings
+    pd.testing.assert_frame_equal(reg, alone_reg)
+    pd.testing.assert_frame_equal(opened, alone_open)
+    opened.loc[0, "verb"] = "改动"  # the caller's table is theirs: the pass kept with the corpus is not changed
+    assert ph.sentence_openings(c, workers=1).loc[0, "verb"] == alone_open.loc[0, "verb"]
+    c.sentences = c.sentences.copy()  # new sentences: the pass is made again
+    ph.sentence_openings(c, workers=1)
+    assert sum(calls) == 2 * len(c.documents)
+    folder = tmp_path / "lex"  # so is it after a lexicon edit (a policy verb can change the words)
+    shutil.copytree(lexicon_dir(), folder)
+    monkeypatch.setenv("PLAN_ANALYSIS_LEXICONS", str(folder))
+    with (folder / "stopwords.txt").open("a", encoding="utf-8") as fh:
+        fh.write("测试词\n")
+    ph.sentence_openings(c, workers=1)
+    assert sum(calls) == 3 * len(c.documents)
 
 
 def test_verb_profile_rates(corpus):
