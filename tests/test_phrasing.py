@@ -647,3 +647,19 @@ def test_verb_profile_and_slogan_matrix_stay_readable_for_many_documents():
     small = plot_slogan_matrix(pd.DataFrame(rows[:30]), top=30, max_documents=80)
     assert len(small.get_xticklabels()) == 30  # a column per document
     plt.close("all")
+
+
+_RUN_TEXT = st.text(alphabet="安全生产#责任制镇a", max_size=14)
+
+
+@given(a=_RUN_TEXT, b=_RUN_TEXT, cut=st.tuples(st.integers(0, 14), st.integers(0, 14)), which=st.sampled_from("ab-"))
+@settings(max_examples=400, deadline=None)
+def test_longest_common_run_is_what_sequence_matcher_finds(a, b, cut, which):
+    from difflib import SequenceMatcher
+
+    if which == "a":  # b a piece of a: the shortcut's case
+        b = a[min(cut):max(cut)]
+    elif which == "b":
+        a = b[min(cut):max(cut)]
+    m = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
+    assert ph._longest_common_run(a, b) == a[m.a:m.a + m.size]
