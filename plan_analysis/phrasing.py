@@ -502,26 +502,20 @@ def _openings(corpus: "Corpus", *, workers: int | None, progress: bool = False,
     from .lexicons import lexicon_fingerprint
     from .parallel import progress_bar
 
-    tables = (corpus.documents, corpus.sentences)
     key = f"openings:{lexicon_fingerprint()}"  # a lexicon edit (a verb, a policy term) changes the words
-    fresh = []
-
-    def build(docs: pd.DataFrame, sents: pd.DataFrame):
-        fresh.append(True)
-        return _openings_pass(docs, sents, workers=workers, progress=progress, desc=desc)
-
-    got = corpus._derived(key, tables, build)
-    if not fresh and progress:
-        with progress_bar(len(corpus.documents), desc=desc, unit="doc", enabled=True) as bar:
-            if bar is not None:
-                bar.update(len(corpus.documents))
+    with progress_bar(len(corpus.documents), desc=desc, unit="doc", enabled=progress) as bar:
+        got = corpus._derived(key, (corpus.documents, corpus.sentences),
+                              lambda docs, sents: _openings_pass(docs, sents, workers=workers, bar=bar))
+        if bar is not None:
+            bar.update(bar.total - bar.n)  # kept from an earlier call: done at once
     return got
 
 
-def _openings_pass(docs: pd.DataFrame, s: pd.DataFrame, *, workers: int | None, progress: bool,
-                   desc: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[tuple[Any, ...]]]:
-    """:func:`_openings` worked out: every document tokenised, over ``workers`` processes."""
-    from .parallel import map_chunks, plan_pieces, progress_bar, text_lengths
+def _openings_pass(docs: pd.DataFrame, s: pd.DataFrame, *, workers: int | None,
+                   bar: Any = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[tuple[Any, ...]]]:
+    """:func:`_openings` worked out: every document tokenised, over ``workers`` processes (``bar``: a bar of
+    documents done, or None)."""
+    from .parallel import map_chunks, plan_pieces, text_lengths
     from .tokenize import has_tag
 
     rows = np.flatnonzero(s["role"].isin(["body", "heading"]).to_numpy(dtype=bool))
@@ -549,17 +543,16 @@ def _openings_pass(docs: pd.DataFrame, s: pd.DataFrame, *, workers: int | None, 
 
     per_doc: list[tuple[Any, ...]] = []
     words: dict[str, str] = {}  # one string per distinct word: the pass is kept, and its words come back as copies
-    with progress_bar(len(ids), desc=desc, unit="doc", enabled=progress) as bar:
-        for (a, b), found in zip(bounds, map_chunks(_doc_openings, pieces(), workers=n)):
-            for doc_id, got in zip(ids[a:], found):
-                fw = [words.setdefault(w, w) for w in got[0]]
-                vb = [words.setdefault(w, w) for w in got[1]]
-                at = by_doc.get(doc_id)
-                if at is not None:
-                    first[at], verb[at] = fw, vb
-                per_doc.append((fw, vb, *got[2:]))
-            if bar is not None:
-                bar.update(b - a)
+    for (a, b), found in zip(bounds, map_chunks(_doc_openings, pieces(), workers=n)):
+        for doc_id, got in zip(ids[a:], found):
+            fw = [words.setdefault(w, w) for w in got[0]]
+            vb = [words.setdefault(w, w) for w in got[1]]
+            at = by_doc.get(doc_id)
+            if at is not None:
+                first[at], verb[at] = fw, vb
+            per_doc.append((fw, vb, *got[2:]))
+        if bar is not None:
+            bar.update(b - a)
     return sel, first, verb, per_doc
 
 

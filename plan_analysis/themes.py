@@ -1493,10 +1493,7 @@ def theme_sentences(corpus: Corpus, *, theme: str | None = None, doc_id: str | N
                                    "raw_start": uncoded["raw_start"].astype("int64"),
                                    "raw_end": uncoded["raw_end"].astype("int64")}))
     rows = pd.concat(parts, ignore_index=True)
-    sections = corpus.sections
-    titles = pd.Series(sections["title"].fillna("").astype(str).to_numpy(),
-                       index=sections["section_id"].astype(str).to_numpy())
-    titles = titles[~titles.index.duplicated(keep="last")]
+    titles = dict(zip(corpus.sections["section_id"].astype(str), corpus.sections["title"].fillna("").astype(str)))
     rows = rows.assign(section=rows["section_id"].map(titles).fillna(""))
     rows = rows.merge(s[["sent_id", "part"]], on="sent_id", how="left").merge(
         docs[["doc_id", "place", "doc_type", "source_file"]].astype({"doc_id": str}), on="doc_id", how="left")
