@@ -639,9 +639,20 @@ class Corpus:
         if (rows < 0).any():
             missing = list(doc_ids)[int(np.argmax(rows < 0))]
             raise KeyError(f"no document {missing!r}; see corpus.documents['doc_id']")
+        return self._spans_at(rows, starts, ends)
+
+    def _raw_spans_of_rows(self, rows: np.ndarray, starts: Sequence[int], ends: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`raw_spans` of documents given by their rows in :attr:`documents` (no doc_id is looked up)."""
+        if not (len(rows) == len(starts) == len(ends)):
+            raise ValueError(f"rows, starts and ends differ in length ({len(rows)}, {len(starts)}, {len(ends)})")
+        return self._spans_at(self._positions().row_of[np.asarray(rows, dtype=np.int64)], starts, ends)
+
+    def _spans_at(self, at: np.ndarray, starts: Sequence[int], ends: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Raw spans of spans of the documents at ``at`` (indexes into :meth:`_positions`)."""
+        pos = self._positions()
         table = self._derived("span_table", (self.documents, self.edits, self.load_report), self._span_table)
-        base = pos.bases[rows]
-        return table.raw_spans(pos.files_of[rows], base + np.asarray(starts, dtype=np.int64),
+        base = pos.bases[at]
+        return table.raw_spans(pos.files_of[at], base + np.asarray(starts, dtype=np.int64),
                                base + np.asarray(ends, dtype=np.int64))
 
     def _positions(self) -> _DocPositions:
@@ -736,21 +747,24 @@ class Corpus:
 class _DocPositions:
     """Each document's file and clean start, as columns: ``ids`` (unique; the last row of a repeated id wins, as a
     dict of them would), ``files`` (each file once), ``files_of`` (a document's file, an index into ``files``),
-    ``bases`` (its clean start)."""
+    ``bases`` (its clean start); ``row_of`` gives each row of the documents table its place in ``ids``."""
 
     ids: pd.Index
     files: pd.Index
     files_of: np.ndarray
     bases: np.ndarray
+    row_of: np.ndarray
 
 
 def _doc_positions(docs: pd.DataFrame) -> _DocPositions:
-    ids = pd.Index(docs["doc_id"])
-    keep = ~ids.duplicated(keep="last")
+    all_ids = pd.Index(docs["doc_id"])
+    keep = ~all_ids.duplicated(keep="last")
+    ids = all_ids[keep]
     sources = docs["source_file"][keep].astype(str)
     files = pd.Index(pd.unique(sources))
-    return _DocPositions(ids[keep], files, files.get_indexer(sources).astype(np.int64),
-                         docs["clean_start"][keep].to_numpy(dtype=np.int64, na_value=0))
+    return _DocPositions(ids, files, files.get_indexer(sources).astype(np.int64),
+                         docs["clean_start"][keep].to_numpy(dtype=np.int64, na_value=0),
+                         ids.get_indexer(all_ids).astype(np.int64))
 
 
 @dataclass(frozen=True)

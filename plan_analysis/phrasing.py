@@ -139,8 +139,10 @@ def classify_slogan(phrase: str, *, quoted: bool = True) -> Literal["formula", "
     return "quoted" if quoted else None
 
 
-def _quoted_spans(text: str, *, min_len: int, max_len: int) -> list[tuple[int, int, str]]:
-    """(start, end, content) of each quoted phrase worth keeping, offsets of the content."""
+def _quoted_spans(text: str, *, min_len: int, max_len: int,
+                  classify: Callable[[str], str | None] = classify_slogan) -> list[tuple[int, int, str]]:
+    """(start, end, content) of each quoted phrase worth keeping, offsets of the content; ``classify`` is
+    :func:`classify_slogan` or a memo of it."""
     from .tokenize import is_policy_term
 
     out = []
@@ -157,9 +159,9 @@ def _quoted_spans(text: str, *, min_len: int, max_len: int) -> list[tuple[int, i
             continue
         if any(ch in _SENT_PUNCT for ch in content):
             continue  # a quoted sentence, or quotes that do not pair up
-        if not P.HAN_RE.search(content) and classify_slogan(content) != "formula":
+        kind = classify(content)
+        if kind != "formula" and not P.HAN_RE.search(content):
             continue
-        kind = classify_slogan(content)
         if (kind == "quoted" and len(content) <= 2 and _is_common(content)
                 and not is_policy_term(content)):
             continue  # emphasis of a single common word: “沉睡”, “自选”
@@ -177,11 +179,23 @@ def _bare_formulae(text: str, quoted: list[tuple[int, int, str]]) -> list[tuple[
     """Numbered formulae written without quotes (五大工程), outside every quoted phrase."""
     from .tokenize import is_common_word
 
+    # a match is dropped when it starts, or its last character stands, in [qs - 1, qe + 1) of a quoted phrase:
+    # in the union of those ranges, found by one search among its merged bounds
+    bounds: list[int] = []
+    for qs, qe, _ in sorted(quoted):
+        if bounds and qs - 1 <= bounds[-1]:
+            bounds[-1] = max(bounds[-1], qe + 1)
+        else:
+            bounds += [qs - 1, qe + 1]
+
+    def near_quote(i: int) -> bool:
+        return bisect_right(bounds, i) % 2 == 1
+
     spans = []
     for rx in (_MEASURE_RE, _PARALLEL_RE, _DIGIT_FORMULA_RE):
         for m in rx.finditer(text):
             s, e = m.span()
-            if any(qs - 1 <= s < qe + 1 or qs - 1 < e <= qe + 1 for qs, qe, _ in quoted):
+            if bounds and (near_quote(s) or near_quote(e - 1)):
                 continue
             word = m.group()
             if "的" in word:
@@ -266,20 +280,44 @@ _SLOGAN_DTYPES = {"count": "int64", "raw_start": "int64", "raw_end": "int64", "s
                   "quoted": "bool", "placeholder": "bool"}
 
 
-def _doc_slogans(args: tuple[list[tuple[str, list[int], list[int]]], int, int]) -> list[list[tuple[Any, ...]]]:
-    """For each document ``(text, its sentences' starts, their ends)`` (by start): ``(slogan, start, end, kind, quoted,
-    count, placeholder, sentence)`` of its slogans and formulae, each at its first occurrence, in the order found
-    (quoted first)."""
+#: the columns :func:`_doc_slogans` makes in the worker (``_doc``: the document's place in its piece)
+_SLOGAN_PIECE_COLUMNS = ["_doc", "slogan", "start", "end", "kind", "quoted", "count", "placeholder", "sentence"]
+
+
+def _doc_slogans(args: tuple[list[str], np.ndarray, np.ndarray, np.ndarray, int, int]) -> pd.DataFrame:
+    """The slogans and formulae of a piece of documents, each at its first occurrence in its document.
+
+    ``args``: the documents' texts; their sentences' starts and ends, by document then start; where each
+    document's sentences begin in those (one more entry than texts); ``min_len``; ``max_len``. Rows
+    (:data:`_SLOGAN_PIECE_COLUMNS`) go by document, then by first occurrence. The table is made here, in the
+    worker: it travels back as a few buffers, not as a tuple per slogan."""
     from .lexicons import pinned_lexicons
 
-    docs, min_len, max_len = args
-    out = []
+    texts, sent_starts, sent_ends, cuts, min_len, max_len = args
+    rows: list[tuple[Any, ...]] = []
+    kinds: dict[str, str | None] = {}  # a piece's phrases recur from document to document: each is classified once
+    hidden: dict[str, bool] = {}
+
+    def classify(phrase: str) -> str | None:
+        kind = kinds.get(phrase, "")
+        if kind == "":
+            kind = kinds[phrase] = classify_slogan(phrase)
+        return kind
+
+    def has_placeholder(phrase: str) -> bool:
+        h = hidden.get(phrase)
+        if h is None:
+            h = hidden[phrase] = bool(placeholder_spans(phrase)) or "x+x" in phrase
+        return h
+
     with pinned_lexicons():  # one lexicon version for the piece: per-phrase lookups do not list the folder again
-        for text, starts, ends in docs:
-            quoted = _quoted_spans(text, min_len=min_len, max_len=max_len)
+        for d, text in enumerate(texts):
+            starts = sent_starts[cuts[d]:cuts[d + 1]].tolist()
+            ends = sent_ends[cuts[d]:cuts[d + 1]].tolist()
+            quoted = _quoted_spans(text, min_len=min_len, max_len=max_len, classify=classify)
             found: dict[str, list[Any]] = {}
             for s, e, phrase in quoted:
-                rec = found.setdefault(phrase, [s, e, classify_slogan(phrase) or "quoted", True])
+                rec = found.setdefault(phrase, [s, e, classify(phrase) or "quoted", True])
                 if s < rec[0]:
                     rec[0], rec[1] = s, e
             for s, e, phrase in _bare_formulae(text, quoted):
@@ -288,10 +326,10 @@ def _doc_slogans(args: tuple[list[tuple[str, list[int], list[int]]], int, int]) 
                 rec = found.setdefault(phrase, [s, e, "formula", False])
                 if s < rec[0]:
                     rec[0], rec[1] = s, e
-            out.append([(phrase, s, e, kind, q, max(text.count(phrase), 1),
-                         bool(placeholder_spans(phrase)) or "x+x" in phrase, _sentence_around(text, starts, ends, s))
-                        for phrase, (s, e, kind, q) in found.items()])
-    return out
+            got = sorted(found.items(), key=lambda item: item[1][0])  # by first occurrence; stable
+            rows += [(d, phrase, s, e, kind, q, max(text.count(phrase), 1), has_placeholder(phrase),
+                      _sentence_around(text, starts, ends, s)) for phrase, (s, e, kind, q) in got]
+    return pd.DataFrame(rows, columns=_SLOGAN_PIECE_COLUMNS)
 
 
 def extract_slogans(source: "Corpus | str", *, min_len: int = 2, max_len: int = 20, workers: int | None = None,
@@ -337,52 +375,50 @@ def extract_slogans(source: "Corpus | str", *, min_len: int = 2, max_len: int = 
     # each document's sentences, by start: the workers cut each slogan's sentence out of the text they have (the
     # sentences' text column, read here, would bring every sentence into this process)
     sents = corpus.sentences
-    by_doc = sents.groupby("doc_id", sort=False).indices if len(sents) else {}
-    s_start = sents["start"].to_numpy(dtype=np.int64)
-    s_end = sents["end"].to_numpy(dtype=np.int64)
+    codes, sent_docs = pd.factorize(sents["doc_id"]) if len(sents) else (np.zeros(0, dtype=np.int64), [])
+    by_start = np.lexsort((sents["start"].to_numpy(dtype=np.int64), codes))  # by document, then start (stable)
+    s_start = sents["start"].to_numpy(dtype=np.int64)[by_start]
+    s_end = sents["end"].to_numpy(dtype=np.int64)[by_start]
+    doc_cuts = np.searchsorted(codes[by_start], np.arange(len(sent_docs) + 1))
+    slot = {str(d): k for k, d in enumerate(sent_docs)}
     ids = docs["doc_id"].astype(str).tolist()
-    none = np.zeros(0, dtype=np.int64)
 
     def pieces():  # each piece's texts are made only when the workers are ready for them
         for a, b in bounds:
-            piece = []
-            for doc_id, text in zip(ids[a:b], docs["text"].iloc[a:b].tolist()):
-                at = by_doc.get(doc_id, none)
-                at = at[np.argsort(s_start[at], kind="stable")]
-                piece.append((str(text), s_start[at].tolist(), s_end[at].tolist()))
-            yield piece, min_len, max_len
+            ks = [slot.get(doc_id) for doc_id in ids[a:b]]
+            takes = [np.arange(doc_cuts[k], doc_cuts[k + 1]) if k is not None else np.zeros(0, dtype=np.int64)
+                     for k in ks]
+            take = np.concatenate(takes)
+            cuts = np.concatenate([[0], np.cumsum([len(t) for t in takes])]).astype(np.int64)
+            yield ([str(text) for text in docs["text"].iloc[a:b].tolist()], s_start[take], s_end[take], cuts,
+                   min_len, max_len)
 
-    which: list[int] = []  # the row in docs of each slogan
-    found: list[tuple[Any, ...]] = []
+    parts: list[pd.DataFrame] = []
+    found = 0
     with progress_bar(len(docs), desc="slogans", unit="doc", enabled=progress) as bar:
-        for (a, b), per_doc in zip(bounds, map_chunks(_doc_slogans, pieces(), workers=n)):
-            for d, got in enumerate(per_doc, start=a):
-                which.extend([d] * len(got))
-                found.extend(got)
+        for (a, b), part in zip(bounds, map_chunks(_doc_slogans, pieces(), workers=n)):
+            if len(part):
+                part["_doc"] += a
+                parts.append(part)
+                found += len(part)
             if bar is not None:
                 bar.update(b - a)
-                bar.set_postfix(slogans=len(found), refresh=False)
-    if not found:
+                bar.set_postfix(slogans=found, refresh=False)
+    if not parts:
         return pd.DataFrame([], columns=cols).astype(_SLOGAN_DTYPES)
-    rows = np.asarray(which, dtype=np.int64)
-    phrase, start, end, kind, quoted, count, has_ph, sentence = (list(c) for c in zip(*found))
-    start_a, end_a = np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64)
-    order = np.lexsort((start_a, rows))  # by document, then first occurrence (stable)
-    rows, start_a, end_a = rows[order], start_a[order], end_a[order]
-
-    def pick(values: list[Any]) -> list[Any]:
-        return [values[i] for i in order.tolist()]
-
-    doc_of = np.asarray(ids, dtype=object)[rows].tolist()
-    places = docs["place"].astype(object).to_numpy()[rows]
-    raw_start, raw_end = corpus.raw_spans(doc_of, start_a, end_a)
+    got = pd.concat(parts, ignore_index=True)
+    del parts
+    rows = got["_doc"].to_numpy(dtype=np.int64)
+    start_a, end_a = got["start"].to_numpy(dtype=np.int64), got["end"].to_numpy(dtype=np.int64)
+    raw_start, raw_end = corpus._raw_spans_of_rows(rows, start_a, end_a)
+    places = ["" if pd.isna(p) else str(p) for p in docs["place"].astype(object)]
     df = pd.DataFrame({
-        "doc_id": doc_of,
-        "source_file": docs["source_file"].astype(str).to_numpy(dtype=object)[rows],
-        "place": ["" if pd.isna(p) else str(p) for p in places],
-        "slogan": pick(phrase), "kind": pick(kind), "count": pick(count),
-        "raw_start": raw_start, "raw_end": raw_end, "sentence": pick(sentence),
-        "start": start_a, "end": end_a, "quoted": pick(quoted), "placeholder": pick(has_ph)}, columns=cols)
+        "doc_id": pd.array(ids, dtype="str").take(rows),
+        "source_file": pd.array(docs["source_file"].astype(str).tolist(), dtype="str").take(rows),
+        "place": pd.array(places, dtype="str").take(rows),
+        "slogan": got["slogan"], "kind": got["kind"], "count": got["count"],
+        "raw_start": raw_start, "raw_end": raw_end, "sentence": got["sentence"],
+        "start": start_a, "end": end_a, "quoted": got["quoted"], "placeholder": got["placeholder"]}, columns=cols)
     return df.astype(_SLOGAN_DTYPES)
 
 

@@ -18,8 +18,8 @@ import math
 import re
 from bisect import bisect_left, bisect_right
 from functools import lru_cache
-from itertools import accumulate, repeat
-from typing import Any, Iterator, Literal, NamedTuple
+from itertools import accumulate
+from typing import Any, Iterator, Literal, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -602,16 +602,20 @@ def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]]) -> li
 PARALLEL_MIN_CHARS = 1_000_000
 
 
-def _targets_chunk(docs: list[tuple[str, Any, list[tuple[int, int, str]]]]) -> tuple[list[int], pd.DataFrame]:
-    """Rows of documents ``(text, doc_type, section spans)``: the number of each one's rows, and a table of all.
+def _targets_chunk(docs: tuple[Any, Sequence[Any], Sequence[list[tuple[int, int, str]]]]) -> tuple[list[int], pd.DataFrame]:
+    """Rows of documents given as ``(texts, doc_types, section spans)``: the number of each one's rows, and a table
+    of all.
 
-    The table is made here, in the worker: it travels back as a few buffers, not as a tuple per row."""
+    ``texts`` is a list or a column of text: a column slice travels to the worker as one buffer, and its
+    Python strings are made there. The table is made here, in the worker: it travels back as a few buffers,
+    not as a tuple per row."""
     from .lexicons import pinned_lexicons
 
+    texts, types, doc_spans = docs
     counts: list[int] = []
     rows: list[tuple[Any, ...]] = []
     with pinned_lexicons():  # one lexicon version for the chunk: per-figure lookups do not list the folder again
-        for text, doc_type, spans in docs:
+        for text, doc_type, spans in zip(texts if isinstance(texts, list) else texts.tolist(), types, doc_spans):
             doc_rows = _doc_rows(text, str(doc_type or ""), spans)
             counts.append(len(doc_rows))
             rows += doc_rows
@@ -658,7 +662,7 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
         from .normalize import clean_text
 
         cleaned = clean_text(source)
-        counts, rows = _targets_chunk([(cleaned.text, "", [])])
+        counts, rows = _targets_chunk(([cleaned.text], [""], [[]]))
         if len(rows):
             df = _frame(["text"], [""], counts, rows)
             df["raw_start"], df["raw_end"] = cleaned.offsets.raw_spans(df["_start"], df["_end"])
@@ -671,8 +675,8 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
         corpus = source if isinstance(source, Corpus) else None
         docs = corpus.documents if corpus is not None else source
         sections = corpus.sections if corpus is not None else None
-        # each document's rows in the sections table: a piece's heading paths are made with the piece
-        by_doc = sections.groupby("doc_id", sort=False).indices if sections is not None and len(sections) else {}
+        # each document's sections with their heading paths (a few tuples per document), made in one pass
+        spans = _section_spans(sections) if sections is not None and len(sections) else {}
         lengths = text_lengths(docs["text"]) if len(docs) else []
         # here too in pieces: rows become a table a piece at a time
         n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=2_000_000)
@@ -682,11 +686,8 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
         def pieces():  # each piece's documents are read out only when the workers are ready for them
             for a, b in bounds:
                 ids = docs["doc_id"].iloc[a:b].tolist()
-                types = docs["doc_type"].iloc[a:b].tolist() if "doc_type" in docs else repeat("")
-                rows = [by_doc[d] for d in ids if d in by_doc]
-                spans = _section_spans(sections.take(np.concatenate(rows))) if rows else {}
-                yield [(text, doc_type, spans.get(doc_id, []))
-                       for doc_id, text, doc_type in zip(ids, docs["text"].iloc[a:b].tolist(), types)]
+                types = docs["doc_type"].iloc[a:b].tolist() if "doc_type" in docs else [""] * (b - a)
+                yield docs["text"].iloc[a:b], types, [spans.get(doc_id, []) for doc_id in ids]
 
         frames, found = [], 0
         with progress_bar(len(docs), desc="targets", unit="doc", enabled=progress) as bar:
@@ -702,8 +703,9 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
                 part = _frame(ids, files, counts, rows)
                 del rows
                 if corpus is not None:
-                    part["raw_start"], part["raw_end"] = corpus.raw_spans(part["doc_id"].tolist(), part["_start"],
-                                                                          part["_end"])
+                    doc_rows = np.repeat(np.arange(a, b, dtype=np.int64), counts)
+                    part["raw_start"], part["raw_end"] = corpus._raw_spans_of_rows(doc_rows, part["_start"],
+                                                                                   part["_end"])
                 else:
                     part["raw_start"], part["raw_end"] = part["_start"], part["_end"]
                 frames.append(part[cols])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -348,6 +349,27 @@ def test_raw_spans_of_every_sentence_equal_raw_span_one_at_a_time(corpus):
     assert rb[:n].tolist() == s["raw_end"].astype("int64").tolist()
     with pytest.raises(KeyError, match="no document 'nope'"):
         corpus.raw_spans(["nope"], [0], [1])
+
+
+def test_raw_spans_of_document_rows_equal_raw_spans_of_their_ids_a_repeated_id_too(corpus):
+    """Rows of the documents table stand for their doc_id: a repeated id means its last row, as by id."""
+    import dataclasses
+
+    docs = corpus.documents
+    # the first document's row again at the top, with another clean start: by id, the later row wins
+    first = docs.iloc[[0]].assign(clean_start=docs["clean_start"].iloc[0] + 3)
+    odd = dataclasses.replace(corpus, documents=pd.concat([first, docs], ignore_index=True), _maps={})
+    s = corpus.sentences
+    for c in (corpus, odd):
+        rows = pd.Index(c.documents["doc_id"]).get_indexer(s["doc_id"]) if c is corpus else \
+            np.where(s["doc_id"] == docs["doc_id"].iloc[0], 0, pd.Index(docs["doc_id"]).get_indexer(s["doc_id"]) + 1)
+        starts, ends = s["start"].astype("int64").to_numpy(), s["end"].astype("int64").to_numpy()
+        by_row = c._raw_spans_of_rows(rows, starts, ends)
+        by_id = c.raw_spans(s["doc_id"].tolist(), starts, ends)
+        assert by_row[0].tolist() == by_id[0].tolist() and by_row[1].tolist() == by_id[1].tolist()
+        assert by_row[0].tolist() == s["raw_start"].astype("int64").tolist()  # the last row is the true one
+    with pytest.raises(ValueError, match="differ in length"):
+        corpus._raw_spans_of_rows(np.array([0, 1]), [0], [1])
 
 
 def test_a_selection_of_documents_is_a_corpus_of_its_own(corpus):

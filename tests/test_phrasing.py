@@ -123,6 +123,37 @@ def test_slogans_are_the_same_over_processes(corpus, slogans, monkeypatch):
     pd.testing.assert_frame_equal(ph.extract_slogans(corpus, workers=1), slogans)
 
 
+def _clear_of_quotes_the_plain_way(text: str, quoted) -> set[tuple[int, int]]:
+    """The formula matches of ``text`` that touch no quoted span, each tested against every span in turn."""
+    return {m.span() for rx in (ph._MEASURE_RE, ph._PARALLEL_RE, ph._DIGIT_FORMULA_RE) for m in rx.finditer(text)
+            if not any(qs - 1 <= m.start() < qe + 1 or qs - 1 < m.end() <= qe + 1 for qs, qe, _ in quoted)}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["五大工程", "两条主线", "六治六提", "1+4+X", "“", "”", "，", "的", "甲", "推进"]),
+                max_size=12).map("".join), st.data())
+def test_bare_formulae_leave_out_exactly_the_matches_touching_a_quoted_phrase(text, data):
+    """Quoted spans may nest, overlap, touch or come in any order: a match is left out when it starts, or its last
+    character stands, within one character of any of them. (The other tests of a match do not look at quotes:
+    what passes them is what the function gives with no quotes at all.)"""
+    # spans begin anywhere, or a few characters from where a match begins or ends (the edges of the rule)
+    edges = sorted({p + d for s, e, _ in ph._bare_formulae(text, []) for p in (s, e) for d in (-2, -1, 0, 1, 2)
+                    if p + d >= 0})
+    starts = st.one_of(st.integers(0, 60), st.sampled_from(edges)) if edges else st.integers(0, 60)
+    spans = data.draw(st.lists(st.tuples(starts, st.integers(1, 8)), max_size=5))
+    quoted = [(a, a + n, text[a:a + n]) for a, n in spans]
+    got = {(s, e) for s, e, _ in ph._bare_formulae(text, quoted)}
+    unquoted = {(s, e) for s, e, _ in ph._bare_formulae(text, [])}
+    assert got == _clear_of_quotes_the_plain_way(text, quoted) & unquoted
+
+
+def test_a_quote_inside_a_longer_one_does_not_shorten_it():
+    text = "推进五大工程推进两条主线"
+    assert [w for _, _, w in ph._bare_formulae(text, [])] == ["五大工程", "两条主线"]
+    assert ph._bare_formulae(text, [(0, 13, text), (1, 2, "进")]) == []
+    assert [w for _, _, w in ph._bare_formulae(text, [(1, 2, "进")])] == ["两条主线"]
+
+
 def _sentence_the_plain_way(corpus, doc_id: str, pos: int) -> str:
     s = corpus.sentences
     mine = s[s["doc_id"] == doc_id].sort_values("start", kind="stable")
