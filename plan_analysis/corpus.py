@@ -795,7 +795,9 @@ class _EditIndex:
 
 
 def _cleaning_edit_index(edits: pd.DataFrame) -> _EditIndex:
-    cleaning = edits[edits["kind"].isin(list(EDIT_KINDS))].reset_index(drop=True)
+    # the columns needed, then the rows: a mask over the whole table would copy its removed text too
+    cols = edits[["source_file", "kind", "raw_start", "raw_end", "inserted"]]
+    cleaning = cols[cols["kind"].isin(list(EDIT_KINDS)).to_numpy()].reset_index(drop=True)
     rows = cleaning.groupby("source_file", sort=False).indices if len(cleaning) else {}
     return _EditIndex({str(k): v for k, v in rows.items()},
                       cleaning["raw_start"].to_numpy(dtype=np.int64, na_value=0),

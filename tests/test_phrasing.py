@@ -547,6 +547,71 @@ def test_reuse_finds_every_pair_a_comparison_of_all_pairs_finds(monkeypatch):
     assert sorted(map(tuple, found[key].values.tolist())) == sorted(map(tuple, every[key].values.tolist()))
 
 
+def _candidates_the_plain_way(sig, doc_codes, max_candidates):
+    """Every band's groups of equal signature rows, each pair of units from two documents added to a set in turn."""
+    import numpy as np
+
+    found, seen = set(), set()
+    mix = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5], dtype=np.uint64)
+    for band in range(sig.shape[1] // 4):
+        with np.errstate(over="ignore"):
+            keys = (sig[:, band * 4:(band + 1) * 4] * mix).sum(axis=1)
+        groups: dict[int, list[int]] = {}
+        for i, key in enumerate(keys.tolist()):
+            groups.setdefault(key, []).append(i)
+        for key in sorted(groups):  # groups by key; a group met in an earlier band is passed over
+            members = groups[key]
+            if len({int(doc_codes[i]) for i in members}) < 2 or tuple(members) in seen:
+                continue
+            seen.add(tuple(members))
+            m = len(members)
+            if max_candidates is not None and len(found) + m * (m - 1) // 2 > max_candidates:
+                raise ValueError("max_candidates")
+            found |= {(i, j) for x, i in enumerate(members) for j in members[x + 1:] if doc_codes[i] != doc_codes[j]}
+    return sorted(found)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(2, 40), st.integers(1, 4), st.integers(0, 10_000), st.sampled_from([None, 5, 40, 200]))
+def test_candidate_pairs_are_the_pairs_of_units_of_two_documents_sharing_a_band(n, n_docs, seed, limit):
+    """Signatures of few values share bands often (groups of all sizes, the same pair in several bands); the limit,
+    when there is one, is met or refused as by a set of the pairs."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    sig = rng.integers(0, 2, size=(n, 16)).astype(np.uint64)
+    codes = rng.integers(0, n_docs, size=n).astype(np.int64)
+    try:
+        want = _candidates_the_plain_way(sig, codes, limit)
+    except ValueError:
+        with pytest.raises(ValueError, match="max_candidates"):
+            ph._candidate_pairs(sig, codes, rows_per_band=4, max_candidates=limit, what="", unit="sentence")
+        return
+    i, j = ph._candidate_pairs(sig, codes, rows_per_band=4, max_candidates=limit, what="", unit="sentence")
+    assert list(zip(i.tolist(), j.tolist())) == want
+
+
+def test_each_reused_pair_is_scored_with_its_own_two_texts():
+    """Candidates are scored once per distinct pair of masked texts: every row's similarity is still the Jaccard index
+    of its own two units' shingles (the texts below differ in one to four characters, so a score put on the wrong
+    pair would show)."""
+    import random
+
+    rng = random.Random(5)
+    han = "推进乡村振兴建设完善服务体系加强基层治理提升群众满意度深化改革创新发展"
+    docs: dict[str, list[str]] = {f"d{i:02d}": [] for i in range(12)}
+    bases = ["".join(rng.choice(han) for _ in range(16)) for _ in range(6)]
+    for d in docs:
+        for base in rng.sample(bases, 3):
+            docs[d].append(base[:rng.randint(12, 16)] + "".join(rng.choice(han) for _ in range(rng.randint(0, 2))) + "。")
+    found = ph.find_reuse({d: "\n".join(lines) for d, lines in docs.items()}, merge=False, threshold=0.5)
+    assert len(found) > 50 and found["similarity"].nunique() > 5
+    mask = ph._make_masker([])
+    for r in found.itertuples():
+        flat, bounds = ph._shingle_sets([mask(r.text_a), mask(r.text_b)], 4)
+        assert r.similarity == round(ph._jaccard(flat[:bounds[1]], flat[bounds[1]:]), 4), (r.text_a, r.text_b)
+
+
 def test_reuse_shows_each_long_step(capsys, monkeypatch):
     monkeypatch.setenv("TQDM_DISABLE", "")
     line = "持续深化网格警格融合机制推动矛盾纠纷就地化解做到小事不出村大事不出镇。"
