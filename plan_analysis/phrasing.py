@@ -1354,35 +1354,48 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
     for u in units:
         u["i"] = per_doc.get(u["doc_id"], 0)
         per_doc[u["doc_id"]] = u["i"] + 1
-    # each unit's shingles, sorted, one after another in one array (a set per unit took ~8 kB each)
-    shingles, bounds = _shingle_sets([u["masked"] for u in units], shingle)
-    sig = _minhash(shingles, bounds, num_perm, seed=20261122)
-    doc_of = [u["doc_id"] for u in units]
-    doc_codes = np.array([order[d] for d in doc_of], dtype=np.int64)
-    i_of, j_of = _candidate_pairs(sig, doc_codes, rows_per_band=rows_per_band, max_candidates=max_candidates,
-                                  what=f"{len(units):,} {unit}s of {len(docs):,} documents", unit=unit)
-    # a template recurs: the candidates hold far fewer distinct pairs of masked texts than pairs of units (on
-    # 1,500 documents of the benchmark corpus, 47 thousand in 2.3 million clause pairs); each is scored once
+    # Units of the same masked text have the same shingles and signature: they meet the same candidates and
+    # score the same. So the comparison runs on distinct texts (a template recurs: on 1,500 documents of the
+    # benchmark corpus, 2.3 million candidate pairs of clauses were 47 thousand pairs of texts), and the pairs
+    # of texts that reach the threshold are then spread back over their units.
     text_ids: dict[str, int] = {}
     tid = np.array([text_ids.setdefault(u["masked"], len(text_ids)) for u in units], dtype=np.int64)
-    ti, tj = tid[i_of], tid[j_of]
-    key = np.minimum(ti, tj) * max(len(text_ids), 1) + np.maximum(ti, tj)  # Jaccard is symmetric
-    _, first, which, times = np.unique(key, return_index=True, return_inverse=True, return_counts=True)
+    by_text = np.argsort(tid, kind="stable")
+    units_of = np.split(by_text, np.flatnonzero(np.diff(tid[by_text])) + 1)  # each text's units, ascending
+    doc_codes = np.array([order[u["doc_id"]] for u in units], dtype=np.int64)
+    # each text's shingles, sorted, one after another in one array (a set per unit took ~8 kB each)
+    shingles, bounds = _shingle_sets(list(text_ids), shingle)
+    del text_ids
+    sig = _minhash(shingles, bounds, num_perm, seed=20261122)
+    ts, tt = _candidate_pairs(sig, rows_per_band=rows_per_band)
+    del sig
+    # a text whose units stand in two documents or more is a candidate with itself
+    n_docs_of = np.array([len(np.unique(doc_codes[us])) for us in units_of], dtype=np.int64)
+    again = np.flatnonzero(n_docs_of >= 2)
+    ts, tt = np.concatenate([ts, again]), np.concatenate([tt, again])
+    n_pairs = _unit_pair_counts(ts, tt, units_of, doc_codes)
+    if max_candidates is not None and int(n_pairs.sum()) > max_candidates:
+        top = int(max(len(us) for us in units_of))
+        raise ValueError(
+            f"find_reuse: more than max_candidates={max_candidates:,} candidate pairs ({int(n_pairs.sum()):,}, among "
+            f"{len(units):,} {unit}s of {len(docs):,} documents; one text alone stands in {top:,} {unit}s). The "
+            f"same text recurs across very many documents. Run it on a subset of documents (corpus.select(...): one "
+            f"place or year, or a sample), raise min_chars or threshold, or pass max_candidates=None to go on "
+            f"(about 100 bytes of memory per pair).")
+    keep = n_pairs > 0
+    ts, tt, n_pairs = ts[keep], tt[keep], n_pairs[keep]
     cut = bounds.tolist()
-    scores = np.empty(len(first), dtype=np.float64)
-    with progress_bar(len(key), desc="reuse: scoring candidates", unit="pair", enabled=progress) as bar:
-        for k, (c, n) in enumerate(zip(first.tolist(), times.tolist())):
-            i, j = int(i_of[c]), int(j_of[c])
-            scores[k] = _jaccard(shingles[cut[i]:cut[i + 1]], shingles[cut[j]:cut[j + 1]])
+    scores = np.empty(len(ts), dtype=np.float64)
+    with progress_bar(int(n_pairs.sum()), desc="reuse: scoring candidates", unit="pair", enabled=progress) as bar:
+        for k, (s_, t_, n) in enumerate(zip(ts.tolist(), tt.tolist(), n_pairs.tolist())):
+            scores[k] = _jaccard(shingles[cut[s_]:cut[s_ + 1]], shingles[cut[t_]:cut[t_ + 1]])
             if bar is not None:
                 bar.update(n)
-    sim = scores[which.reshape(-1)] if len(key) else scores
-    keep = sim >= threshold
-    i_of, j_of, sim = i_of[keep], j_of[keep], sim[keep]
-    swap = doc_codes[i_of] > doc_codes[j_of]  # side a is the document that comes first
-    i_of, j_of = np.where(swap, j_of, i_of), np.where(swap, i_of, j_of)
+    kept = scores >= threshold
+    i_of, j_of, sim = _unit_pairs(ts[kept], tt[kept], scores[kept], units_of, doc_codes)
+    del ts, tt, n_pairs, scores, kept, units_of
     pairs = list(zip(i_of.tolist(), j_of.tolist(), sim.tolist()))
-    del i_of, j_of, sim, keep, swap, ti, tj, key, first, which, times
+    del i_of, j_of, sim
     if merge:
         pairs = _merge_pairs(pairs, units, docs, masker, shingle, threshold)
     else:
@@ -1397,8 +1410,8 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
                 bar.update()
             ua, ub = ia if isinstance(ia, dict) else units[ia], ib if isinstance(ib, dict) else units[ib]
             da, db = docs[ua["doc_id"]], docs[ub["doc_id"]]
-            sa = ua["shingles"] if isinstance(ia, dict) else shingles[cut[ia]:cut[ia + 1]]
-            sb = ub["shingles"] if isinstance(ib, dict) else shingles[cut[ib]:cut[ib + 1]]
+            sa = ua["shingles"] if isinstance(ia, dict) else shingles[cut[tid[ia]]:cut[tid[ia] + 1]]
+            sb = ub["shingles"] if isinstance(ib, dict) else shingles[cut[tid[ib]]:cut[tid[ib] + 1]]
             pair = (ua["masked"], ub["masked"])
             known = described.get(pair)
             if known is None:
@@ -1418,15 +1431,13 @@ _REUSE_ROW = ("doc_a", "doc_b", "text_a", "text_b", "similarity", "shared", "con
               "start_a", "end_a", "start_b", "end_b", "source_file_a", "source_file_b", "n_units")
 
 
-def _candidate_pairs(sig: np.ndarray, doc_codes: np.ndarray, *, rows_per_band: int, max_candidates: int | None,
-                     what: str, unit: str) -> tuple[np.ndarray, np.ndarray]:
-    """The pairs of units ``(i, j)``, ``i < j``, of different documents that share an LSH band of their signatures,
-    sorted, as two arrays.
+def _candidate_pairs(sig: np.ndarray, *, rows_per_band: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of rows ``(s, t)``, ``s < t``, of signatures ``sig`` that agree on a whole LSH band, sorted, as two
+    arrays.
 
-    Each band's groups of equal keys give their pairs as numpy arrays of codes ``i * n + j``; duplicates (a pair
-    found in several bands) are removed when the found codes grow past the pairs known to be distinct, so the
-    work arrays stay within a few times the result. ``max_candidates`` is checked against the distinct pairs
-    found, as each group is added."""
+    Each band's groups of equal keys give their pairs as numpy codes ``s * n + t``; duplicates (a pair found in
+    several bands) are removed whenever the codes found since grow past those known to be distinct, so the work
+    arrays stay within a few times the result."""
     n, num_perm = sig.shape
     mix = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5],
                    dtype=np.uint64)[:rows_per_band]
@@ -1438,7 +1449,7 @@ def _candidate_pairs(sig: np.ndarray, doc_codes: np.ndarray, *, rows_per_band: i
         merged = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
         found, known, pending = [merged], len(merged), 0
 
-    seen_groups: set[bytes] = set()  # a group of the same units in another band adds no new pair
+    seen_groups: set[bytes] = set()  # the same group in another band adds no new pair
     for band in range(num_perm // rows_per_band):
         block = sig[:, band * rows_per_band:(band + 1) * rows_per_band]
         with np.errstate(over="ignore"):
@@ -1449,32 +1460,58 @@ def _candidate_pairs(sig: np.ndarray, doc_codes: np.ndarray, *, rows_per_band: i
         ends = np.r_[starts[1:], len(idx)]
         for g in np.flatnonzero(ends - starts >= 2):
             members = idx[starts[g]:ends[g]]  # ascending: the sort is stable
-            codes = doc_codes[members]
-            if (codes == codes[0]).all():
-                continue
             group = members.tobytes()
             if group in seen_groups:
                 continue
             seen_groups.add(group)
-            m = len(members)
-            if max_candidates is not None and known + pending + m * (m - 1) // 2 > max_candidates:
-                compact()
-                if known + m * (m - 1) // 2 > max_candidates:
-                    raise ValueError(
-                        f"find_reuse: more than max_candidates={max_candidates:,} candidate pairs after {band} of "
-                        f"{num_perm // rows_per_band} LSH bands ({what}; one group alone has {m:,} near-identical "
-                        f"{unit}s). The same text recurs across very many documents. Run it on a subset of "
-                        f"documents (corpus.select(...): one place or year, or a sample), raise min_chars or "
-                        f"threshold, or pass max_candidates=None to go on (about 100 bytes of memory per pair).")
-            x, y = np.triu_indices(m, 1)
-            apart = codes[x] != codes[y]
-            found.append(members[x[apart]].astype(np.int64) * n + members[y[apart]])
-            pending += int(apart.sum())
+            x, y = np.triu_indices(len(members), 1)
+            found.append(members[x].astype(np.int64) * n + members[y])
+            pending += len(x)
             if pending > max(known, 1 << 20):
                 compact()
     compact()
     pairs = found[0]
     return pairs // max(n, 1), pairs % max(n, 1)
+
+
+def _unit_pair_counts(ts: np.ndarray, tt: np.ndarray, units_of: Sequence[np.ndarray],
+                      doc_codes: np.ndarray) -> np.ndarray:
+    """For each pair of texts ``(ts[k], tt[k])`` (the same text twice for its own repeats): how many pairs of their
+    units stand in two different documents."""
+    per_doc = [np.unique(doc_codes[us], return_counts=True) for us in units_of]
+    out = np.empty(len(ts), dtype=np.int64)
+    for k, (s_, t_) in enumerate(zip(ts.tolist(), tt.tolist())):
+        (ds, ns), (dt, nt) = per_doc[s_], per_doc[t_]
+        if s_ == t_:
+            n = int(ns.sum())
+            out[k] = (n * n - int((ns * ns).sum())) // 2
+        else:
+            _, a, b = np.intersect1d(ds, dt, assume_unique=True, return_indices=True)
+            out[k] = int(ns.sum()) * int(nt.sum()) - int((ns[a] * nt[b]).sum())
+    return out
+
+
+def _unit_pairs(ts: np.ndarray, tt: np.ndarray, sims: np.ndarray, units_of: Sequence[np.ndarray],
+                doc_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs of units of different documents that pairs of texts stand for, each with its text pair's similarity:
+    ``(a, b, similarity)``, ``a`` the unit of the document that comes first."""
+    parts_a, parts_b, parts_s = [], [], []
+    for s_, t_, sim in zip(ts.tolist(), tt.tolist(), sims.tolist()):
+        us, ut = units_of[s_], units_of[t_]
+        if s_ == t_:
+            x, y = np.triu_indices(len(us), 1)
+            a, b = us[x], us[y]
+        else:
+            a, b = np.repeat(us, len(ut)), np.tile(ut, len(us))
+        apart = doc_codes[a] != doc_codes[b]
+        a, b = a[apart], b[apart]
+        first = doc_codes[a] < doc_codes[b]
+        parts_a.append(np.where(first, a, b))
+        parts_b.append(np.where(first, b, a))
+        parts_s.append(np.full(len(a), sim))
+    if not parts_a:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    return np.concatenate(parts_a), np.concatenate(parts_b), np.concatenate(parts_s)
 
 
 def _reuse_table(rows: list[tuple[Any, ...]], corpus: "Corpus", order: Mapping[str, int], *, unit: str,

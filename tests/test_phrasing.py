@@ -547,11 +547,11 @@ def test_reuse_finds_every_pair_a_comparison_of_all_pairs_finds(monkeypatch):
     assert sorted(map(tuple, found[key].values.tolist())) == sorted(map(tuple, every[key].values.tolist()))
 
 
-def _candidates_the_plain_way(sig, doc_codes, max_candidates):
-    """Every band's groups of equal signature rows, each pair of units from two documents added to a set in turn."""
+def _candidates_the_plain_way(sig):
+    """Every band's groups of equal signature rows, each pair of rows in a group added to a set in turn."""
     import numpy as np
 
-    found, seen = set(), set()
+    found = set()
     mix = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5], dtype=np.uint64)
     for band in range(sig.shape[1] // 4):
         with np.errstate(over="ignore"):
@@ -559,36 +559,44 @@ def _candidates_the_plain_way(sig, doc_codes, max_candidates):
         groups: dict[int, list[int]] = {}
         for i, key in enumerate(keys.tolist()):
             groups.setdefault(key, []).append(i)
-        for key in sorted(groups):  # groups by key; a group met in an earlier band is passed over
-            members = groups[key]
-            if len({int(doc_codes[i]) for i in members}) < 2 or tuple(members) in seen:
-                continue
-            seen.add(tuple(members))
-            m = len(members)
-            if max_candidates is not None and len(found) + m * (m - 1) // 2 > max_candidates:
-                raise ValueError("max_candidates")
-            found |= {(i, j) for x, i in enumerate(members) for j in members[x + 1:] if doc_codes[i] != doc_codes[j]}
+        found |= {(i, j) for members in groups.values() for x, i in enumerate(members) for j in members[x + 1:]}
     return sorted(found)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(2, 40), st.integers(1, 4), st.integers(0, 10_000), st.sampled_from([None, 5, 40, 200]))
-def test_candidate_pairs_are_the_pairs_of_units_of_two_documents_sharing_a_band(n, n_docs, seed, limit):
-    """Signatures of few values share bands often (groups of all sizes, the same pair in several bands); the limit,
-    when there is one, is met or refused as by a set of the pairs."""
+@given(st.integers(1, 40), st.integers(2, 4), st.integers(0, 10_000))
+def test_candidate_pairs_are_the_pairs_of_rows_sharing_a_band(n, values, seed):
+    """Signatures of few values share bands often: groups of all sizes, the same pair in several bands."""
+    import numpy as np
+
+    sig = np.random.default_rng(seed).integers(0, values, size=(n, 16)).astype(np.uint64)
+    s, t = ph._candidate_pairs(sig, rows_per_band=4)
+    assert list(zip(s.tolist(), t.tolist())) == _candidates_the_plain_way(sig)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=30), st.integers(0, 10_000))
+def test_pairs_of_texts_spread_over_their_units_of_two_documents(doc_of_unit, seed):
+    """Units (with their documents) share a few texts: each pair of texts stands for the pairs of their units in two
+    different documents, the unit of the earlier document first, and its count is theirs."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    sig = rng.integers(0, 2, size=(n, 16)).astype(np.uint64)
-    codes = rng.integers(0, n_docs, size=n).astype(np.int64)
-    try:
-        want = _candidates_the_plain_way(sig, codes, limit)
-    except ValueError:
-        with pytest.raises(ValueError, match="max_candidates"):
-            ph._candidate_pairs(sig, codes, rows_per_band=4, max_candidates=limit, what="", unit="sentence")
-        return
-    i, j = ph._candidate_pairs(sig, codes, rows_per_band=4, max_candidates=limit, what="", unit="sentence")
-    assert list(zip(i.tolist(), j.tolist())) == want
+    n = len(doc_of_unit)
+    text_of_unit = rng.integers(0, 4, size=n)
+    doc_codes = np.array(doc_of_unit, dtype=np.int64)
+    texts = sorted(set(text_of_unit.tolist()))
+    units_of = [np.flatnonzero(text_of_unit == t) for t in texts]
+    ts, tt = np.array([a for a in range(len(texts)) for b in range(a, len(texts))], dtype=np.int64), \
+        np.array([b for a in range(len(texts)) for b in range(a, len(texts))], dtype=np.int64)
+    counts = ph._unit_pair_counts(ts, tt, units_of, doc_codes)
+    a, b, sim = ph._unit_pairs(ts, tt, np.arange(len(ts), dtype=np.float64), units_of, doc_codes)
+    for k, (s_, t_) in enumerate(zip(ts.tolist(), tt.tolist())):
+        want = {(min(i, j, key=lambda u: doc_codes[u]), max(i, j, key=lambda u: doc_codes[u]))
+                for i in units_of[s_].tolist() for j in units_of[t_].tolist()
+                if i != j and doc_codes[i] != doc_codes[j] and (s_ != t_ or i < j)}
+        got = {(int(x), int(y)) for x, y in zip(a[sim == k], b[sim == k])}
+        assert got == want and len(a[sim == k]) == len(want) == counts[k], (s_, t_)
 
 
 def test_each_reused_pair_is_scored_with_its_own_two_texts():
