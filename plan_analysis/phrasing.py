@@ -712,12 +712,14 @@ def verb_profile(source: "Corpus | str", *, verbs: Sequence[str] = POLICY_VERBS)
 _NUMERIC_TOKEN_RE = re.compile(r"^[0-9.,%‰\-—~～]+$")
 
 
-def _token_list(text: str, extra: Sequence[str], *, min_len: int = 2) -> list[str]:
-    from .tokenize import tokenize
+def _token_list(text: str, extra: Sequence[str], *, min_len: int = 2, key: str | None = None) -> list[str]:
+    """The words of ``tokenize(text, extra_words=extra, drop_stopwords=True)`` counted as terms (of ``min_len``
+    characters or more, not numbers); ``key``, the lexicon fingerprint, when the caller has it for many texts."""
+    from .tokenize import _lexicon_key, _word_spans
 
     out = []
-    for t in tokenize(text, extra_words=extra, drop_punct=True, drop_stopwords=True):
-        w = t.word
+    for w, _, _ in _word_spans(text, key=key or _lexicon_key(), extra_words=extra, drop_punct=True,
+                               drop_stopwords=True):
         if len(w) < min_len or _NUMERIC_TOKEN_RE.match(w) or w.isspace():
             continue
         out.append(w)
@@ -731,9 +733,9 @@ def _char_ngrams(text: str, n: int) -> list[str]:
     return out
 
 
-def _terms(text: str, extra: Sequence[str], unit: str) -> list[str]:
+def _terms(text: str, extra: Sequence[str], unit: str, *, key: str | None = None) -> list[str]:
     """The terms of a text counted by :func:`term_counts`: tokens, or character n-grams of ``unit`` (``char3``)."""
-    return _token_list(text, extra) if unit == "token" else _char_ngrams(text, int(unit[-1]))
+    return _token_list(text, extra, key=key) if unit == "token" else _char_ngrams(text, int(unit[-1]))
 
 
 def _check_unit(unit: Any) -> None:
@@ -791,12 +793,15 @@ def term_counts(source: "Corpus | str", *, unit: Unit = "token", workers: int | 
 def _doc_term_counts(args: tuple[list[str], tuple[str, ...], str]) -> tuple[list[int], list[str], list[int]]:
     """For a piece's texts: how many distinct terms each has, then every text's terms and counts, in the
     order the terms first appear (see :func:`term_counts`)."""
+    from .tokenize import _lexicon_key
+
     texts, extra, unit = args
+    key = _lexicon_key()  # once for the piece: it checks every lexicon file
     sizes: list[int] = []
     terms: list[str] = []
     counts: list[int] = []
     for text in texts:
-        c = Counter(_terms(text, extra, unit))
+        c = Counter(_terms(text, extra, unit, key=key))
         sizes.append(len(c))
         terms.extend(c.keys())
         counts.extend(c.values())
@@ -842,10 +847,13 @@ def _term_totals(corpus: "Corpus", keys: Sequence[int | None], *, unit: Unit, wo
 
 def _piece_term_totals(args: tuple[list[str], list[int], tuple[str, ...], str]) -> dict[int, Counter]:
     """One counter of terms per key over a piece's texts (see :func:`_term_totals`)."""
+    from .tokenize import _lexicon_key
+
     texts, keys, extra, unit = args
+    key = _lexicon_key()  # once for the piece: it checks every lexicon file
     out: dict[int, Counter] = {}
     for text, k in zip(texts, keys):
-        out.setdefault(k, Counter()).update(_terms(text, extra, unit))
+        out.setdefault(k, Counter()).update(_terms(text, extra, unit, key=key))
     return out
 
 

@@ -1725,9 +1725,20 @@ def _group_content_words(groups: list[list[str]]) -> list[list[list[str]]]:
     """For each group's texts, each text's content words (see :func:`_content_words`)."""
     from bisect import bisect_right
 
-    from .tokenize import policy_terms, tokenize, word_tag
+    from .tokenize import _lexicon_key, _word_spans, policy_terms, word_tag
 
+    key = _lexicon_key()  # once for the piece: it checks every lexicon file
     keep = set(policy_terms())
+    verdicts: dict[str, bool] = {}  # each distinct word is judged once
+
+    def content(w: str) -> bool:
+        v = verdicts.get(w)
+        if v is None:
+            tag = word_tag(w)
+            v = verdicts[w] = (len(w) >= 2 and not _NOT_A_WORD_RE.match(w)
+                               and (w in keep or tag is None or tag[1].startswith(_CONTENT_TAGS)))
+        return v
+
     out = []
     for texts in groups:
         words: list[list[str]] = [[] for _ in texts]
@@ -1736,13 +1747,10 @@ def _group_content_words(groups: list[list[str]]) -> list[list[list[str]]]:
             starts.append(pos)
             pos += len(text) + 1
         joined = "\n".join(text.replace("\n", " ") for text in texts)
-        for t in tokenize(joined, drop_stopwords=True):
-            w = t.word
-            if len(w) < 2 or _NOT_A_WORD_RE.match(w):
-                continue
-            tag = word_tag(w)
-            if w in keep or tag is None or tag[1].startswith(_CONTENT_TAGS):
-                words[bisect_right(starts, t.start) - 1].append(w)
+        # the words and offsets tokenize() gives, without a Token object each
+        for w, start, _ in _word_spans(joined, key=key, drop_stopwords=True):
+            if content(w):
+                words[bisect_right(starts, start) - 1].append(w)
         out.append(words)
     return out
 

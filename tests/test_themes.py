@@ -389,6 +389,28 @@ def test_discover_topics_is_deterministic_and_tidy(seeds):
         assert ex.split(" | ")[0][:10] in "".join(seeds.sentences["text"])
 
 
+def test_topic_words_are_those_of_tokenizing_each_sentence_alone(seeds):
+    """The documented rule, sentence by sentence: words of two characters or more, not numbers, that are policy
+    terms, unknown to jieba's dictionary, or tagged there as content words (nouns and the like)."""
+    import plan_analysis.themes as themes_mod
+    from plan_analysis.tokenize import policy_terms, tokenize, word_tag
+
+    s = seeds.sentences
+    texts, groups = s["text"].astype(str).tolist(), s["doc_id"].astype(str).tolist()
+    terms = set(policy_terms())
+
+    def content(w):
+        tag = word_tag(w)
+        return (len(w) >= 2 and not themes_mod._NOT_A_WORD_RE.match(w)
+                and (w in terms or tag is None or tag[1].startswith(themes_mod._CONTENT_TAGS)))
+
+    want = [[t.word for t in tokenize(text.replace("\n", " "), drop_stopwords=True) if content(t.word)]
+            for text in texts]
+    got = themes_mod._content_words(texts, groups, workers=1)
+    assert got == want
+    assert any("推进" in [t.word for t in tokenize(x)] for x in texts) and not any("推进" in ws for ws in got)
+
+
 def test_topic_words_are_the_same_over_processes(seeds, monkeypatch):
     import plan_analysis.themes as themes_mod
 
