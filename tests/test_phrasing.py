@@ -620,6 +620,36 @@ def test_each_reused_pair_is_scored_with_its_own_two_texts():
         assert r.similarity == round(ph._jaccard(flat[:bounds[1]], flat[bounds[1]:]), 4), (r.text_a, r.text_b)
 
 
+_PLAN_BITS = ["推进乡村振兴战略，", "全年完成固定资产投资12亿元。", "xx镇完成税收20xx万元，", "深化“六治六提”行动，",
+              "落实安全生产责任制。", "推进“1+4+X”网格建设，", "\n", "一是", "加强基层治理，提升群众满意度。", "“", "”",
+              "持续深化网格警格融合机制。推动矛盾纠纷就地化解做到小事不出村。"]  # the last: two sentences, a passage
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.sampled_from(_PLAN_BITS), st.text(max_size=6)), max_size=14).map("".join),
+                min_size=2, max_size=5),
+       st.sampled_from(["sentence", "clause"]), st.booleans())
+def test_reuse_and_slogans_never_raise_and_their_spans_map_back(texts, unit, merge):
+    """Plan-like documents that share sentences, with arbitrary characters between: reuse pairs join two
+    different documents, score within [0, 1], and every span's raw offsets are those of mapping it alone;
+    every slogan's raw text cleans to the slogan."""
+    c = ph.texts_corpus({f"d{i}": t for i, t in enumerate(texts)})
+    r = ph.find_reuse(c, unit=unit, merge=merge, threshold=0.5, min_chars=4)
+    assert (r["doc_a"] != r["doc_b"]).all()
+    assert r["similarity"].between(0.5, 1).all() and r["containment"].between(0, 1).all()
+    for row in r.itertuples():
+        assert c.raw_span(row.doc_a, row.start_a, row.end_a) == (row.raw_start_a, row.raw_end_a)
+        assert c.raw_span(row.doc_b, row.start_b, row.end_b) == (row.raw_start_b, row.raw_end_b)
+        assert c.text(row.doc_a)[row.start_a:row.end_a] == row.text_a
+        assert c.text(row.doc_b)[row.start_b:row.end_b] == row.text_b
+    key = ["doc_a", "doc_b", "start_a", "start_b"]
+    assert not r.duplicated(key).any()
+    s = ph.extract_slogans(c)
+    for row in s.itertuples():
+        assert c.text(row.doc_id)[row.start:row.end] == row.slogan
+        assert c.raw_span(row.doc_id, row.start, row.end) == (row.raw_start, row.raw_end)
+
+
 def test_reuse_shows_each_long_step(capsys, monkeypatch):
     monkeypatch.setenv("TQDM_DISABLE", "")
     line = "持续深化网格警格融合机制推动矛盾纠纷就地化解做到小事不出村大事不出镇。"
