@@ -1578,8 +1578,10 @@ def _merge_pairs(pairs: list[tuple[int, int, float]], units: list[dict[str, Any]
     by_key = {(units[i]["doc_id"], units[i]["i"], units[j]["doc_id"], units[j]["i"]): (i, j, s) for i, j, s in pairs}
     runs: list[list[tuple[int, int, float]]] = []
     sides: list[dict[str, Any]] = []  # a run's two passages, two per run of more than one pair
-    # a template passage meets many others: each (document, start, end) is masked and shingled once
+    # a template passage meets many others: each (document, start, end) is made once, and each distinct text
+    # (the same passage stands in many documents) masked and shingled once
     passages: dict[tuple[str, int, int], dict[str, Any]] = {}
+    masked_of: dict[str, str] = {}
     for key in sorted(by_key, key=lambda k: (k[0], k[2], k[1], k[3])):
         da, ia, db, ib = key
         if (da, ia - 1, db, ib - 1) in by_key:
@@ -1595,14 +1597,19 @@ def _merge_pairs(pairs: list[tuple[int, int, float]], units: list[dict[str, Any]
                 side = passages.get(where)
                 if side is None:
                     text = docs[doc_id]["text"][first["start"]:last["end"]]
+                    masked = masked_of.get(text)
+                    if masked is None:
+                        masked = masked_of[text] = masker(text)
                     side = passages[where] = {"doc_id": doc_id, "start": first["start"], "end": last["end"],
-                                              "masked": masker(text)}
+                                              "masked": masked}
                 sides.append(side)
     distinct = list(passages.values())
-    flat, bounds = _shingle_sets([side["masked"] for side in distinct], shingle)  # every passage at once
-    for k, side in enumerate(distinct):
+    slot: dict[str, int] = {}
+    where_in = [slot.setdefault(side["masked"], len(slot)) for side in distinct]
+    flat, bounds = _shingle_sets(list(slot), shingle)  # every distinct passage text at once
+    for side, k in zip(distinct, where_in):
         side["shingles"] = flat[bounds[k]:bounds[k + 1]]
-    del passages, distinct
+    del passages, distinct, masked_of, slot
     out: list[tuple[Any, Any, float, int]] = []
     pairs_of_sides = iter(zip(sides[::2], sides[1::2]))
     for run in runs:
