@@ -31,6 +31,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Sequence
 
 import numpy as np
@@ -295,20 +296,9 @@ def _doc_slogans(args: tuple[list[str], np.ndarray, np.ndarray, np.ndarray, int,
 
     texts, sent_starts, sent_ends, cuts, min_len, max_len = args
     rows: list[tuple[Any, ...]] = []
-    kinds: dict[str, str | None] = {}  # a piece's phrases recur from document to document: each is classified once
-    hidden: dict[str, bool] = {}
-
-    def classify(phrase: str) -> str | None:
-        kind = kinds.get(phrase, "")
-        if kind == "":
-            kind = kinds[phrase] = classify_slogan(phrase)
-        return kind
-
-    def has_placeholder(phrase: str) -> bool:
-        h = hidden.get(phrase)
-        if h is None:
-            h = hidden[phrase] = bool(placeholder_spans(phrase)) or "x+x" in phrase
-        return h
+    # a piece's phrases recur from document to document: each is classified and searched for placeholders once
+    classify = lru_cache(maxsize=None)(classify_slogan)
+    has_placeholder = lru_cache(maxsize=None)(lambda phrase: bool(placeholder_spans(phrase)) or "x+x" in phrase)
 
     with pinned_lexicons():  # one lexicon version for the piece: per-phrase lookups do not list the folder again
         for d, text in enumerate(texts):
@@ -1377,11 +1367,13 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
     sig = _minhash(shingles, bounds, num_perm, seed=20261122)
     ts, tt = _candidate_pairs(sig, rows_per_band=rows_per_band)
     del sig
-    # a text whose units stand in two documents or more is a candidate with itself
-    n_docs_of = np.array([len(np.unique(doc_codes[us])) for us in units_of], dtype=np.int64)
-    again = np.flatnonzero(n_docs_of >= 2)
+    # each text's documents and how many of its units each holds; a text whose units stand in two documents or
+    # more is a candidate with itself
+    per_doc = [np.unique(doc_codes[us], return_counts=True) for us in units_of]
+    again = np.flatnonzero([len(ds) >= 2 for ds, _ in per_doc])
     ts, tt = np.concatenate([ts, again]), np.concatenate([tt, again])
-    n_pairs = _unit_pair_counts(ts, tt, units_of, doc_codes)
+    n_pairs = _unit_pair_counts(ts, tt, per_doc)
+    del per_doc
     if max_candidates is not None and int(n_pairs.sum()) > max_candidates:
         top = int(max(len(us) for us in units_of))
         raise ValueError(
@@ -1482,11 +1474,10 @@ def _candidate_pairs(sig: np.ndarray, *, rows_per_band: int) -> tuple[np.ndarray
     return pairs // max(n, 1), pairs % max(n, 1)
 
 
-def _unit_pair_counts(ts: np.ndarray, tt: np.ndarray, units_of: Sequence[np.ndarray],
-                      doc_codes: np.ndarray) -> np.ndarray:
+def _unit_pair_counts(ts: np.ndarray, tt: np.ndarray,
+                      per_doc: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """For each pair of texts ``(ts[k], tt[k])`` (the same text twice for its own repeats): how many pairs of their
-    units stand in two different documents."""
-    per_doc = [np.unique(doc_codes[us], return_counts=True) for us in units_of]
+    units stand in two different documents. ``per_doc[t]``: text ``t``'s documents (sorted) and its units in each."""
     out = np.empty(len(ts), dtype=np.int64)
     for k, (s_, t_) in enumerate(zip(ts.tolist(), tt.tolist())):
         (ds, ns), (dt, nt) = per_doc[s_], per_doc[t_]

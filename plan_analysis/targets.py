@@ -606,8 +606,8 @@ def _targets_chunk(docs: tuple[Any, Sequence[Any], Sequence[list[tuple[int, int,
     """Rows of documents given as ``(texts, doc_types, section spans)``: the number of each one's rows, and a table
     of all.
 
-    ``texts`` is a list or a column of text: a column slice travels to the worker as one buffer, and its
-    Python strings are made there. The table is made here, in the worker: it travels back as a few buffers,
+    ``texts`` is a column of text: a slice of it travels to the worker as one buffer, and its Python strings
+    are made there. The table is made here, in the worker: it travels back as a few buffers,
     not as a tuple per row."""
     from .lexicons import pinned_lexicons
 
@@ -615,7 +615,7 @@ def _targets_chunk(docs: tuple[Any, Sequence[Any], Sequence[list[tuple[int, int,
     counts: list[int] = []
     rows: list[tuple[Any, ...]] = []
     with pinned_lexicons():  # one lexicon version for the chunk: per-figure lookups do not list the folder again
-        for text, doc_type, spans in zip(texts if isinstance(texts, list) else texts.tolist(), types, doc_spans):
+        for text, doc_type, spans in zip(texts.tolist(), types, doc_spans):
             doc_rows = _doc_rows(text, str(doc_type or ""), spans)
             counts.append(len(doc_rows))
             rows += doc_rows
@@ -662,7 +662,7 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
         from .normalize import clean_text
 
         cleaned = clean_text(source)
-        counts, rows = _targets_chunk(([cleaned.text], [""], [[]]))
+        counts, rows = _targets_chunk((pd.Series([cleaned.text]), [""], [[]]))
         if len(rows):
             df = _frame(["text"], [""], counts, rows)
             df["raw_start"], df["raw_end"] = cleaned.offsets.raw_spans(df["_start"], df["_end"])

@@ -1729,15 +1729,12 @@ def _group_content_words(groups: list[list[str]]) -> list[list[list[str]]]:
 
     key = _lexicon_key()  # once for the piece: it checks every lexicon file
     keep = set(policy_terms())
-    verdicts: dict[str, bool] = {}  # each distinct word is judged once
 
+    @lru_cache(maxsize=None)  # each distinct word of the piece is judged once
     def content(w: str) -> bool:
-        v = verdicts.get(w)
-        if v is None:
-            tag = word_tag(w)
-            v = verdicts[w] = (len(w) >= 2 and not _NOT_A_WORD_RE.match(w)
-                               and (w in keep or tag is None or tag[1].startswith(_CONTENT_TAGS)))
-        return v
+        tag = word_tag(w)
+        return (len(w) >= 2 and not _NOT_A_WORD_RE.match(w)
+                and (w in keep or tag is None or tag[1].startswith(_CONTENT_TAGS)))
 
     out = []
     for texts in groups:
@@ -1767,9 +1764,8 @@ def discover_topics(corpus: Corpus, *, n_topics: int = 8, unit: Literal["sentenc
     """Find topics the dictionary may miss: TF-IDF + NMF over sentences or sections, with coverage per topic.
 
     Words come from the project tokenizer, run once per document over ``workers`` processes on a large corpus
-    (content words only: stopwords, verbs,
-    adverbs, single characters and numbers left out); TF-IDF keeps words in at least 2 units and at most half. NMF is deterministic (``init="nndsvda"``, fixed
-    ``random_state``). Each unit belongs to its strongest topic. Columns (:data:`TOPIC_FIELDS`): ``topic`` (1 =
+    (content words only: stopwords, verbs, adverbs, single characters and numbers left out); TF-IDF keeps words
+    in at least 2 units and at most half. NMF is deterministic (``init="nndsvda"``, fixed ``random_state``). Each unit belongs to its strongest topic. Columns (:data:`TOPIC_FIELDS`): ``topic`` (1 =
     largest), ``top_terms`` (joined with 、), ``units``, ``unit_share``, ``coverage`` (share of the topic's
     sentences whose own text the dictionary codes), ``main_theme`` and ``main_theme_share`` (the dictionary theme
     coding most of them), ``missed`` (coverage below one half: the dictionary does not see this topic),

@@ -589,7 +589,7 @@ def test_pairs_of_texts_spread_over_their_units_of_two_documents(doc_of_unit, se
     units_of = [np.flatnonzero(text_of_unit == t) for t in texts]
     ts, tt = np.array([a for a in range(len(texts)) for b in range(a, len(texts))], dtype=np.int64), \
         np.array([b for a in range(len(texts)) for b in range(a, len(texts))], dtype=np.int64)
-    counts = ph._unit_pair_counts(ts, tt, units_of, doc_codes)
+    counts = ph._unit_pair_counts(ts, tt, [np.unique(doc_codes[us], return_counts=True) for us in units_of])
     a, b, sim = ph._unit_pairs(ts, tt, np.arange(len(ts), dtype=np.float64), units_of, doc_codes)
     for k, (s_, t_) in enumerate(zip(ts.tolist(), tt.tolist())):
         want = {(min(i, j, key=lambda u: doc_codes[u]), max(i, j, key=lambda u: doc_codes[u]))
