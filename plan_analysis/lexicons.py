@@ -17,9 +17,10 @@ import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, Mapping, Sequence
+
+import numpy as np
 
 __all__ = ["LexiconError", "lexicon_dir", "read_table", "lexicon_fingerprint", "pinned_lexicons", "required_literals", "parse_regex",
            "HintIndex"]
@@ -235,8 +236,15 @@ class HintIndex:
     """Tell which of many rules can match a text, from their literal hints, in one pass.
 
     ``hints[i]`` is rule ``i``'s :func:`required_literals` (``None``: the rule must always be
-    tried). :meth:`candidates` finds every hint in the text at once (an Aho-Corasick
-    automaton, ``pyahocorasick``) and returns, in rule order, the rules still possible.
+    tried). :meth:`candidates` returns, in rule order, the rules one of whose hints occurs in
+    the text (and those without hints).
+
+    The text is scanned once with numpy: the places where two characters starting some hint
+    stand (two lookups in tables indexed by code point), then a sorted-key lookup of those
+    pairs, and ``str.startswith`` at the places found for hints longer than two characters.
+    An Aho-Corasick automaton (``pyahocorasick``) did this before; on 1,000 files of the
+    benchmark corpus it took 7× as long with the province rules (hundreds of first characters)
+    and 1.5× as long with the dating rules.
 
     >>> idx = HintIndex([("国税", "地税"), ("二十大",), None])
     >>> idx.candidates("国税收入2.26亿元")
@@ -244,28 +252,54 @@ class HintIndex:
     """
 
     def __init__(self, hints: Sequence[tuple[str, ...] | None]):
-        import ahocorasick
-
         self.always = [i for i, h in enumerate(hints) if h is None]
         rules_of: dict[str, list[int]] = {}
         for i, h in enumerate(hints):
             for lit in h or ():
                 rules_of.setdefault(lit, []).append(i)
-        self._auto = ahocorasick.Automaton()
+        #: one-character hints, tested with ``in``
+        self._short = [(lit, rules) for lit, rules in rules_of.items() if len(lit) < 2]
+        groups: dict[int, list[tuple[str, list[int]]]] = {}
         for lit, rules in rules_of.items():
-            self._auto.add_word(lit, tuple(rules))
-        if rules_of:
-            self._auto.make_automaton()
-        self._empty = not rules_of
+            if len(lit) >= 2:
+                groups.setdefault(_pair_code(lit[0], lit[1]), []).append((lit, rules))
+        keys = sorted(groups)
+        #: the first two characters of the longer hints as one code, sorted, and the hints of each
+        self._keys = np.array(keys, dtype=np.uint64)
+        self._groups = [groups[k] for k in keys]
+        #: per code point: does some hint start with it (``_first``), does one have it second (``_second``)
+        self._first = np.zeros(0x110000, dtype=bool)
+        self._second = np.zeros(0x110000, dtype=bool)
+        self._first[[k >> 21 for k in keys]] = True
+        self._second[[k & 0x1FFFFF for k in keys]] = True
 
     def candidates(self, text: str) -> list[int]:
         """Return the indices, in order, of the rules whose hints occur in ``text`` (or that have none)."""
-        if self._empty or not text:
-            return list(self.always)
         found = set(self.always)
-        for rules in set(map(itemgetter(1), self._auto.iter(text))):  # each rule group once, however often
-            found.update(rules)
+        for lit, rules in self._short:
+            if lit in text:
+                found.update(rules)
+        if len(self._keys) and len(text) > 1:
+            code = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+            at = np.flatnonzero(self._first[code[:-1]] & self._second[code[1:]])
+            if len(at):
+                pairs = (code[at].astype(np.uint64) << np.uint64(21)) | code[at + 1]
+                k = np.searchsorted(self._keys, pairs)
+                k[k == len(self._keys)] = 0
+                hit = self._keys[k] == pairs
+                places: dict[int, list[int]] = {}
+                for g, pos in zip(k[hit].tolist(), at[hit].tolist()):
+                    places.setdefault(g, []).append(pos)
+                for g, positions in places.items():
+                    for lit, rules in self._groups[g]:
+                        if len(lit) == 2 or any(text.startswith(lit, pos) for pos in positions):
+                            found.update(rules)
         return sorted(found)
+
+
+def _pair_code(a: str, b: str) -> int:
+    """Two characters as one integer (code points take 21 bits)."""
+    return (ord(a) << 21) | ord(b)
 
 
 #: the fingerprint fixed by an enclosing :func:`pinned_lexicons` block (per thread / task)

@@ -450,9 +450,10 @@ def _hints(theme: Theme) -> tuple[str, ...] | None:
     return tuple(hints)
 
 
-# Not lexicons.HintIndex (Aho-Corasick), which the load's rules use: it hands every occurrence of every hint back
-# through Python, and sentence pieces hold many; measured on 9.5 M characters of sentences it took 1.3 s where
-# this numpy prefilter takes 0.29 s (it looks only for each hint's rarest piece, and may let a few more through).
+# Not lexicons.HintIndex, which the load's rules use on one document at a time: its few numpy calls per text would
+# cost more than the scan on sentences. (Aho-Corasick, which HintIndex used before, took 1.3 s on 9.5 M characters of
+# sentences where this prefilter, batched over many texts, takes 0.29 s; it looks only for each hint's rarest piece,
+# and may let a few more through.)
 @dataclass(frozen=True)
 class _Grams:
     """The prefilter's view of the themes' hints: every run of three characters of each hint (the whole hint when
