@@ -15,6 +15,7 @@ coordinates, so nothing is dropped silently and every cleaned span maps back to 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
@@ -65,14 +66,22 @@ def _han_or_cjk_punct(ch: str) -> bool:
                          or "\uff01" <= ch <= "\uff65" or ch in "“”‘’…—·")
 
 
+def _finditer(rx: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """``rx.finditer(text)``, or nothing at once when ``text`` lacks every string a match needs (``P.NEEDS``)."""
+    needs = P.NEEDS.get(rx)
+    if needs is not None and not any(n in text for n in needs):
+        return iter(())
+    return rx.finditer(text)
+
+
 def _detect_furniture(text: str) -> Iterator[Edit]:
-    for m in P.PAYWALL_RE.finditer(text):
+    for m in _finditer(P.PAYWALL_RE, text):
         yield Edit(m.start(), m.end(), "", "paywall_marker")
-    for m in P.AD_RE.finditer(text):
+    for m in _finditer(P.AD_RE, text):
         yield Edit(m.start(), m.end(), "", "ad")
-    for m in P.MILL_LINE_RE.finditer(text):
+    for m in _finditer(P.MILL_LINE_RE, text):
         yield Edit(m.start(), m.end(), "", "mill_preamble")
-    for m in P.RELATED_LINE_RE.finditer(text):
+    for m in _finditer(P.RELATED_LINE_RE, text):
         yield Edit(m.start(), m.end(), "", "related_articles")
     for m in P.SITE_HEADER_LINE_RE.finditer(text):
         yield Edit(m.start(), m.end(), "", "site_header")
@@ -90,7 +99,7 @@ def _detect_chars(text: str) -> Iterator[Edit]:
         else:
             yield Edit(i, i + 1, "\n", "newline")
         i = text.find("\r", i + 1)
-    for m in P.OTHER_LINE_END_RE.finditer(text):
+    for m in _finditer(P.OTHER_LINE_END_RE, text):
         yield Edit(m.start(), m.end(), "\n", "newline")
     for m in P.INVISIBLE_RE.finditer(text):
         yield Edit(m.start(), m.end(), "", "invisible")

@@ -247,3 +247,45 @@ def test_placeholder_shortcuts_name_every_kind_and_never_hide_a_match():
         found = [m.group() for m in rx.finditer(samples)]
         assert found, kind
         assert all(any(ch in f for ch in P.PLACEHOLDER_NEEDS[kind]) for f in found), kind
+
+
+def test_cleaning_needles_lie_in_every_match():
+    """Each pattern's needles (``P.NEEDS``) cover its required literals, so skipping a text without them hides nothing."""
+    import re
+
+    from plan_analysis import _patterns as P
+    from plan_analysis.lexicons import required_literals
+
+    assert P.AD_RE.pattern.startswith("\\^?【") and P.NEEDS[P.AD_RE] == ("【",)  # a literal every match begins with
+    for rx, needles in P.NEEDS.items():
+        if rx is P.AD_RE:
+            continue
+        literals = required_literals(rx)
+        assert literals, rx.pattern
+        for lit in literals:
+            assert any(n in lit for n in needles), (rx.pattern[:40], lit)
+    # and on the text of every seed: a line a pattern matches holds a needle
+    texts = [p.read_text(encoding="utf-8") for p in sorted(Path("data/raw").glob("*.txt"))]
+    hits = 0
+    for rx, needles in P.NEEDS.items():
+        for text in texts:
+            for m in rx.finditer(text):
+                hits += 1
+                assert any(n in m.group() for n in needles), (rx.pattern[:40], m.group())
+    assert hits >= 5
+    assert re.compile(P.ANTICOPY_RE.pattern).findall("的.位置 a.b 的.b 1'2 规'划") == [".", "'"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("的位.'．－1２٣ 甲\n")), max_size=30))
+def test_character_first_patterns_match_as_the_leading_lookbehind_forms(text):
+    """ANTICOPY_RE and FULL_DIGIT_PUNCT_RE (character first) find what their look-behind-first forms find."""
+    import re
+
+    from plan_analysis import _patterns as P
+
+    han = f"[{P.HAN}]"
+    anticopy = re.compile(f"(?<={han})[.'](?={han})")
+    digit = re.compile(r"(?<=[0-9０-９])[．－](?=[0-9０-９])")
+    assert [m.span() for m in P.ANTICOPY_RE.finditer(text)] == [m.span() for m in anticopy.finditer(text)]
+    assert [m.span() for m in P.FULL_DIGIT_PUNCT_RE.finditer(text)] == [m.span() for m in digit.finditer(text)]
