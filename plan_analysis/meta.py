@@ -46,8 +46,10 @@ _CONGRESS_RE = re.compile(f"在([{P.HAN}]{{2,8}}?(?:省|自治区|市))(?:第?[{
 _CONGRESS_DATE_RE = re.compile(r"((?:19|20)[0-9]{2})年[0-9]{1,2}月[0-9]{1,2}日\s*在[^。]{2,24}?人民代表大会")
 _MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")
 _TITLE_YEAR_RE = re.compile(r"((?:19|20)[0-9]{2})\s*年?")
-_EXPLICIT_YEAR_RE = re.compile(
-    r"(?<![0-9—\-~～])(?<!到|至|前|在)(?<!力争|争取|确保)((?:19|20)[0-9]{2})(?=\s*年(?!前|以前|远景|目标|基本|全面|实现|建成|左右))")
+_EXPLICIT_YEAR_RE = re.compile(  # the year first, then what must not stand before it (the engine skips to digits)
+    r"((?:19|20)[0-9]{2})(?<![0-9—\-~～][0-9]{4})(?<!到[0-9]{4}|至[0-9]{4}|前[0-9]{4}|在[0-9]{4})"
+    r"(?<!力争[0-9]{4}|争取[0-9]{4}|确保[0-9]{4})"
+    r"(?=\s*年(?!前|以前|远景|目标|基本|全面|实现|建成|左右))")
 
 
 def _norm_level(suffix: str) -> str:

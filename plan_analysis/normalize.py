@@ -264,7 +264,7 @@ def placeholder_spans(text: str) -> list[tuple[int, int, str, str]]:
     taken: list[tuple[int, int, str, str]] = []
     occupied: set[int] = set()
     for kind, rx in P.PLACEHOLDER_PATTERNS:
-        if P.PLACEHOLDER_NEEDS_RE[kind].search(text) is None:
+        if not any(ch in text for ch in P.PLACEHOLDER_NEEDS[kind]):
             continue  # the text lacks every character this kind's matches need
         for m in rx.finditer(text):
             if m.end() <= m.start() or any(i in occupied for i in range(m.start(), m.end())):

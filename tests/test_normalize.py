@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from plan_analysis.normalize import clean_text, edits_frame, find_placeholders
@@ -289,3 +289,43 @@ def test_character_first_patterns_match_as_the_leading_lookbehind_forms(text):
     digit = re.compile(r"(?<=[0-9０-９])[．－](?=[0-9０-９])")
     assert [m.span() for m in P.ANTICOPY_RE.finditer(text)] == [m.span() for m in anticopy.finditer(text)]
     assert [m.span() for m in P.FULL_DIGIT_PUNCT_RE.finditer(text)] == [m.span() for m in digit.finditer(text)]
+
+
+# the placeholder patterns as first written, look-behind first (the library's put a character first, for speed)
+_PLAIN_PLACEHOLDERS = {
+    "formula": r"(?<![A-Za-z0-9])x\s*\+\s*x(?:\s*\+\s*[A-Za-zx])*(?![A-Za-z0-9])",
+    "year": r"(?<![A-Za-z0-9])(?:19|20)x{2}(?![A-Za-z0-9])|(?<![A-Za-z0-9])x{4}(?=\s*(?:年|—|-|－))",
+    "number": r"(?<![A-Za-z0-9.])[0-9]*x+(?:\.[x0-9]+)?(?![A-Za-z0-9])",
+    "redaction": r"(?<![A-Za-z0-9])X{2,}(?![A-Za-z0-9])|\*{2,}",
+    "date": r"\*(?=\s*[年月日])",
+    "name": r"(?<![A-Za-z0-9])[A-Z](?=新时代|总书记|同志|书记[^处]|主席|省长|市长)",
+}
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("x X*1209.+ aA年-新时代书记处\n")), max_size=40))
+def test_placeholder_patterns_match_as_their_plain_forms(text):
+    """Every placeholder pattern finds the same spans as its plain look-behind-first form."""
+    import re
+
+    from plan_analysis import _patterns as P
+
+    assert set(_PLAIN_PLACEHOLDERS) == {kind for kind, _ in P.PLACEHOLDER_PATTERNS}
+    for kind, rx in P.PLACEHOLDER_PATTERNS:
+        plain = re.compile(_PLAIN_PLACEHOLDERS[kind])
+        assert [m.span() for m in rx.finditer(text)] == [m.span() for m in plain.finditer(text)], kind
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("12090 年前到至在力争取确保—-~～x\n")), max_size=30))
+@example("在2019年，到2020年 至2021年前2022年，力争2023年争取2024年确保2025年—2026年~2027年 2028年")
+@example("12019年 x2019年 2019年前 2019年以前 2020 年")
+def test_explicit_year_pattern_matches_as_its_plain_form(text):
+    """meta's explicit-year pattern (year first) finds what the look-behind-first form finds."""
+    import re
+
+    from plan_analysis import meta
+
+    plain = re.compile(r"(?<![0-9—\-~～])(?<!到|至|前|在)(?<!力争|争取|确保)((?:19|20)[0-9]{2})"
+                       r"(?=\s*年(?!前|以前|远景|目标|基本|全面|实现|建成|左右))")
+    assert [m.span(1) for m in meta._EXPLICIT_YEAR_RE.finditer(text)] == [m.span(1) for m in plain.finditer(text)]
