@@ -129,6 +129,12 @@ HEADING_MARKERS: tuple[tuple[int, str, re.Pattern[str]], ...] = (
     (5, "①", re.compile(f"^([{CIRCLED2}])\\s*[、.．]?")),
     (6, "一是", re.compile(f"^([{CN_NUM}]{{1,3}})(?:是|要)(?![的])")),
 )
+#: the characters a heading line can start with: the first character of every HEADING_MARKERS pattern (a line
+#: starting with any other is no heading, without trying the six patterns)
+HEADING_FIRST = frozenset(CN_NUM + "（(0123456789" + CIRCLED + CIRCLED2)
+#: where a heading's title ends: at the first of these within 60 characters (一是 headings also stop at '，')
+HEADING_TITLE_END_RE = re.compile(r"[。！？：:；]")
+HEADING_TITLE_END_6_RE = re.compile(r"[。！？：:；，]")
 #: a compilation piece marker line such as 政府2024年工作计划2024年工作计划篇1
 PIECE_MARKER_RE = re.compile(r"^[^\n。；，]{0,60}?篇\s*([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*$", re.M)
 #: a compilation title line such as 2024年工作思路汇编（2篇）

@@ -67,6 +67,8 @@ def parse_heading(line: str) -> Heading | None:
     >>> parse_heading("1-4月份，完成工业总产值92.53亿元") is None
     True
     """
+    if not line or line[0] not in P.HEADING_FIRST:
+        return None
     for level, _name, rx in P.HEADING_MARKERS:
         m = rx.match(line)
         if not m:
@@ -78,7 +80,7 @@ def parse_heading(line: str) -> Heading | None:
         rest = line[m.end():]
         if level == 6 and not rest:
             continue
-        cut = re.search(r"[。！？：:；，]" if level == 6 else r"[。！？：:；]", rest)
+        cut = (P.HEADING_TITLE_END_6_RE if level == 6 else P.HEADING_TITLE_END_RE).search(rest)
         if cut and cut.start() <= 60:
             title = rest[: cut.start()]
             inline = bool(rest[cut.end():].strip())

@@ -400,3 +400,23 @@ def test_a_selection_of_documents_is_a_corpus_of_its_own(corpus):
         corpus.select(["nope"])
     with pytest.raises(ValueError, match="a mask of 2 values"):
         corpus.select([True, False])
+
+
+def test_heading_first_characters_cover_every_heading_marker():
+    """A line whose first character is outside ``P.HEADING_FIRST`` matches no heading pattern (every code point tried)."""
+    from plan_analysis import _patterns as P
+    from plan_analysis.split import parse_heading
+
+    tails = ("、标题", "）标题", "是标题", ". 标题", "．标题", "3）、标题", "一）标题", "")
+    starters = set()
+    for cp in range(0x10000):
+        c = chr(cp)
+        if 0xD800 <= cp < 0xE000:
+            continue
+        for tail in tails:
+            if any(rx.match(c + tail) for _, _, rx in P.HEADING_MARKERS):
+                starters.add(c)
+                break
+    assert starters and starters <= P.HEADING_FIRST, sorted(starters - P.HEADING_FIRST)
+    assert parse_heading("（三）坚持宜居宜业。").level == 2 and parse_heading("⑾做好") is not None
+    assert parse_heading(" 一、缩进") is None and parse_heading("") is None
