@@ -161,31 +161,40 @@ def _section_owner(sections: list[dict]):
     return owner
 
 
-def _rows(raw: RawText) -> dict[str, list[dict]]:
-    """The rows of every table for one decoded file (what :func:`process_text` frames)."""
+def _file_columns(raw: RawText) -> dict[str, dict[str, list]]:
+    """The columns of every table for one decoded file (what :func:`process_text` frames)."""
     with pinned_lexicons():  # one version of the lexicons for the whole file, checked once
-        return _file_rows(raw)
+        return _columns_of_file(raw)
 
 
-def _file_rows(raw: RawText) -> dict[str, list[dict]]:
+def _columns_of_file(raw: RawText) -> dict[str, dict[str, list]]:
     cleaned = clean_text(raw.text)
     text = cleaned.text
     omap = cleaned.offsets
+    source = raw.source_file
     # documents are named after their file: "plan-1", or "浙江/plan-1" for a file in a subfolder, so that
     # files of the same name in different folders never share document ids
-    stem = Path(raw.source_file).with_suffix("").as_posix() if raw.source_file else "text"
+    stem = Path(source).with_suffix("").as_posix() if source else "text"
     docs, furniture = split_documents(text)
-    edits_rows = [{"source_file": raw.source_file, "doc_id": "", "stage": "clean", "kind": e.kind,
-                   "raw_start": e.start, "raw_end": e.end, "removed": raw.text[e.start:e.end], "inserted": e.new}
-                  for e in cleaned.edits]
-    for f in furniture:
-        rs, re_ = omap.raw_span(f.start, f.end)
-        edits_rows.append({"source_file": raw.source_file, "doc_id": "", "stage": "split", "kind": f.kind,
-                           "raw_start": rs, "raw_end": re_, "removed": raw.text[rs:re_], "inserted": ""})
+    # edits: the cleaning edits, then the split's furniture; a document claims those inside its raw span
+    e_kind = [e.kind for e in cleaned.edits]
+    e_start = [e.start for e in cleaned.edits]
+    e_end = [e.end for e in cleaned.edits]
+    e_new = [e.new for e in cleaned.edits]
+    e_stage = ["clean"] * len(e_kind)
+    f_start, f_end = omap.raw_span_list([f.start for f in furniture], [f.end for f in furniture])
+    e_kind += [f.kind for f in furniture]
+    e_start += f_start
+    e_end += f_end
+    e_new += [""] * len(furniture)
+    e_stage += ["split"] * len(furniture)
+    e_doc = [""] * len(e_kind)
     # edits sorted by raw start, to find those inside a document's raw span by bisection
-    by_start = sorted(range(len(edits_rows)), key=lambda i: edits_rows[i]["raw_start"])
-    starts = [edits_rows[i]["raw_start"] for i in by_start]
-    doc_rows, sec_rows, sent_rows, ph_rows = [], [], [], []
+    by_start = sorted(range(len(e_kind)), key=e_start.__getitem__)
+    starts = [e_start[i] for i in by_start]
+    doc_rows, sec_rows = [], []
+    sent = {c: [] for c in TABLES["sentences"]}
+    ph = {c: [] for c in TABLES["placeholders"]}
     prev_raw_end = 0
     for k, d in enumerate(docs, start=1):
         doc_id = f"{stem}-{k}"
@@ -193,50 +202,71 @@ def _file_rows(raw: RawText) -> dict[str, list[dict]]:
         raw_start, raw_end = omap.raw_span(d.start, d.end)
         inside = sorted(by_start[bisect_left(starts, prev_raw_end):bisect_left(starts, raw_end)]) \
             if prev_raw_end < raw_end else []
-        header = _header_fields([edits_rows[i]["removed"] for i in inside if edits_rows[i]["kind"] == "site_header"])
+        header = _header_fields([raw.text[e_start[i]:e_end[i]] for i in inside if e_kind[i] == "site_header"])
         for i in inside:
-            if not edits_rows[i]["doc_id"]:
-                edits_rows[i]["doc_id"] = doc_id
+            if not e_doc[i]:
+                e_doc[i] = doc_id
         prev_raw_end = raw_end
         sections, heading_spans = _sections(doc_id, dtext)
-        for s in sections:
-            s["raw_start"], s["raw_end"] = omap.raw_span(d.start + s["start"], d.start + s["end"])
+        sec_a, sec_b = omap.raw_span_list([d.start + r["start"] for r in sections], [d.start + r["end"] for r in sections])
+        for r, a, b in zip(sections, sec_a, sec_b):
+            r["raw_start"], r["raw_end"] = a, b
         sec_rows.extend(sections)
-        ph = placeholder_spans(dtext)
-        for p_start, p_end, p_text, p_kind in ph:
-            rs, re_ = omap.raw_span(d.start + p_start, d.start + p_end)
-            ph_rows.append({"doc_id": doc_id, "source_file": raw.source_file, "placeholder": p_text,
-                            "kind": p_kind, "start": p_start, "end": p_end, "raw_start": rs, "raw_end": re_})
-        ph_starts = [p[0] for p in ph]  # sorted by start
+        found = placeholder_spans(dtext)
+        ph_starts = [p[0] for p in found]  # sorted by start
+        ph_ends = [p[1] for p in found]
+        ph_a, ph_b = omap.raw_span_list([d.start + x for x in ph_starts], [d.start + x for x in ph_ends])
+        n_ph = len(found)
+        ph["doc_id"] += [doc_id] * n_ph
+        ph["source_file"] += [source] * n_ph
+        ph["placeholder"] += [p[2] for p in found]
+        ph["kind"] += [p[3] for p in found]
+        ph["start"] += ph_starts
+        ph["end"] += ph_ends
+        ph["raw_start"] += ph_a
+        ph["raw_end"] += ph_b
         # sentences, each in the deepest section that contains it
         owner_of = _section_owner(sections)
         h_starts = [hs for hs, _, _, _ in heading_spans]
         h_ends = [he for _, he, _, _ in heading_spans]
         title_len = len(d.title) if d.title and dtext.startswith(d.title) else 0
-        n_sent = 0
-        for s, e in split_sentences(dtext):
-            n_sent += 1
-            owner = owner_of(s)
-            role = "body"
+        spans = list(split_sentences(dtext))
+        n_sent = len(spans)
+        s_start = [a for a, _ in spans]
+        s_end = [b for _, b in spans]
+        roles = []
+        for s, e in spans:
             h = bisect_right(h_starts, s) - 1  # heading lines are disjoint and in order
             if title_len and s == 0 and e <= title_len:
-                role = "title"
+                roles.append("title")
             elif h >= 0 and s < h_ends[h]:
-                role = "heading"
-            rs, re_ = omap.raw_span(d.start + s, d.start + e)
-            sent_rows.append({"doc_id": doc_id, "sent_id": f"{doc_id}/{n_sent}", "section_id": owner, "role": role,
-                              "text": dtext[s:e], "start": s, "end": e, "raw_start": rs, "raw_end": re_,
-                              "n_placeholders": bisect_left(ph_starts, e) - bisect_left(ph_starts, s) if e > s else 0})
+                roles.append("heading")
+            else:
+                roles.append("body")
+        s_a, s_b = omap.raw_span_list([d.start + a for a in s_start], [d.start + b for b in s_end])
+        sent["doc_id"] += [doc_id] * n_sent
+        sent["sent_id"] += [f"{doc_id}/{i}" for i in range(1, n_sent + 1)]
+        sent["section_id"] += [owner_of(a) for a in s_start]
+        sent["role"] += roles
+        sent["text"] += [dtext[a:b] for a, b in spans]
+        sent["start"] += s_start
+        sent["end"] += s_end
+        sent["raw_start"] += s_a
+        sent["raw_end"] += s_b
+        sent["n_placeholders"] += [bisect_left(ph_starts, b) - bisect_left(ph_starts, a) if b > a else 0
+                                   for a, b in spans]
         meta = label_document(dtext, title=d.title, label=d.label,
-                              headings=[s["title"] for s in sections if s["level"] <= 3], header=header)
-        n_ph = len(ph)
-        doc_rows.append({"doc_id": doc_id, "source_file": raw.source_file, "doc_index": k, "label": d.label,
+                              headings=[r["title"] for r in sections if r["level"] <= 3], header=header)
+        doc_rows.append({"doc_id": doc_id, "source_file": source, "doc_index": k, "label": d.label,
                          "split_how": d.how, **meta, "n_chars": len(dtext), "n_sentences": n_sent,
                          "n_placeholders": n_ph, "placeholders_per_1000": 1000.0 * n_ph / max(len(dtext), 1),
                          "raw_start": raw_start, "raw_end": raw_end, "clean_start": d.start, "clean_end": d.end,
                          "text": dtext})
-    return {"documents": doc_rows, "sections": sec_rows, "sentences": sent_rows, "placeholders": ph_rows,
-            "edits": edits_rows}
+    edits = {"source_file": [source] * len(e_kind), "doc_id": e_doc, "stage": e_stage, "kind": e_kind,
+             "raw_start": e_start, "raw_end": e_end, "removed": [raw.text[a:b] for a, b in zip(e_start, e_end)],
+             "inserted": e_new}
+    return {"documents": _columns("documents", doc_rows), "sections": _columns("sections", sec_rows),
+            "sentences": sent, "placeholders": ph, "edits": edits}
 
 
 def process_text(raw: RawText) -> dict[str, pd.DataFrame]:
@@ -247,7 +277,7 @@ def process_text(raw: RawText) -> dict[str, pd.DataFrame]:
     >>> len(tables["documents"]), tables["documents"]["place"].tolist()
     (1, ['铁西街道'])
     """
-    return {name: _frame(name, rows) for name, rows in _rows(raw).items()}
+    return {name: _frame_from_columns(name, cols) for name, cols in _file_columns(raw).items()}
 
 
 #: the modules the per-file pipeline runs (tests/test_corpus.py checks the list is complete): editing any
@@ -333,7 +363,7 @@ def _skipped(source_file: str, path: str, reason: str, n_bytes: int = 0) -> File
 
 
 def _process_raw(raw: RawText) -> dict[str, dict[str, list]]:
-    return {name: _columns(name, rows) for name, rows in _rows(raw).items()}
+    return _file_columns(raw)
 
 
 def process_file(source_file: str, data: bytes, *, path: str | os.PathLike = "") -> FileResult:

@@ -90,6 +90,41 @@ class OffsetMap:
             return p, p
         return self.char_span(start)[0], self.char_span(end - 1)[1]
 
+    def raw_span_list(self, starts: Sequence[int], ends: Sequence[int]) -> tuple[list[int], list[int]]:
+        """Return the raw spans of many cleaned spans as two lists of ints, as :meth:`raw_span` gives.
+
+        One loop with no method call per span and no numpy: for the few hundred spans of one
+        file (its sentences, sections, placeholders) quicker than either.
+
+        >>> _, m = apply_edits("ab,cd", [Edit(2, 3, "，", "width")])
+        >>> m.raw_span_list([0, 2, 5], [5, 3, 5])
+        ([0, 2, 5], [5, 3, 5])
+        """
+        cs, rs, re_, ei, n = self.clean_starts, self.raw_starts, self.raw_ends, self.edit_index, self.clean_len
+        tail = re_[-1] if cs else 0
+        out_a: list[int] = []
+        out_b: list[int] = []
+        for s, e in zip(starts, ends):
+            if s < 0 or (e > n and e > s):
+                return self._raw_span_error(s, e)
+            if s >= n:  # an empty span at (or past) the end
+                out_a.append(tail)
+                out_b.append(tail)
+                continue
+            k = bisect_right(cs, s) - 1
+            a = rs[k] + (s - cs[k]) if ei[k] < 0 else rs[k]
+            out_a.append(a)
+            if e <= s:
+                out_b.append(a)
+                continue
+            k = bisect_right(cs, e - 1, k) - 1
+            out_b.append(rs[k] + (e - cs[k]) if ei[k] < 0 else re_[k])
+        return out_a, out_b
+
+    def _raw_span_error(self, start: int, end: int):
+        self.raw_span(start, end)  # raises the IndexError naming the offset
+        raise AssertionError(f"raw_span({start}, {end}) should have raised")
+
     def raw_spans(self, starts, ends):
         """Return the raw spans of many cleaned spans at once: two int64 arrays, as :meth:`raw_span` gives.
 

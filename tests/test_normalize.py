@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -186,6 +187,7 @@ def test_other_line_ends_become_newlines_and_are_recorded():
 
 @settings(max_examples=150, deadline=None)
 @given(st.text(max_size=200), st.lists(st.tuples(st.integers(-2, 210), st.integers(-2, 210)), max_size=30))
+@example("甲,##paidbegin##乙 ,", [(1, 2), (0, 2), (2, 3), (1, 1), (4, 4), (4, 9), (-1, -1)])  # a rewrite before a removal
 def test_vectorised_raw_spans_equal_raw_span_and_maps_need_no_raw_text(text, spans):
     from plan_analysis.offsets import offset_map
 
@@ -197,12 +199,16 @@ def test_vectorised_raw_spans_equal_raw_span_and_maps_need_no_raw_text(text, spa
     for a, b in spans:
         try:
             ok.append(((a, b), m.raw_span(a, b)))
-        except IndexError:
+        except IndexError as exc:
             with pytest.raises(IndexError):
                 m.raw_spans([a], [b])
+            with pytest.raises(IndexError, match=re.escape(str(exc))):
+                m.raw_span_list([0, a], [0, b])
     if ok:
         ra, rb = m.raw_spans([s[0] for s, _ in ok], [s[1] for s, _ in ok])
         assert list(zip(ra.tolist(), rb.tolist())) == [r for _, r in ok]
+        la, lb = m.raw_span_list([s[0] for s, _ in ok], [s[1] for s, _ in ok])
+        assert list(zip(la, lb)) == [r for _, r in ok]
 
 
 @settings(max_examples=100, deadline=None)

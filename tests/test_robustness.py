@@ -235,14 +235,14 @@ def test_the_size_limit_can_be_raised(tmp_path):
 def test_a_bug_in_one_file_does_not_stop_the_run(tmp_path, monkeypatch, caplog):
     (tmp_path / "a.txt").write_text(TEXT, encoding="utf-8")
     (tmp_path / "b.txt").write_text(TEXT.replace("铁西", "前江"), encoding="utf-8")
-    real = corpus_mod._rows
+    real = corpus_mod._file_columns
 
     def flaky(raw):
         if raw.source_file == "a.txt":
             raise RuntimeError("boom")
         return real(raw)
 
-    monkeypatch.setattr(corpus_mod, "_rows", flaky)
+    monkeypatch.setattr(corpus_mod, "_file_columns", flaky)
     c = load_corpus(tmp_path, cache=False, progress=False, engine="serial")
     rep = c.load_report.set_index("source_file")
     assert rep.loc["a.txt", "status"] == "skipped" and "processing failed (RuntimeError: boom)" in rep.loc["a.txt", "reason"]
