@@ -420,3 +420,12 @@ def test_heading_first_characters_cover_every_heading_marker():
     assert starters and starters <= P.HEADING_FIRST, sorted(starters - P.HEADING_FIRST)
     assert parse_heading("（三）坚持宜居宜业。").level == 2 and parse_heading("⑾做好") is not None
     assert parse_heading(" 一、缩进") is None and parse_heading("") is None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("甲乙的街道办事处镇乡县区市村长委xX，\n")), max_size=40))
+def test_named_units_found_from_suffixes_equal_the_plain_scan(text):
+    """meta._named_units (tried only two places before a suffix character) finds what finditer finds."""
+    from plan_analysis import meta
+
+    assert [m.span() for m in meta._named_units(text)] == [m.span() for m in meta._NAMED_UNIT_RE.finditer(text)]
