@@ -37,3 +37,18 @@ def deny_reading(monkeypatch):
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
     return denied.add
+
+
+@pytest.fixture
+def cache_entries():
+    """``cache_entries(cache_dir)``: the keys of every per-file cache entry in the packs under ``cache_dir``."""
+    from plan_analysis.corpus import _pack_index
+
+    def entries(cache_dir) -> set[str]:
+        keys: set[str] = set()
+        for folder in {p.parent for p in Path(cache_dir).rglob("pack-*.z")}:
+            for name_key, found in _pack_index(folder).items():
+                keys.update(f"{sha}-{name_key}" for sha, *_ in found)
+        return keys
+
+    return entries

@@ -193,12 +193,12 @@ def test_placeholder_counts(corpus):
     assert (corpus.placeholders.groupby("doc_id").size().reindex(n.index, fill_value=0) == n).all()
 
 
-def test_cache_round_trip_gives_identical_tables(tmp_path):
+def test_cache_round_trip_gives_identical_tables(tmp_path, cache_entries):
     cold = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
     warm = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
     for name in ("documents", "sections", "sentences", "placeholders", "edits"):
         pd.testing.assert_frame_equal(getattr(cold, name), getattr(warm, name))
-    assert len(list(tmp_path.rglob("*.json.z"))) == 5
+    assert len(cache_entries(tmp_path)) == 5 and len(list(tmp_path.rglob("pack-*.z"))) == 1  # one pack, five files
     drop_snapshots(tmp_path)  # the per-file cache alone gives the same tables
     per_file = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
     for name in ("documents", "sections", "sentences", "placeholders", "edits", "load_report"):
@@ -214,7 +214,7 @@ def drop_snapshots(cache_dir):
 
 def test_half_written_cache_is_not_trusted(tmp_path):
     load_corpus(RAW / "001_64b46b310826ad2c.txt", cache=True, cache_dir=tmp_path, progress=False)
-    (entry,) = list(tmp_path.rglob("*.json.z"))
+    (entry,) = list(tmp_path.rglob("pack-*.z"))
     entry.write_bytes(entry.read_bytes()[:100])  # as if a write had been cut short
     drop_snapshots(tmp_path)
     again = load_corpus(RAW / "001_64b46b310826ad2c.txt", cache=True, cache_dir=tmp_path, progress=False)

@@ -40,14 +40,15 @@ def test_process_pool_gives_identical_tables(serial, monkeypatch):
     assert len(serial.documents) == 17 + 31
 
 
-def test_cached_run_gives_identical_tables_in_every_engine(serial, tmp_path, monkeypatch):
+def test_cached_run_gives_identical_tables_in_every_engine(serial, tmp_path, monkeypatch, cache_entries):
     monkeypatch.setattr(corpus_mod, "PARALLEL_MIN_BYTES", 0)
     cold = load_corpus([RAW, PROVINCIAL], cache=True, cache_dir=tmp_path, progress=False, engine="process")
     warm_pool = load_corpus([RAW, PROVINCIAL], cache=True, cache_dir=tmp_path, progress=False, engine="process")
     warm_serial = load_corpus([RAW, PROVINCIAL], cache=True, cache_dir=tmp_path, progress=False, engine="serial")
     for other in (cold, warm_pool, warm_serial):
         assert_same_corpus(serial, other)
-    assert len(list(tmp_path.rglob("*.json.z"))) == 5 + 31
+    assert len(cache_entries(tmp_path)) == 5 + 31
+    assert 1 < len(list(tmp_path.rglob("pack-*.z"))) < 5 + 31  # a pack per task of a few files, not a file per file
 
 
 def test_batches_do_not_change_the_tables(serial, monkeypatch):

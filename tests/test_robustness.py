@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import signal
@@ -279,8 +280,9 @@ def test_a_full_run_never_writes_to_data_raw(tmp_path, monkeypatch):
 
 # --- interruptions --------------------------------------------------------------------------------
 
-def test_a_cache_write_cut_short_is_never_trusted(tmp_path, monkeypatch):
-    reference = load_corpus(RAW, cache=False, progress=False)
+def test_a_cache_write_cut_short_is_never_trusted(tmp_path, monkeypatch, cache_entries):
+    files = [PROVINCIAL, RAW]  # 36 files: three packs of up to 16 in a serial load
+    reference = load_corpus(files, cache=False, progress=False)
     real_replace = os.replace
     calls = {"n": 0}
 
@@ -292,27 +294,42 @@ def test_a_cache_write_cut_short_is_never_trusted(tmp_path, monkeypatch):
 
     monkeypatch.setattr(corpus_mod.os, "replace", crash_on_third)
     with pytest.raises(KeyboardInterrupt):
-        load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False, engine="serial")
+        load_corpus(files, cache=True, cache_dir=tmp_path, progress=False, engine="serial")
     monkeypatch.setattr(corpus_mod.os, "replace", real_replace)
-    assert len(list(tmp_path.rglob("*.json.z"))) == 2  # the first two files; the third never appeared
+    assert len(list(tmp_path.rglob("pack-*.z"))) == 2 and len(cache_entries(tmp_path)) == 32  # the third never appeared
     assert not list(tmp_path.rglob(".tmp-*"))  # and its temporary file was removed
-    again = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    again = load_corpus(files, cache=True, cache_dir=tmp_path, progress=False)
     for name in TABLES:
         pd.testing.assert_frame_equal(getattr(reference, name), getattr(again, name), check_exact=True)
+    assert len(cache_entries(tmp_path)) == 36
 
 
-def test_damaged_cache_files_are_rebuilt(tmp_path):
-    reference = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
-    entries = sorted(tmp_path.rglob("*.json.z"))
-    entries[0].write_bytes(b"")  # empty
-    entries[1].write_bytes(entries[1].read_bytes()[:-20])  # truncated
-    entries[2].write_bytes(b"plan-analysis-cache 2\n" + b"not zlib")  # garbage after the header
+def test_damaged_cache_packs_are_rebuilt(tmp_path, monkeypatch, caplog, cache_entries):
+    files = [PROVINCIAL, RAW]
+    reference = load_corpus(files, cache=True, cache_dir=tmp_path, progress=False, engine="serial")
+    packs = sorted(tmp_path.rglob("pack-*.z"), key=lambda p: p.stat().st_mtime_ns)
+    assert len(packs) == 3
+    packs[0].write_bytes(b"")  # empty
+    packs[1].write_bytes(packs[1].read_bytes()[:-20])  # truncated: its last entry is cut short
+    data = bytearray(packs[2].read_bytes())
+    at = data.index(b"plan-analysis-cache 2\n") + 30
+    data[at:at + 40] = b"x" * 40  # garbage inside its first entry
+    packs[2].write_bytes(bytes(data))
     for snap in tmp_path.rglob("corpus-*"):  # the snapshot of the whole load would hide the per-file cache
         shutil.rmtree(snap)
-    again = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    with caplog.at_level(logging.WARNING, logger="plan_analysis.corpus"):
+        again = load_corpus(files, cache=True, cache_dir=tmp_path, progress=False, engine="serial")  # logs here
     for name in TABLES:
         pd.testing.assert_frame_equal(getattr(reference, name), getattr(again, name), check_exact=True)
-    assert all(e.stat().st_size > 100 for e in entries)  # rewritten
+    assert "damaged cache pack" in caplog.text and "damaged entry of cache pack" in caplog.text
+    assert not packs[0].exists()  # a pack whose header is unreadable is removed
+    # every file now has a sound entry: a load that cannot process anything still gives the same tables
+    for snap in tmp_path.rglob("corpus-*"):
+        shutil.rmtree(snap)
+    monkeypatch.setattr(corpus_mod, "_process_raw", lambda raw: 1 / 0)
+    cached = load_corpus(files, cache=True, cache_dir=tmp_path, progress=False)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(reference, name), getattr(cached, name), check_exact=True)
 
 
 _INTERRUPTED = """
@@ -325,12 +342,12 @@ print("finished")
 """
 
 
-def test_ctrl_c_during_a_parallel_load_leaves_a_cache_a_later_run_can_trust(tmp_path):
+def test_ctrl_c_during_a_parallel_load_leaves_a_cache_a_later_run_can_trust(tmp_path, cache_entries):
     cache = tmp_path / "cache"
     proc = subprocess.Popen([sys.executable, "-c", _INTERRUPTED, str(PROVINCIAL), str(RAW), str(cache)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list(cache.rglob("*.json.z"))) < 3 and proc.poll() is None:
+    while time.monotonic() < deadline and len(cache_entries(cache)) < 3 and proc.poll() is None:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     interrupted = time.monotonic()
@@ -338,13 +355,13 @@ def test_ctrl_c_during_a_parallel_load_leaves_a_cache_a_later_run_can_trust(tmp_
     assert time.monotonic() - interrupted < 20  # the workers are stopped, not left to finish the corpus
     assert "finished" not in out
     assert proc.returncode != 0 and "KeyboardInterrupt" in err
-    n_before = len(list(cache.rglob("*.json.z")))
+    n_before = len(cache_entries(cache))
     assert 0 < n_before < 36
     reference = load_corpus([PROVINCIAL, RAW], cache=False, progress=False, engine="serial")
     again = load_corpus([PROVINCIAL, RAW], cache=True, cache_dir=cache, progress=False, engine="serial")
     for name in TABLES:
         pd.testing.assert_frame_equal(getattr(reference, name), getattr(again, name), check_exact=True)
-    assert len(list(cache.rglob("*.json.z"))) == 36
+    assert len(cache_entries(cache)) == 36
 
 
 _NOTEBOOK = {
