@@ -100,10 +100,12 @@ NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {
 PLACEHOLDER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("formula", re.compile(r"x(?<![A-Za-z0-9]x)\s*\+\s*x(?:\s*\+\s*[A-Za-zx])*(?![A-Za-z0-9])")),
     # 19xx / 20xx not inside a word, or xxxx before 年 / a dash
-    ("year", re.compile(r"[12x](?:(?<=1)9xx(?<![A-Za-z0-9]19xx)(?![A-Za-z0-9])|(?<=2)0xx(?<![A-Za-z0-9]20xx)(?![A-Za-z0-9])"
+    ("year", re.compile(r"[12x](?:(?<=1)9xx(?<![A-Za-z0-9]19xx)(?![A-Za-z0-9])"
+                        r"|(?<=2)0xx(?<![A-Za-z0-9]20xx)(?![A-Za-z0-9])"
                         r"|(?<=x)xxx(?<![A-Za-z0-9]xxxx)(?=\s*(?:年|—|-|－)))")),
     # digits then x's (2x, xx.xx), not inside a word or after a '.': the first character is a digit or an x
-    ("number", re.compile(r"[0-9x](?<![A-Za-z0-9.][0-9x])(?:(?<=x)x*|(?<=[0-9])[0-9]*x+)(?:\.[x0-9]+)?(?![A-Za-z0-9])")),
+    ("number", re.compile(r"[0-9x](?<![A-Za-z0-9.][0-9x])(?:(?<=x)x*|(?<=[0-9])[0-9]*x+)"
+                          r"(?:\.[x0-9]+)?(?![A-Za-z0-9])")),
     ("redaction", re.compile(r"[X*](?:(?<=X)(?<![A-Za-z0-9]X)X+(?![A-Za-z0-9])|(?<=\*)\*+)")),
     ("date", re.compile(r"\*(?=\s*[年月日])")),
     ("name", re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])(?=新时代|总书记|同志|书记[^处]|主席|省长|市长)")),

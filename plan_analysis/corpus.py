@@ -208,7 +208,8 @@ def _columns_of_file(raw: RawText) -> dict[str, dict[str, list]]:
                 e_doc[i] = doc_id
         prev_raw_end = raw_end
         sections, heading_spans = _sections(doc_id, dtext)
-        sec_a, sec_b = omap.raw_span_list([d.start + r["start"] for r in sections], [d.start + r["end"] for r in sections])
+        sec_a, sec_b = omap.raw_span_list([d.start + r["start"] for r in sections],
+                                          [d.start + r["end"] for r in sections])
         for r, a, b in zip(sections, sec_a, sec_b):
             r["raw_start"], r["raw_end"] = a, b
         sec_rows.extend(sections)
@@ -448,7 +449,7 @@ def _cache_load(blob: bytes, raw_text: str) -> dict[str, dict[str, list]]:
 
 def _cache_read(folder: Path, entries: Sequence[tuple[str, str, int, int]], sha256: str,
                 raw_text: str) -> dict[str, dict[str, list]] | None:
-    """The columns of the first of ``entries`` (sha256 prefix, pack, offset, length) that holds this file, or ``None``."""
+    """The columns of the first of ``entries`` (sha256 prefix, pack, offset, length) holding this file, or ``None``."""
     for sha, pack, offset, length in entries:
         if sha != sha256[:24]:
             continue
@@ -470,12 +471,17 @@ def _cache_read(folder: Path, entries: Sequence[tuple[str, str, int, int]], sha2
 
 
 def _pack_index(folder: Path) -> dict[str, list[tuple[str, str, int, int]]]:
-    """Every entry of the packs in ``folder``, by name key: ``[(sha256 prefix, pack, offset, length), ...]``, newest pack first."""
+    """Every entry of the packs in ``folder``, by name key.
+
+    Each key maps to ``[(sha256 prefix, pack, offset, length), ...]``, the newest pack first.
+    """
     index: dict[str, list[tuple[str, str, int, int]]] = {}
-    try:
-        packs = [(p.stat().st_mtime_ns, p.name, p) for p in folder.glob(_PACK_GLOB)]
-    except OSError:
-        return index
+    packs = []
+    for p in folder.glob(_PACK_GLOB):
+        try:
+            packs.append((p.stat().st_mtime_ns, p.name, p))
+        except OSError:  # removed meanwhile (by another load finding it damaged)
+            continue
     for _mtime, name, file in sorted(packs, reverse=True):
         try:
             with open(file, "rb") as fh:

@@ -260,7 +260,7 @@ class HintIndex:
                 rules_of.setdefault(lit, []).append(i)
         #: one-character hints, tested with ``in``
         self._short = [(lit, rules) for lit, rules in rules_of.items() if len(lit) < 2]
-        # per first two characters: the rules of the hint that is just those two, and the longer hints by third character
+        # per first two characters: the rules of the hint that is just those two, the longer hints by third character
         groups: dict[int, tuple[list[int], dict[str, list[tuple[str, list[int]]]]]] = {}
         for lit, rules in rules_of.items():
             if len(lit) >= 2:

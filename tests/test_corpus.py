@@ -403,7 +403,7 @@ def test_a_selection_of_documents_is_a_corpus_of_its_own(corpus):
 
 
 def test_heading_first_characters_cover_every_heading_marker():
-    """A line whose first character is outside ``P.HEADING_FIRST`` matches no heading pattern (every code point tried)."""
+    """A line starting outside ``P.HEADING_FIRST`` matches no heading pattern (every code point tried)."""
     from plan_analysis import _patterns as P
     from plan_analysis.split import parse_heading
 

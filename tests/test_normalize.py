@@ -256,7 +256,7 @@ def test_placeholder_shortcuts_name_every_kind_and_never_hide_a_match():
 
 
 def test_cleaning_needles_lie_in_every_match():
-    """Each pattern's needles (``P.NEEDS``) cover its required literals, so skipping a text without them hides nothing."""
+    """Each pattern's needles (``P.NEEDS``) cover its required literals: skipping a text without them hides nothing."""
     import re
 
     from plan_analysis import _patterns as P
