@@ -32,7 +32,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from difflib import SequenceMatcher
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -702,18 +702,13 @@ def verb_profile(source: "Corpus | str", *, verbs: Sequence[str] = POLICY_VERBS)
 _NUMERIC_TOKEN_RE = re.compile(r"^[0-9.,%‰\-—~～]+$")
 
 
-def _token_list(text: str, extra: Sequence[str], *, min_len: int = 2, key: str | None = None) -> list[str]:
-    """The words of ``tokenize(text, extra_words=extra, drop_stopwords=True)`` counted as terms (of ``min_len``
-    characters or more, not numbers); ``key``, the lexicon fingerprint, when the caller has it for many texts."""
-    from .tokenize import _lexicon_key, _word_spans
+def _token_lists(texts: Iterable[str], extra: Sequence[str], *, min_len: int = 2) -> Iterator[list[str]]:
+    """For each text, the words of ``tokenize(text, extra_words=extra, drop_stopwords=True)`` counted as terms
+    (of ``min_len`` characters or more, not numbers)."""
+    from .tokenize import word_spans_of
 
-    out = []
-    for w, _, _ in _word_spans(text, key=key or _lexicon_key(), extra_words=extra, drop_punct=True,
-                               drop_stopwords=True):
-        if len(w) < min_len or _NUMERIC_TOKEN_RE.match(w) or w.isspace():
-            continue
-        out.append(w)
-    return out
+    for spans in word_spans_of(texts, extra_words=extra, drop_punct=True, drop_stopwords=True):
+        yield [w for w, _, _ in spans if not (len(w) < min_len or _NUMERIC_TOKEN_RE.match(w) or w.isspace())]
 
 
 def _char_ngrams(text: str, n: int) -> list[str]:
@@ -723,9 +718,14 @@ def _char_ngrams(text: str, n: int) -> list[str]:
     return out
 
 
-def _terms(text: str, extra: Sequence[str], unit: str, *, key: str | None = None) -> list[str]:
-    """The terms of a text counted by :func:`term_counts`: tokens, or character n-grams of ``unit`` (``char3``)."""
-    return _token_list(text, extra, key=key) if unit == "token" else _char_ngrams(text, int(unit[-1]))
+def _terms_of(texts: Iterable[str], extra: Sequence[str], unit: str) -> Iterator[list[str]]:
+    """Each text's terms counted by :func:`term_counts`: tokens, or character n-grams of ``unit`` (``char3``)."""
+    if unit == "token":
+        yield from _token_lists(texts, extra)
+    else:
+        n = int(unit[-1])
+        for text in texts:
+            yield _char_ngrams(text, n)
 
 
 def _check_unit(unit: Any) -> None:
@@ -757,7 +757,7 @@ def term_counts(source: "Corpus | str", *, unit: Unit = "token", workers: int | 
     n, bounds = plan_pieces(lengths, workers=workers if unit == "token" else 1, parallel_min=PARALLEL_MIN_CHARS,
                             serial_piece=200_000)
     if n > 1:
-        _token_list("推进工作", extra)  # the tokenizer, stopwords and slogan pattern, loaded here for the workers
+        list(_token_lists(["推进工作"], extra))  # the tokenizer, stopwords and slogan pattern, loaded here for the workers
     ids = docs["doc_id"].astype(str).tolist()
 
     def pieces():  # each piece's texts are made only when the workers are ready for them
@@ -783,15 +783,12 @@ def term_counts(source: "Corpus | str", *, unit: Unit = "token", workers: int | 
 def _doc_term_counts(args: tuple[list[str], tuple[str, ...], str]) -> tuple[list[int], list[str], list[int]]:
     """For a piece's texts: how many distinct terms each has, then every text's terms and counts, in the
     order the terms first appear (see :func:`term_counts`)."""
-    from .tokenize import _lexicon_key
-
     texts, extra, unit = args
-    key = _lexicon_key()  # once for the piece: it checks every lexicon file
     sizes: list[int] = []
     terms: list[str] = []
     counts: list[int] = []
-    for text in texts:
-        c = Counter(_terms(text, extra, unit, key=key))
+    for found in _terms_of(texts, extra, unit):
+        c = Counter(found)
         sizes.append(len(c))
         terms.extend(c.keys())
         counts.extend(c.values())
@@ -815,7 +812,7 @@ def _term_totals(corpus: "Corpus", keys: Sequence[int | None], *, unit: Unit, wo
     lengths = [n if k is not None else 0 for n, k in zip(lengths, keys)]
     n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=200_000)
     if n > 1 and unit == "token":
-        _token_list("推进工作", extra)  # the tokenizer, stopwords and slogan pattern, loaded here for the workers
+        list(_token_lists(["推进工作"], extra))  # the tokenizer, stopwords and slogan pattern, loaded here for the workers
 
     def pieces():  # each piece's texts are made only when the workers are ready for them
         for a, b in bounds:
@@ -837,13 +834,10 @@ def _term_totals(corpus: "Corpus", keys: Sequence[int | None], *, unit: Unit, wo
 
 def _piece_term_totals(args: tuple[list[str], list[int], tuple[str, ...], str]) -> dict[int, Counter]:
     """One counter of terms per key over a piece's texts (see :func:`_term_totals`)."""
-    from .tokenize import _lexicon_key
-
     texts, keys, extra, unit = args
-    key = _lexicon_key()  # once for the piece: it checks every lexicon file
     out: dict[int, Counter] = {}
-    for text, k in zip(texts, keys):
-        out.setdefault(k, Counter()).update(_terms(text, extra, unit, key=key))
+    for found, k in zip(_terms_of(texts, extra, unit), keys):
+        out.setdefault(k, Counter()).update(found)
     return out
 
 
@@ -1670,8 +1664,8 @@ def word_frequencies(source: Any, *, by: str = "place", group: Any = None, min_l
                              f"values present: {', '.join(present[:30])}")
     extra = slogan_words(corpus) if slogans is None else list(slogans)
     cnt: Counter = Counter()
-    for text in docs["text"].astype(str):
-        cnt.update(_token_list(text, extra, min_len=min_len))
+    for found in _token_lists(docs["text"].astype(str), extra, min_len=min_len):
+        cnt.update(found)
     return _clean(cnt.items())
 
 

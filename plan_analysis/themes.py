@@ -1726,9 +1726,8 @@ def _group_content_words(groups: list[list[str]]) -> list[list[list[str]]]:
     """For each group's texts, each text's content words (see :func:`_content_words`)."""
     from bisect import bisect_right
 
-    from .tokenize import _lexicon_key, _word_spans, policy_terms, word_tag
+    from .tokenize import policy_terms, word_spans_of, word_tag
 
-    key = _lexicon_key()  # once for the piece: it checks every lexicon file
     keep = set(policy_terms())
 
     @lru_cache(maxsize=None)  # each distinct word of the piece is judged once
@@ -1737,16 +1736,18 @@ def _group_content_words(groups: list[list[str]]) -> list[list[list[str]]]:
         return (len(w) >= 2 and not _NOT_A_WORD_RE.match(w)
                 and (w in keep or tag is None or tag[1].startswith(_CONTENT_TAGS)))
 
+    def joined(texts: list[str]) -> str:
+        return "\n".join(text.replace("\n", " ") for text in texts)
+
     out = []
-    for texts in groups:
+    # each group's texts joined by line breaks, segmented; each word goes back to the text it starts in
+    for texts, spans in zip(groups, word_spans_of((joined(texts) for texts in groups), drop_stopwords=True)):
         words: list[list[str]] = [[] for _ in texts]
         starts, pos = [], 0
         for text in texts:
             starts.append(pos)
             pos += len(text) + 1
-        joined = "\n".join(text.replace("\n", " ") for text in texts)
-        # the words and offsets tokenize() gives, without a Token object each
-        for w, start, _ in _word_spans(joined, key=key, drop_stopwords=True):
+        for w, start, _ in spans:
             if content(w):
                 words[bisect_right(starts, start) - 1].append(w)
         out.append(words)

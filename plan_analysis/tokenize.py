@@ -29,7 +29,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 from . import _patterns as P
 
 __all__ = ["Token", "tokenize", "cut_words", "tokenize_many", "tokenize_corpus", "get_tokenizer", "policy_terms", "is_policy_term", "load_stopwords",
-           "word_tag", "has_tag", "is_common_word"]
+           "word_tag", "has_tag", "is_common_word", "word_spans_of"]
 
 log = logging.getLogger(__name__)
 _PUNCT_RE = re.compile(rf"^[\s{P.CJK_PUNCT}!-/:-@\[-`{{-~、。，；：！？“”‘’（）《》【】—…·]+$")
@@ -317,6 +317,22 @@ def tokenize(text: str, *, extra_words: Sequence[str] = (), drop_punct: bool = T
     return [Token(w, s, e) for w, s, e in spans]
 
 
+def word_spans_of(texts: Iterable[str], *, extra_words: Sequence[str] = (), drop_punct: bool = True,
+                  drop_stopwords: bool = False, hmm: bool = True) -> Iterator[list[tuple[str, int, int]]]:
+    """Yield each text's words as ``(word, start, end)``, what :func:`tokenize` gives without a Token object each.
+
+    The lexicon folder is checked once for all the texts, not once per text: the helper for
+    code that segments many texts (a worker's piece of a corpus).
+
+    >>> [[w for w, _, _ in spans] for spans in word_spans_of(["推进乡村振兴", "抓党建"])]
+    [['推进', '乡村振兴'], ['抓', '党建']]
+    """
+    key = _lexicon_key()
+    for text in texts:
+        yield _word_spans(text, key=key, extra_words=extra_words, drop_punct=drop_punct,
+                          drop_stopwords=drop_stopwords, hmm=hmm)
+
+
 @lru_cache(maxsize=2)
 def _stopwords(_key: str) -> frozenset[str]:
     from .lexicons import LexiconError, lexicon_dir
@@ -432,10 +448,9 @@ PARALLEL_MIN_CHARS = 300_000
 
 def _words_chunk(args: tuple[list[str], dict, dict[str, str] | None]) -> list[list[str]]:
     texts, kwargs, seen = args
-    key = _lexicon_key()  # once per chunk: it checks every lexicon file
     # one object per distinct word: smaller to send back and to keep (``seen``: the caller's, across chunks)
     seen = {} if seen is None else seen
-    return [[seen.setdefault(w, w) for w, _, _ in _word_spans(text, key=key, **kwargs)] for text in texts]
+    return [[seen.setdefault(w, w) for w, _, _ in spans] for spans in word_spans_of(texts, **kwargs)]
 
 
 def tokenize_many(texts: Sequence[str], *, workers: int | None = None, progress: bool = False,
