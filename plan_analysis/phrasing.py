@@ -492,23 +492,23 @@ def sentence_openings(source: "Corpus | str", *, workers: int | None = None, pro
 def _doc_openings(docs: list[tuple[str, list[int], list[int]]]) -> list[tuple[Any, ...]]:
     """For each document ``(text, its sentences' starts, their ends)``: the sentences' first words and opening
     verbs, then the counts of :func:`register_features` that need the document's words or text."""
-    from .tokenize import tokenize
+    from .tokenize import word_spans_of
 
     out = []
-    for text, sent_starts, sent_ends in docs:
-        toks = tokenize(text, drop_punct=True)
-        starts = [t.start for t in toks]
+    # each document's words and offsets, as tokenize() gives them, without a Token object each
+    for (text, sent_starts, sent_ends), spans in zip(docs, word_spans_of((d[0] for d in docs), drop_punct=True)):
+        starts = [s for _, s, _ in spans]
         first, verbs = [], []
         for start, end in zip(sent_starts, sent_ends):
             lead = _LEAD_RE.match(text[start:end])
             k = bisect_left(starts, start + (lead.end() if lead else 0))
             words = []
-            while k < len(toks) and toks[k].start < end and len(words) < 4:
-                words.append(toks[k].word)
+            while k < len(spans) and starts[k] < end and len(words) < 4:
+                words.append(spans[k][0])
                 k += 1
             first.append(words[0] if words else "")
             verbs.append(_opening_verb(words))
-        han = [t.word for t in toks if _HAN_WORD_RE.fullmatch(t.word)]
+        han = [w for w, _, _ in spans if _HAN_WORD_RE.fullmatch(w)]
         n4, nseg = _four_char_segments(text)
         fang = min(len(_FANGMIAN_RE.findall(text)), len(_LING_FANGMIAN_RE.findall(text)))
         out.append((first, verbs, len(text), len(han), sum(1 for w in han if len(w) == 4), n4, nseg,
