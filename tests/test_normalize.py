@@ -335,3 +335,40 @@ def test_explicit_year_pattern_matches_as_its_plain_form(text):
     plain = re.compile(r"(?<![0-9—\-~～])(?<!到|至|前|在)(?<!力争|争取|确保)((?:19|20)[0-9]{2})"
                        r"(?=\s*年(?!前|以前|远景|目标|基本|全面|实现|建成|左右))")
     assert [m.span(1) for m in meta._EXPLICIT_YEAR_RE.finditer(text)] == [m.span(1) for m in plain.finditer(text)]
+
+
+def _punct_line_by_line(text):
+    """normalize._detect_punct as first written: every pattern run on each line holding a Han character."""
+    from plan_analysis import _patterns as P
+    from plan_analysis.offsets import Edit
+
+    out, pos = [], 0
+    for line in text.split("\n"):
+        if P.HAN_RE.search(line):
+            for m in P.HALF_PUNCT_RE.finditer(line):
+                i, ch = m.start(), m.group()
+                before = line[i - 1] if i else ""
+                if ch == "," and before.isdigit() and P.THOUSANDS_AFTER_RE.match(line, i + 1):
+                    continue
+                if ch == ":" and before.isdigit() and line[i + 1:i + 2].isdigit():
+                    continue
+                if ch in "?!" and (before in "?!" or line[i + 1:i + 2] in ("?", "!")):
+                    continue
+                out.append(Edit(pos + i, pos + i + 1, P.HALF_TO_FULL[ch], "width"))
+            for m in P.PAREN_RE.finditer(line):
+                out.append(Edit(pos + m.start(), pos + m.end(), "（" if m.group() == "(" else "）", "width"))
+            for m in P.STRAIGHT_QUOTE_PAIR_RE.finditer(line):
+                if P.HAN_RE.search(m.group(1)):
+                    out.append(Edit(pos + m.start(), pos + m.start() + 1, "“", "quotes"))
+                    out.append(Edit(pos + m.end() - 1, pos + m.end(), "”", "quotes"))
+        pos += len(line) + 1
+    return sorted(out)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('甲乙,;:!?()"1234 a\n')), max_size=60))
+@example('甲,1,234,5\n9:30乙?!\n"甲"\n?甲 ("a")\n15,7491甲,\n!甲?')
+def test_punctuation_found_over_the_whole_text_equals_line_by_line(text):
+    from plan_analysis.normalize import _detect_punct
+
+    assert sorted(_detect_punct(text)) == _punct_line_by_line(text)
