@@ -150,28 +150,35 @@ def _detect_punct(text: str) -> Iterator[Edit]:
 
 
 def _detect_space(text: str) -> Iterator[Edit]:
-    pos = 0
-    for line in text.split("\n"):
-        end = pos + len(line)
-        stripped = line.strip(P.LINE_SPACES)
-        if stripped:
-            lead = line.index(stripped[0])
-            if lead:
-                yield Edit(pos, pos + lead, "", "space")
-            tail = len(line) - lead - len(stripped)
-            if tail:
-                yield Edit(end - tail, end, "", "space")
-            # inner runs of space
-            inner_start = pos + lead
-            for m in P.SPACE_RUN_RE.finditer(stripped):
-                k, j = m.span()
-                if _han_or_cjk_punct(stripped[k - 1]) or _han_or_cjk_punct(stripped[j]):
-                    yield Edit(inner_start + k, inner_start + j, "", "space")
-                elif m.group() != " ":
-                    yield Edit(inner_start + k, inner_start + j, " ", "space")
-        elif line:
-            yield Edit(pos, end, "", "space")
-        pos = end + 1
+    # only the lines holding a space need looking at: one scan finds them
+    starts = sorted({text.rfind("\n", 0, m.start()) + 1 for m in P.SPACE_RUN_RE.finditer(text)})
+    for pos in starts:
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        yield from _line_space_edits(text[pos:end], pos)
+
+
+def _line_space_edits(line: str, pos: int) -> Iterator[Edit]:
+    """The space edits of one line starting at ``pos``: leading, trailing and odd inner runs, or all of a blank line."""
+    end = pos + len(line)
+    stripped = line.strip(P.LINE_SPACES)
+    if stripped:
+        lead = line.index(stripped[0])
+        if lead:
+            yield Edit(pos, pos + lead, "", "space")
+        tail = len(line) - lead - len(stripped)
+        if tail:
+            yield Edit(end - tail, end, "", "space")
+        # inner runs of space
+        inner_start = pos + lead
+        for m in P.SPACE_RUN_RE.finditer(stripped):
+            k, j = m.span()
+            if _han_or_cjk_punct(stripped[k - 1]) or _han_or_cjk_punct(stripped[j]):
+                yield Edit(inner_start + k, inner_start + j, "", "space")
+            elif m.group() != " ":
+                yield Edit(inner_start + k, inner_start + j, " ", "space")
+    elif line:
+        yield Edit(pos, end, "", "space")
 
 
 def _detect_blank_lines(text: str) -> Iterator[Edit]:

@@ -372,3 +372,17 @@ def test_punctuation_found_over_the_whole_text_equals_line_by_line(text):
     from plan_analysis.normalize import _detect_punct
 
     assert sorted(_detect_punct(text)) == _punct_line_by_line(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("甲a1， \u3000\t\u00a0\n")), max_size=50))
+@example(" 甲 \n\n \t\na  b\u3000c\n甲 乙 \n ")
+def test_spaces_found_on_the_lines_holding_one_equal_every_line(text):
+    """_detect_space looks only at lines holding a space; every line's edits, as first written, are the same."""
+    from plan_analysis.normalize import _detect_space, _line_space_edits
+
+    expected, pos = [], 0
+    for line in text.split("\n"):
+        expected += list(_line_space_edits(line, pos))
+        pos += len(line) + 1
+    assert list(_detect_space(text)) == expected
