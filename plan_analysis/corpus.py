@@ -595,7 +595,6 @@ def _load_chunk(tasks: Sequence[tuple]) -> list[FileResult]:
             blobs.append(entry)
     if blobs:
         folder = Path(tasks[0][2])
-        folder.mkdir(parents=True, exist_ok=True)
         _pack_write(folder, blobs)
     return results
 

@@ -560,3 +560,14 @@ def test_a_snapshot_rerun_says_what_the_first_load_said(tmp_path, caplog):
     assert runs[1] == runs[0]
     assert any("from the snapshot" in r.getMessage() for r in caplog.records)
     assert not any("MANIFEST" in m for _, m in runs[1])  # listed in the load report, never a warning
+
+
+def test_a_cache_folder_that_cannot_be_made_only_costs_the_cache(tmp_path, caplog):
+    """A cache path under a file (so no folder can be made there) still loads, logging that no pack was written."""
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    reference = load_corpus(RAW, cache=False, progress=False)
+    with caplog.at_level(logging.WARNING, logger="plan_analysis.corpus"):
+        c = load_corpus(RAW, cache_dir=tmp_path / "a-file" / "cache", progress=False, engine="serial")
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(reference, name), getattr(c, name), check_exact=True)
+    assert "could not write cache pack" in caplog.text
