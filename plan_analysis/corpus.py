@@ -491,12 +491,12 @@ def _pack_index(folder: Path) -> dict[str, list[tuple[str, str, int, int]]]:
                 size = int.from_bytes(head[len(_PACK_MAGIC):], "big")
                 entries = json.loads(fh.read(size))
             base = len(head) + size
-            for key, offset, length in entries:
-                sha, _, name_key = key.partition("-")
-                index.setdefault(name_key, []).append((sha, name, base + int(offset), int(length)))
+            found = [(*key.partition("-")[::2], base + int(offset), int(length)) for key, offset, length in entries]
+            for sha, name_key, offset, length in found:  # only a pack whose whole header reads is used
+                index.setdefault(name_key, []).append((sha, name, offset, length))
         except OSError as exc:
             log.warning("ignoring unreadable cache pack %s: %s", file, exc)
-        except (ValueError, TypeError) as exc:  # packs appear whole (renamed into place): this one was damaged since
+        except (ValueError, TypeError, AttributeError) as exc:  # packs appear whole (renamed into place): damaged since
             log.warning("removing damaged cache pack %s: %s", file, exc)
             try:
                 file.unlink()

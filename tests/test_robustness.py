@@ -571,3 +571,14 @@ def test_a_cache_folder_that_cannot_be_made_only_costs_the_cache(tmp_path, caplo
     for name in TABLES:
         pd.testing.assert_frame_equal(getattr(reference, name), getattr(c, name), check_exact=True)
     assert "could not write cache pack" in caplog.text
+
+
+def test_a_pack_header_of_the_wrong_shape_is_removed(tmp_path, caplog):
+    from plan_analysis.corpus import _PACK_MAGIC, _pack_index
+
+    for name, header in (("pack-a.z", [[1, 0, 5]]), ("pack-b.z", {"a": 1}), ("pack-c.z", [["x-y", "0", "z"]])):
+        body = json.dumps(header).encode()
+        (tmp_path / name).write_bytes(_PACK_MAGIC + len(body).to_bytes(8, "big") + body + b"hello")
+    with caplog.at_level(logging.WARNING, logger="plan_analysis.corpus"):
+        assert _pack_index(tmp_path) == {}
+    assert not list(tmp_path.iterdir()) and caplog.text.count("removing damaged cache pack") == 3
