@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Iterator
 
 from . import _patterns as P
-from .lexicons import HintIndex, lexicon_fingerprint, read_table, required_literals
+from .lexicons import HintIndex, lexicon_fingerprint, literal_first, read_table, required_literals
 from .tokenize import cut_words, get_tokenizer, is_common_word
 
 __all__ = ["label_document", "prepare_labelling", "estimate_years", "find_place", "find_province", "classify_doc_type",
@@ -181,7 +181,7 @@ def find_place(text: str, *, title: str = "") -> dict[str, str]:
 @lru_cache(maxsize=4)
 def _province_rules(_key: str = "") -> tuple[tuple[tuple[re.Pattern[str], str, int], ...], HintIndex]:
     rows = read_table("provinces.tsv", columns={"pattern": "regex", "province": "str", "weight": "int", "note": "str?"})
-    return (tuple((r["pattern"], r["province"], r["weight"]) for r in rows),
+    return (tuple((literal_first(r["pattern"]), r["province"], r["weight"]) for r in rows),
             HintIndex([required_literals(r["pattern"]) for r in rows]))
 
 
@@ -217,7 +217,7 @@ def find_province(text: str, *, place: str = "") -> dict[str, str]:
 def _dating_rules(_key: str = "") -> tuple[tuple[tuple[re.Pattern[str], int | None, int | None, str], ...], HintIndex]:
     rows = read_table("dating.tsv", columns={"pattern": "regex", "year_min": "int?", "year_max": "int?",
                                              "label": "str", "note": "str?"})
-    return (tuple((r["pattern"], r["year_min"], r["year_max"], r["label"]) for r in rows),
+    return (tuple((literal_first(r["pattern"]), r["year_min"], r["year_max"], r["label"]) for r in rows),
             HintIndex([required_literals(r["pattern"]) for r in rows]))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from plan_analysis import load_corpus, process_text
 from plan_analysis.load import RawText
 
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
+PROVINCIAL = Path(__file__).resolve().parent.parent / "data" / "corpora" / "provincial-2026" / "texts"
 
 # (doc_id suffix, opening words of the document, place, admin_level, province, doc_type, is_local_plan, label_year)
 # written by reading the seeds; see shared/README.md for what each file holds.
@@ -429,3 +431,58 @@ def test_named_units_found_from_suffixes_equal_the_plain_scan(text):
     from plan_analysis import meta
 
     assert [m.span() for m in meta._named_units(text)] == [m.span() for m in meta._NAMED_UNIT_RE.finditer(text)]
+
+
+def _lexicon_patterns():
+    from plan_analysis.lexicons import read_table
+
+    for name, cols in (("dating.tsv", {"pattern": "regex", "year_min": "int?", "year_max": "int?", "label": "str",
+                                       "note": "str?"}),
+                       ("provinces.tsv", {"pattern": "regex", "province": "str", "weight": "int", "note": "str?"})):
+        for r in read_table(name, columns=cols):
+            yield r["pattern"]
+
+
+def test_literal_first_rows_match_as_written_on_real_texts():
+    """Every lexicon row literal_first rewrites finds the same matches as written, on the seeds and provincial texts."""
+    from plan_analysis.lexicons import literal_first
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(RAW.glob("*.txt"))]
+    texts += [p.read_text(encoding="utf-8") for p in sorted(PROVINCIAL.rglob("*.txt"))]
+    rewritten = matched = 0
+    for rx in _lexicon_patterns():
+        fast = literal_first(rx)
+        if fast is rx:
+            continue
+        rewritten += 1
+        for text in texts:
+            spans = [m.span() for m in rx.finditer(text)]
+            matched += len(spans)
+            assert [m.span() for m in fast.finditer(text)] == spans, rx.pattern
+    assert rewritten >= 5 and matched > 20
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_literal_first_rows_match_as_written_on_their_own_characters(data):
+    """…and on text made of the characters of a rewritten row (where look-behinds and look-aheads bite)."""
+    from plan_analysis.lexicons import literal_first
+
+    rows = [(rx, literal_first(rx)) for rx in _lexicon_patterns()]
+    rx, fast = data.draw(st.sampled_from([(a, b) for a, b in rows if a is not b]))
+    chars = sorted({c for c in rx.pattern if "\u4e00" <= c <= "\u9fff" or c in "“”\"、"})
+    pieces = st.sampled_from(chars + [m.group() for m in re.finditer("[\u4e00-\u9fff]{2,}", rx.pattern)])
+    text = "".join(data.draw(st.lists(pieces, max_size=12)))
+    assert [m.span() for m in fast.finditer(text)] == [m.span() for m in rx.finditer(text)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["甲", "乙", "[甲乙]", "甲|乙", "丙丁"]), min_size=1, max_size=3),
+       st.sampled_from(["丙丁", "丁", "丙丁?", "丙丁+乙"]), st.text(alphabet="甲乙丙丁 ", max_size=20))
+def test_literal_first_keeps_matches_of_made_up_patterns(bodies, tail, text):
+    """Made-up patterns: look-behinds of single characters, classes, alternatives, then a literal, maybe quantified."""
+    from plan_analysis.lexicons import literal_first
+
+    rx = re.compile("".join(f"(?<!{b})" for b in bodies) + tail)
+    fast = literal_first(rx)
+    assert [m.span() for m in fast.finditer(text)] == [m.span() for m in rx.finditer(text)], (rx.pattern, fast.pattern)
