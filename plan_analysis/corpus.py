@@ -747,7 +747,8 @@ class Corpus:
             raise KeyError(f"no document {missing!r}; see corpus.documents['doc_id']")
         return self._spans_at(rows, starts, ends)
 
-    def _raw_spans_of_rows(self, rows: np.ndarray, starts: Sequence[int], ends: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    def _raw_spans_of_rows(self, rows: np.ndarray, starts: Sequence[int],
+                           ends: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`raw_spans` of documents given by their rows in :attr:`documents` (no doc_id is looked up)."""
         if not (len(rows) == len(starts) == len(ends)):
             raise ValueError(f"rows, starts and ends differ in length ({len(rows)}, {len(starts)}, {len(ends)})")

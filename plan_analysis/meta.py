@@ -178,11 +178,19 @@ def find_place(text: str, *, title: str = "") -> dict[str, str]:
     return {"place": "", "admin_level": level, "place_clue": f"level only: {'title' if title_level else '我' + level}" if level else ""}
 
 
+def _rule_table(name: str, columns: dict[str, str],
+                fields: tuple[str, ...]) -> tuple[tuple[tuple[Any, ...], ...], HintIndex]:
+    """A lexicon of rules: ``(pattern, *fields)`` per row, the pattern compiled literal first
+    (:func:`~plan_analysis.lexicons.literal_first`), and the hint index of the patterns as written."""
+    rows = read_table(name, columns=columns)
+    return (tuple((literal_first(r["pattern"]), *(r[f] for f in fields)) for r in rows),
+            HintIndex([required_literals(r["pattern"]) for r in rows]))
+
+
 @lru_cache(maxsize=4)
 def _province_rules(_key: str = "") -> tuple[tuple[tuple[re.Pattern[str], str, int], ...], HintIndex]:
-    rows = read_table("provinces.tsv", columns={"pattern": "regex", "province": "str", "weight": "int", "note": "str?"})
-    return (tuple((literal_first(r["pattern"]), r["province"], r["weight"]) for r in rows),
-            HintIndex([required_literals(r["pattern"]) for r in rows]))
+    return _rule_table("provinces.tsv", {"pattern": "regex", "province": "str", "weight": "int", "note": "str?"},
+                       ("province", "weight"))
 
 
 def find_province(text: str, *, place: str = "") -> dict[str, str]:
@@ -215,10 +223,8 @@ def find_province(text: str, *, place: str = "") -> dict[str, str]:
 
 @lru_cache(maxsize=4)
 def _dating_rules(_key: str = "") -> tuple[tuple[tuple[re.Pattern[str], int | None, int | None, str], ...], HintIndex]:
-    rows = read_table("dating.tsv", columns={"pattern": "regex", "year_min": "int?", "year_max": "int?",
-                                             "label": "str", "note": "str?"})
-    return (tuple((literal_first(r["pattern"]), r["year_min"], r["year_max"], r["label"]) for r in rows),
-            HintIndex([required_literals(r["pattern"]) for r in rows]))
+    return _rule_table("dating.tsv", {"pattern": "regex", "year_min": "int?", "year_max": "int?", "label": "str",
+                                      "note": "str?"}, ("year_min", "year_max", "label"))
 
 
 def _window(lo: int | None, hi: int | None) -> str:

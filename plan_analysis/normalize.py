@@ -66,12 +66,19 @@ def _han_or_cjk_punct(ch: str) -> bool:
                          or "\uff01" <= ch <= "\uff65" or ch in "“”‘’…—·")
 
 
-def _finditer(rx: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
-    """``rx.finditer(text)``, or nothing at once when ``text`` lacks every string a match needs (``P.NEEDS``)."""
-    needs = P.NEEDS.get(rx)
+def _finditer(rx: re.Pattern[str], text: str, needs: Sequence[str] | None = None) -> Iterator[re.Match[str]]:
+    """``rx.finditer(text)``, or nothing at once when ``text`` lacks every string a match needs (``needs``,
+    by default ``P.NEEDS[rx]``; none known: always searched)."""
+    needs = P.NEEDS.get(rx) if needs is None else needs
     if needs is not None and not any(n in text for n in needs):
         return iter(())
     return rx.finditer(text)
+
+
+def _line_bounds(text: str, i: int) -> tuple[int, int]:
+    """Start and end (before its line break) of the line holding position ``i``."""
+    end = text.find("\n", i)
+    return text.rfind("\n", 0, i) + 1, len(text) if end < 0 else end
 
 
 def _detect_furniture(text: str) -> Iterator[Edit]:
@@ -114,16 +121,14 @@ def _detect_chars(text: str) -> Iterator[Edit]:
 def _detect_punct(text: str) -> Iterator[Edit]:
     # each pattern runs once over the whole text; a match counts only in a line holding a Han character,
     # and its neighbours are looked at within its line (a regex call per line per pattern took twice as long)
-    lines: dict[int, tuple[int, bool]] = {}  # line start -> (line end, holds a Han character)
+    lines: dict[int, bool] = {}  # line start -> the line holds a Han character
 
     def line_at(i: int) -> tuple[int, int, bool]:
-        start = text.rfind("\n", 0, i) + 1
-        got = lines.get(start)
-        if got is None:
-            end = text.find("\n", i)
-            end = len(text) if end < 0 else end
-            got = lines[start] = (end, P.HAN_RE.search(text, start, end) is not None)
-        return start, got[0], got[1]
+        start, end = _line_bounds(text, i)
+        han = lines.get(start)
+        if han is None:
+            han = lines[start] = P.HAN_RE.search(text, start, end) is not None
+        return start, end, han
 
     for m in P.HALF_PUNCT_RE.finditer(text):
         i = m.start()
@@ -151,10 +156,7 @@ def _detect_punct(text: str) -> Iterator[Edit]:
 
 def _detect_space(text: str) -> Iterator[Edit]:
     # only the lines holding a space need looking at: one scan finds them
-    starts = sorted({text.rfind("\n", 0, m.start()) + 1 for m in P.SPACE_RUN_RE.finditer(text)})
-    for pos in starts:
-        end = text.find("\n", pos)
-        end = len(text) if end < 0 else end
+    for pos, end in sorted({_line_bounds(text, m.start()) for m in P.SPACE_RUN_RE.finditer(text)}):
         yield from _line_space_edits(text[pos:end], pos)
 
 
@@ -273,9 +275,7 @@ def placeholder_spans(text: str) -> list[tuple[int, int, str, str]]:
     taken: list[tuple[int, int, str, str]] = []
     occupied: set[int] = set()
     for kind, rx in P.PLACEHOLDER_PATTERNS:
-        if not any(ch in text for ch in P.PLACEHOLDER_NEEDS[kind]):
-            continue  # the text lacks every character this kind's matches need
-        for m in rx.finditer(text):
+        for m in _finditer(rx, text, P.PLACEHOLDER_NEEDS[kind]):  # none if the text lacks every character needed
             if m.end() <= m.start() or any(i in occupied for i in range(m.start(), m.end())):
                 continue
             taken.append((m.start(), m.end(), m.group(), kind))

@@ -602,7 +602,8 @@ def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]]) -> li
 PARALLEL_MIN_CHARS = 1_000_000
 
 
-def _targets_chunk(docs: tuple[Any, Sequence[Any], Sequence[list[tuple[int, int, str]]]]) -> tuple[list[int], pd.DataFrame]:
+def _targets_chunk(docs: tuple[Any, Sequence[Any], Sequence[list[tuple[int, int, str]]]]
+                   ) -> tuple[list[int], pd.DataFrame]:
     """Rows of documents given as ``(texts, doc_types, section spans)``: the number of each one's rows, and a table
     of all.
 

@@ -1767,7 +1767,8 @@ def discover_topics(corpus: Corpus, *, n_topics: int = 8, unit: Literal["sentenc
 
     Words come from the project tokenizer, run once per document over ``workers`` processes on a large corpus
     (content words only: stopwords, verbs, adverbs, single characters and numbers left out); TF-IDF keeps words
-    in at least 2 units and at most half. NMF is deterministic (``init="nndsvda"``, fixed ``random_state``). Each unit belongs to its strongest topic. Columns (:data:`TOPIC_FIELDS`): ``topic`` (1 =
+    in at least 2 units and at most half. NMF is deterministic (``init="nndsvda"``, fixed ``random_state``).
+    Each unit belongs to its strongest topic. Columns (:data:`TOPIC_FIELDS`): ``topic`` (1 =
     largest), ``top_terms`` (joined with 、), ``units``, ``unit_share``, ``coverage`` (share of the topic's
     sentences whose own text the dictionary codes), ``main_theme`` and ``main_theme_share`` (the dictionary theme
     coding most of them), ``missed`` (coverage below one half: the dictionary does not see this topic),
