@@ -1633,7 +1633,8 @@ def compare_themes(scores_or_corpus: pd.DataFrame | Corpus, *, by: str, target: 
     groups = list(pd.unique(s["_g"]))
     if target is not None:
         if target not in groups:
-            raise ValueError(f"no group {target!r} in column {by!r}; groups: {', '.join(map(str, groups))}")
+            more = f" and {len(groups) - 30:,} more" if len(groups) > 30 else ""
+            raise ValueError(f"no group {target!r} in column {by!r}; groups: {', '.join(map(str, groups[:30]))}{more}")
         groups = [target]
     elif len(groups) < 2:
         raise ValueError(f"column {by!r} has only one value ({groups[0] if groups else 'none'}); nothing to compare")

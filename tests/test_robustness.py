@@ -582,3 +582,49 @@ def test_a_pack_header_of_the_wrong_shape_is_removed(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="plan_analysis.corpus"):
         assert _pack_index(tmp_path) == {}
     assert not list(tmp_path.iterdir()) and caplog.text.count("removing damaged cache pack") == 3
+
+
+# --- older code and lexicon versions of the cache -----------------------------------------------------
+
+def test_the_cache_keeps_the_versions_used_last_and_nothing_it_did_not_write(tmp_path, monkeypatch):
+    """Each code or lexicon version caches in a folder of its own; a new one removes all but the last few used."""
+    corpus_dir = tmp_path / "corpus"
+    corpus_dir.mkdir()
+    (corpus_dir / "a.txt").write_text(TEXT, encoding="utf-8")
+    cache = tmp_path / "cache"
+    (cache / "report-pages").mkdir(parents=True)  # the report's own cache, not a version
+    foreign = cache / ("0" * 16)
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine", encoding="utf-8")  # named like a version, but not the cache's
+    os.utime(foreign, (1, 1))
+    versions = [f"{i:016x}" for i in range(1, 6)]
+    for i, fp in enumerate(versions):
+        monkeypatch.setattr(corpus_mod, "code_fingerprint", lambda fp=fp: fp)
+        load_corpus(corpus_dir, cache=True, cache_dir=cache, progress=False)
+        assert list((cache / fp).glob("pack-*.z")) and list((cache / fp).glob("corpus-*"))
+        for j, used in enumerate(versions[:i + 1]):  # used in this order, long ago
+            if (cache / used).exists():
+                os.utime(cache / used, (100 + j, 100 + j))
+    kept = sorted(p.name for p in cache.iterdir())
+    assert kept == sorted(["report-pages", "0" * 16, *versions[-corpus_mod._VERSIONS_KEPT:]])
+    assert (foreign / "notes.txt").read_text(encoding="utf-8") == "mine"
+    # a rerun of a kept version (from its snapshot) marks it used: the next new version keeps it
+    monkeypatch.setattr(corpus_mod, "code_fingerprint", lambda: versions[-3])
+    load_corpus(corpus_dir, cache=True, cache_dir=cache, progress=False)
+    monkeypatch.setattr(corpus_mod, "code_fingerprint", lambda: "f" * 16)
+    load_corpus(corpus_dir, cache=True, cache_dir=cache, progress=False)
+    assert sorted(p.name for p in cache.iterdir() if p.name not in ("report-pages", "0" * 16)) == \
+        sorted([versions[-3], versions[-1], "f" * 16])
+
+
+def test_a_missing_file_names_a_few_of_many_files(tmp_path):
+    corpus_dir = tmp_path / "corpus"
+    corpus_dir.mkdir()
+    for i in range(25):
+        (corpus_dir / f"{i:02d}.txt").write_text(TEXT, encoding="utf-8")
+    c = load_corpus(corpus_dir, cache=False, progress=False)
+    with pytest.raises(KeyError) as err:
+        c.raw_text("nope.txt")
+    msg = str(err.value)
+    assert "'nope.txt' is not in this corpus" in msg and "00.txt, 01.txt" in msg and "09.txt" in msg
+    assert "10.txt" not in msg and "and 15 more" in msg

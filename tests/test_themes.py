@@ -473,6 +473,11 @@ def test_compare_themes_matches_scipy_on_a_known_table(two_towns):
     assert both.set_index(["group", "theme"]).loc[("白水镇", "安全生产"), "direction"] == "less"
     with pytest.raises(ValueError, match="no group"):
         compare_themes(two_towns, by="place", target="红土镇")
+    many = pd.DataFrame({"place": [f"第{i:03d}镇" for i in range(40)], "theme": "安全生产", "sentences": 1,
+                         "n_sentences": 10})
+    with pytest.raises(ValueError, match="no group") as err:  # a few of many groups, and how many more
+        compare_themes(many, by="place", target="红土镇")
+    assert "第029镇" in str(err.value) and "第030镇" not in str(err.value) and "and 10 more" in str(err.value)
 
 
 def test_a_heading_counts_toward_its_sentences(tmp_path):
