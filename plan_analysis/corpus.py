@@ -24,6 +24,7 @@ import zlib
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Container, Iterable, Iterator, Literal, Mapping, Sequence
 
@@ -162,13 +163,9 @@ def _section_owner(sections: list[dict]):
     return owner
 
 
+@pinned_lexicons()  # one version of the lexicons for the whole file, checked once
 def _file_columns(raw: RawText) -> dict[str, dict[str, list]]:
     """The columns of every table for one decoded file (what :func:`process_text` frames)."""
-    with pinned_lexicons():  # one version of the lexicons for the whole file, checked once
-        return _columns_of_file(raw)
-
-
-def _columns_of_file(raw: RawText) -> dict[str, dict[str, list]]:
     cleaned = clean_text(raw.text)
     text = cleaned.text
     omap = cleaned.offsets
@@ -364,10 +361,6 @@ def _skipped(source_file: str, path: str, reason: str, n_bytes: int = 0) -> File
     return FileResult(source_file, path, "skipped", n_bytes=n_bytes, reason=reason)
 
 
-def _process_raw(raw: RawText) -> dict[str, dict[str, list]]:
-    return _file_columns(raw)
-
-
 def process_file(source_file: str, data: bytes, *, path: str | os.PathLike = "") -> FileResult:
     """Decode and process one file's bytes: the whole per-file pipeline, with no I/O.
 
@@ -390,7 +383,7 @@ def process_file(source_file: str, data: bytes, *, path: str | os.PathLike = "")
     raw = RawText(source_file, Path(path or source_file), text, enc, sha, len(data), note)
     res = FileResult(source_file, str(path), "loaded", enc, len(data), len(text), note, sha)
     try:
-        res.columns = _process_raw(raw)
+        res.columns = _file_columns(raw)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop a run of thousands
         log.exception("%s: processing failed", source_file)
         return FileResult(source_file, str(path), "skipped", enc, len(data), len(text),
@@ -398,15 +391,19 @@ def process_file(source_file: str, data: bytes, *, path: str | os.PathLike = "")
     return res
 
 
-# --- the per-file cache: each file's tables as one zlib-compressed JSON blob, kept in packs -------
+# --- the per-file cache: each file's tables as one zstd-compressed JSON blob, kept in packs -------
 # A worker writes the blobs of the files it processed in one task into one pack (written atomically,
 # under a name of its own), not a file per input file: creating thousands of small files cost more
 # than compressing them (the cold load of the 100 MB benchmark corpus took 16.6 s with 9,045 cache files,
 # 13.9 s with 566 packs, on the development machine).
 # The parent reads the packs' headers once per load and hands each task the entries recorded for its
 # file's name; the worker uses the one whose sha256 matches the file's bytes.
+# A blob is the magic line, the JSON's length (8 bytes) and CRC-32 (4 bytes), then the JSON compressed
+# by zstd (level 1, through pyarrow): 3x as fast as zlib at level 1 for 6% more bytes (1,000 files of the
+# benchmark corpus: 0.05 s against 0.16 s, 8.6 against 8.1 MB). zstd frames carry no checksum: the CRC
+# makes a damaged entry an error, never wrong tables.
 
-_CACHE_MAGIC = b"plan-analysis-cache 2\n"
+_CACHE_MAGIC = b"plan-analysis-cache 3\n"
 _PACK_MAGIC = b"plan-analysis-pack 1\n"
 _PACK_GLOB = "pack-*.z"
 #: columns left out of cache files and rebuilt on reading (they are slices of other text)
@@ -424,16 +421,36 @@ def _json_default(o: Any) -> Any:
     raise TypeError(f"cannot store {type(o).__name__} in the cache")
 
 
+@lru_cache(maxsize=1)
+def _codec() -> Any:
+    import pyarrow as pa
+
+    return pa.Codec("zstd", compression_level=1)
+
+
 def _cache_dump(columns: dict[str, dict[str, list]]) -> bytes:
     slim = {name: {c: v for c, v in cols.items() if _DERIVED.get(name) != c} for name, cols in columns.items()}
-    body = json.dumps(slim, ensure_ascii=False, separators=(",", ":"), default=_json_default)
-    return _CACHE_MAGIC + zlib.compress(body.encode("utf-8", "surrogatepass"), 1)
+    body = json.dumps(slim, ensure_ascii=False, separators=(",", ":"), default=_json_default).encode("utf-8",
+                                                                                                     "surrogatepass")
+    return b"".join([_CACHE_MAGIC, len(body).to_bytes(8, "big"), zlib.crc32(body).to_bytes(4, "big"),
+                     _codec().compress(body, asbytes=True)])
 
 
 def _cache_load(blob: bytes, raw_text: str) -> dict[str, dict[str, list]]:
     if not blob.startswith(_CACHE_MAGIC):
         raise ValueError("not a plan-analysis cache file")
-    columns = json.loads(zlib.decompress(blob[len(_CACHE_MAGIC):]).decode("utf-8", "surrogatepass"))
+    head = len(_CACHE_MAGIC)
+    size, crc = int.from_bytes(blob[head:head + 8], "big"), int.from_bytes(blob[head + 8:head + 12], "big")
+    packed = blob[head + 12:]
+    if size > 100 * len(packed) + 4096:  # a damaged length must not ask for gigabytes
+        raise ValueError(f"cache entry says {size} bytes for {len(packed)} compressed")
+    try:
+        body = _codec().decompress(packed, decompressed_size=size, asbytes=True)
+    except OSError as exc:  # pyarrow reports bad data as an I/O error
+        raise ValueError(f"cache entry does not decompress ({exc})") from None
+    if zlib.crc32(body) != crc:
+        raise ValueError("cache entry fails its checksum")
+    columns = json.loads(body.decode("utf-8", "surrogatepass"))
     if set(columns) != set(TABLES):
         raise ValueError("cache file has other tables")
     for name, cols in TABLES.items():
@@ -466,7 +483,7 @@ def _cache_read(folder: Path, entries: Sequence[tuple[str, str, int, int]], sha2
             continue
         except OSError as exc:
             log.warning("ignoring unreadable cache pack %s: %s", file, exc)
-        except (ValueError, KeyError, TypeError, IndexError, zlib.error) as exc:
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
             log.warning("ignoring a damaged entry of cache pack %s: %s", file, exc)
     return None
 

@@ -711,6 +711,11 @@ def _token_lists(texts: Iterable[str], extra: Sequence[str], *, min_len: int = 2
         yield [w for w, _, _ in spans if not (len(w) < min_len or _NUMERIC_TOKEN_RE.match(w) or w.isspace())]
 
 
+def _warm_token_lists(extra: Sequence[str]) -> None:
+    """Load the tokenizer, stopwords and slogan pattern here, once, so forked workers share them."""
+    list(_token_lists(["推进工作"], extra))
+
+
 def _char_ngrams(text: str, n: int) -> list[str]:
     out = []
     for run in _HAN_WORD_RE.findall(text):
@@ -757,7 +762,7 @@ def term_counts(source: "Corpus | str", *, unit: Unit = "token", workers: int | 
     n, bounds = plan_pieces(lengths, workers=workers if unit == "token" else 1, parallel_min=PARALLEL_MIN_CHARS,
                             serial_piece=200_000)
     if n > 1:
-        list(_token_lists(["推进工作"], extra))  # the tokenizer, stopwords and slogan pattern, loaded here for the workers
+        _warm_token_lists(extra)
     ids = docs["doc_id"].astype(str).tolist()
 
     def pieces():  # each piece's texts are made only when the workers are ready for them
@@ -812,7 +817,7 @@ def _term_totals(corpus: "Corpus", keys: Sequence[int | None], *, unit: Unit, wo
     lengths = [n if k is not None else 0 for n, k in zip(lengths, keys)]
     n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=200_000)
     if n > 1 and unit == "token":
-        list(_token_lists(["推进工作"], extra))  # the tokenizer, stopwords and slogan pattern, loaded here for the workers
+        _warm_token_lists(extra)
 
     def pieces():  # each piece's texts are made only when the workers are ready for them
         for a, b in bounds:

@@ -167,6 +167,30 @@ def test_cache_round_trip_is_exact(text):
                                       corpus_mod._frame_from_columns(name, res.columns[name]), check_exact=True)
 
 
+def test_a_cache_entry_changed_anywhere_is_refused_never_read_wrong():
+    """zstd frames carry no checksum: the entry's own CRC and length make any changed byte an error."""
+    res = process_file("f.txt", TEXT.encode("utf-8"))
+    blob = _cache_dump(res.columns)
+    sound = _cache_load(blob, TEXT)
+    assert sound["documents"]["place"] == ["铁西街道"]
+    refused = 0
+    for i in range(len(blob)):
+        for flip in (0x01, 0x80):
+            damaged = blob[:i] + bytes([blob[i] ^ flip]) + blob[i + 1:]
+            try:
+                back = _cache_load(damaged, TEXT)
+            except ValueError:
+                refused += 1
+            else:  # a bit the compressed frame does not use: the same tables, or nothing
+                assert back == sound
+    assert refused > 1.9 * len(blob)
+    huge = blob[:len(corpus_mod._CACHE_MAGIC)] + (1 << 60).to_bytes(8, "big") + blob[len(corpus_mod._CACHE_MAGIC) + 8:]
+    with pytest.raises(ValueError, match="says"):  # refused before anything is allocated
+        _cache_load(huge, TEXT)
+    with pytest.raises(ValueError):
+        _cache_load(blob[:-5], TEXT)
+
+
 # --- a folder of bad inputs -------------------------------------------------------------------------
 
 def _bad_folder(root: Path) -> Path:
@@ -312,7 +336,7 @@ def test_damaged_cache_packs_are_rebuilt(tmp_path, monkeypatch, caplog, cache_en
     packs[0].write_bytes(b"")  # empty
     packs[1].write_bytes(packs[1].read_bytes()[:-20])  # truncated: its last entry is cut short
     data = bytearray(packs[2].read_bytes())
-    at = data.index(b"plan-analysis-cache 2\n") + 30
+    at = data.index(corpus_mod._CACHE_MAGIC) + 30
     data[at:at + 40] = b"x" * 40  # garbage inside its first entry
     packs[2].write_bytes(bytes(data))
     for snap in tmp_path.rglob("corpus-*"):  # the snapshot of the whole load would hide the per-file cache
@@ -326,7 +350,7 @@ def test_damaged_cache_packs_are_rebuilt(tmp_path, monkeypatch, caplog, cache_en
     # every file now has a sound entry: a load that cannot process anything still gives the same tables
     for snap in tmp_path.rglob("corpus-*"):
         shutil.rmtree(snap)
-    monkeypatch.setattr(corpus_mod, "_process_raw", lambda raw: 1 / 0)
+    monkeypatch.setattr(corpus_mod, "_file_columns", lambda raw: 1 / 0)
     cached = load_corpus(files, cache=True, cache_dir=tmp_path, progress=False)
     for name in TABLES:
         pd.testing.assert_frame_equal(getattr(reference, name), getattr(cached, name), check_exact=True)
@@ -335,8 +359,8 @@ def test_damaged_cache_packs_are_rebuilt(tmp_path, monkeypatch, caplog, cache_en
 _INTERRUPTED = """
 import sys, time, plan_analysis.corpus as c
 c.PARALLEL_MIN_BYTES = 0
-_process = c._process_raw
-c._process_raw = lambda raw: (time.sleep(0.3), _process(raw))[1]  # slow enough to be interrupted on any machine
+_process = c._file_columns
+c._file_columns = lambda raw: (time.sleep(0.3), _process(raw))[1]  # slow enough to be interrupted on any machine
 c.load_corpus(sys.argv[1:3], cache=True, cache_dir=sys.argv[3], progress=False, engine="process", workers=2)
 print("finished")
 """
