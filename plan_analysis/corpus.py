@@ -1300,7 +1300,9 @@ _VERSION_ITEM_RE = re.compile(r"pack-[0-9a-f]{32}\.z|corpus-[0-9a-f]{24}|\.tmp-.
 
 
 def _mark_used(folder: Path) -> None:
-    """Record that the cache of a version was just used (its folder's modification time), for :func:`_rotate_versions`."""
+    """Record that the cache of a version was just used (its folder's modification time).
+
+    :func:`_rotate_versions` keeps the versions used last."""
     try:
         os.utime(folder)
     except OSError:
@@ -1317,7 +1319,9 @@ def _rotate_versions(cdir: Path, current: str) -> None:
     found = []
     try:
         for entry in os.scandir(cdir):
-            if entry.name == current or not _VERSION_RE.fullmatch(entry.name) or not entry.is_dir(follow_symlinks=False):
+            if entry.name == current or not _VERSION_RE.fullmatch(entry.name):
+                continue
+            if not entry.is_dir(follow_symlinks=False):
                 continue
             try:
                 ours = all(_VERSION_ITEM_RE.fullmatch(name) for name in os.listdir(entry.path))
