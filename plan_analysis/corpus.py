@@ -1106,6 +1106,7 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
     if snap is not None:
         corpus = _snapshot_read(snap, replay=log_files)
         if corpus is not None:
+            _mark_used(snap)  # kept by the rotations of snapshots and versions for being used
             _mark_used(cdir / fp)
             return corpus
     tasks = _tasks(found, cdir / fp if cache else None, max_bytes)
@@ -1274,7 +1275,7 @@ def _snapshot_finish(tmp: Path, folder: Path, asm: _Assembler, report: pd.DataFr
 
 
 def _rotate_snapshots(parent: Path) -> None:
-    """Keep the newest :data:`_SNAPSHOTS_KEPT` snapshots; remove temporary folders a killed run left a day ago."""
+    """Keep the :data:`_SNAPSHOTS_KEPT` snapshots used last; remove temporary folders a killed run left a day ago."""
     import time
 
     def mtime(p: Path) -> float:

@@ -652,3 +652,30 @@ def test_a_missing_file_names_a_few_of_many_files(tmp_path):
     msg = str(err.value)
     assert "'nope.txt' is not in this corpus" in msg and "00.txt, 01.txt" in msg and "09.txt" in msg
     assert "10.txt" not in msg and "and 15 more" in msg
+
+
+def test_the_snapshots_kept_are_the_ones_used_last(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus_mod, "_SNAPSHOTS_KEPT", 2)
+    cache = tmp_path / "cache"
+    folders = {}
+    for name in ("a", "b", "c"):
+        folders[name] = tmp_path / name
+        folders[name].mkdir()
+        (folders[name] / f"{name}.txt").write_text(TEXT, encoding="utf-8")
+    load_corpus(folders["a"], cache=True, cache_dir=cache, progress=False)
+    load_corpus(folders["b"], cache=True, cache_dir=cache, progress=False)
+    snaps = sorted(cache.rglob("corpus-*"))
+    for i, snap in enumerate(sorted(snaps, key=lambda p: (p / "files.json").read_text(encoding="utf-8"))):
+        os.utime(snap, (100 + i, 100 + i))  # a's snapshot made first, long ago; then b's
+    load_corpus(folders["a"], cache=True, cache_dir=cache, progress=False)  # a rerun: a's snapshot is used
+    load_corpus(folders["c"], cache=True, cache_dir=cache, progress=False)  # a new one: one of the others goes
+
+    def no_file_work(*args, **kwargs):
+        raise AssertionError("processed again: the snapshot was removed")
+
+    monkeypatch.setattr(corpus_mod, "_load_one", no_file_work)
+    assert load_corpus(folders["a"], cache=True, cache_dir=cache, progress=False).documents["source_file"].tolist() \
+        == ["a.txt"]
+    assert len(list(cache.rglob("corpus-*"))) == 2
+    with pytest.raises(AssertionError, match="processed again"):
+        load_corpus(folders["b"], cache=True, cache_dir=cache, progress=False)
