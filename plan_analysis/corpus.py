@@ -1296,8 +1296,10 @@ def _rotate_snapshots(parent: Path) -> None:
 
 _VERSIONS_KEPT = 3
 _VERSION_RE = re.compile(r"[0-9a-f]{16}")
-#: what a version folder holds: packs, snapshots, and temporary files of interrupted writes
-_VERSION_ITEM_RE = re.compile(r"pack-[0-9a-f]{32}\.z|corpus-[0-9a-f]{24}|\.tmp-.*")
+#: what a version folder holds: packs, snapshots, temporary files of interrupted writes, and the per-file
+#: entries of earlier cache formats (``<sha256>-<name>.json.z`` files, and before them folders of that name)
+_VERSION_ITEM_RE = re.compile(r"pack-[0-9a-f]{32}\.z|corpus-[0-9a-f]{24}|\.tmp-.*"
+                              r"|[0-9a-f]{24}-[0-9a-f]{8}(?:\.json\.z)?")
 
 
 def _mark_used(folder: Path) -> None:

@@ -621,6 +621,10 @@ def test_the_cache_keeps_the_versions_used_last_and_nothing_it_did_not_write(tmp
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine", encoding="utf-8")  # named like a version, but not the cache's
     os.utime(foreign, (1, 1))
+    earlier = cache / ("e" * 16)  # a version of an earlier cache format: a file, or a folder, per input file
+    (earlier / ("a" * 24 + "-" + "b" * 8)).mkdir(parents=True)
+    (earlier / ("c" * 24 + "-" + "d" * 8 + ".json.z")).write_bytes(b"x")
+    os.utime(earlier, (2, 2))
     versions = [f"{i:016x}" for i in range(1, 6)]
     for i, fp in enumerate(versions):
         monkeypatch.setattr(corpus_mod, "code_fingerprint", lambda fp=fp: fp)
