@@ -381,13 +381,18 @@ def process_file(source_file: str, data: bytes, *, path: str | os.PathLike = "")
         return _skipped(source_file, str(path), str(exc), len(data))
     sha = hashlib.sha256(data).hexdigest()
     raw = RawText(source_file, Path(path or source_file), text, enc, sha, len(data), note)
-    res = FileResult(source_file, str(path), "loaded", enc, len(data), len(text), note, sha)
+    return _process_decoded(raw, str(path))
+
+
+def _process_decoded(raw: RawText, path: str) -> FileResult:
+    """:func:`process_file` from the decoded file on (a cache miss of the load has decoded and hashed it already)."""
+    res = FileResult(raw.source_file, path, "loaded", raw.encoding, raw.n_bytes, len(raw.text), raw.note, raw.sha256)
     try:
         res.columns = _file_columns(raw)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop a run of thousands
-        log.exception("%s: processing failed", source_file)
-        return FileResult(source_file, str(path), "skipped", enc, len(data), len(text),
-                          f"processing failed ({type(exc).__name__}: {exc}); please report this file", sha)
+        log.exception("%s: processing failed", raw.source_file)
+        return FileResult(raw.source_file, path, "skipped", raw.encoding, raw.n_bytes, len(raw.text),
+                          f"processing failed ({type(exc).__name__}: {exc}); please report this file", raw.sha256)
     return res
 
 
@@ -591,7 +596,7 @@ def _load_one(path: str, source_file: str, folder: str | None, entries: Sequence
     columns = _cache_read(Path(folder), entries, sha, text)
     if columns is not None:
         return FileResult(source_file, path, "loaded", enc, len(data), len(text), note, sha, columns, cached=True), None
-    res = process_file(source_file, data, path=path)
+    res = _process_decoded(RawText(source_file, p, text, enc, sha, len(data), note), path)
     if res.columns is None:
         return res, None
     try:

@@ -1368,11 +1368,11 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
     del sig
     # each text's documents and how many of its units each holds; a text whose units stand in two documents or
     # more is a candidate with itself
-    per_doc = [np.unique(doc_codes[us], return_counts=True) for us in units_of]
-    again = np.flatnonzero([len(ds) >= 2 for ds, _ in per_doc])
+    text_docs = [np.unique(doc_codes[us], return_counts=True) for us in units_of]
+    again = np.flatnonzero([len(ds) >= 2 for ds, _ in text_docs])
     ts, tt = np.concatenate([ts, again]), np.concatenate([tt, again])
-    n_pairs = _unit_pair_counts(ts, tt, per_doc)
-    del per_doc
+    n_pairs = _unit_pair_counts(ts, tt, text_docs)
+    del text_docs
     if max_candidates is not None and int(n_pairs.sum()) > max_candidates:
         top = int(max(len(us) for us in units_of))
         raise ValueError(
@@ -1474,12 +1474,12 @@ def _candidate_pairs(sig: np.ndarray, *, rows_per_band: int) -> tuple[np.ndarray
 
 
 def _unit_pair_counts(ts: np.ndarray, tt: np.ndarray,
-                      per_doc: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+                      text_docs: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """For each pair of texts ``(ts[k], tt[k])`` (the same text twice for its own repeats): how many pairs of their
-    units stand in two different documents. ``per_doc[t]``: text ``t``'s documents (sorted) and its units in each."""
+    units stand in two different documents. ``text_docs[t]``: text ``t``'s documents (sorted) and its units in each."""
     out = np.empty(len(ts), dtype=np.int64)
     for k, (s_, t_) in enumerate(zip(ts.tolist(), tt.tolist())):
-        (ds, ns), (dt, nt) = per_doc[s_], per_doc[t_]
+        (ds, ns), (dt, nt) = text_docs[s_], text_docs[t_]
         if s_ == t_:
             n = int(ns.sum())
             out[k] = (n * n - int((ns * ns).sum())) // 2
