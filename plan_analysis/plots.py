@@ -208,9 +208,13 @@ def plot_edits(edits: pd.DataFrame, *, ax: Axes | None = None, kinds: Sequence[s
     if kinds is not None:
         summary = summary[summary["kind"].isin(kinds)]
     s = summary.groupby("kind")["edits"].sum().sort_values()
+    ax.set_title("What cleaning changed, by kind")
+    if s.empty:  # a clean corpus (or no kind asked for): say so, as the other charts do
+        ax.text(0.5, 0.5, "no edits", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
     s.plot.barh(ax=ax, color="#2ca02c", logx=True)
     ax.set_xlabel("number of edits (log scale)")
-    ax.set_title("What cleaning changed, by kind")
     return ax
 
 

@@ -111,3 +111,12 @@ def test_theme_coverage_box_plots_for_many_documents():
     assert _medians(ax) == [pytest.approx(50.0), pytest.approx(20.0), pytest.approx(30.0)]
     assert "100 documents, 70% of all sentences coded" in ax.get_title()
     assert len(theme_plots.plot_coverage(cov.head(20), max_documents=80).patches) == 60  # three bars a document
+
+
+def test_a_corpus_that_needed_no_cleaning_gets_an_edits_chart_saying_so(corpus_of):
+    clean = corpus_of({"甲镇": "甲镇2024年工作计划\n一、抓党建\n全面落实责任制。"}, folder_name="clean")
+    assert clean.edits[clean.edits["stage"] == "clean"].empty
+    ax = plots.plot_edits(clean.edits)
+    assert [t.get_text() for t in ax.texts] == ["no edits"] and not ax.patches
+    counted = plots.plot_edits(load_corpus("data/raw", cache=False, progress=False).edits)
+    assert len(counted.patches) > 3 and not counted.texts
