@@ -22,7 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .fonts import use_cjk_font
-from .plots import MAX_ROWS, _axes, _boxes
+from .plots import MAX_ROWS, _axes, _boxes, _say_empty
 
 if TYPE_CHECKING:  # pragma: no cover
     from wordcloud import WordCloud
@@ -107,6 +107,8 @@ def plot_verb_profile(profile: pd.DataFrame, *, ax: Axes | None = None, label_co
     """
     if verbs is None:
         verbs = [c for c in profile.columns if c not in ("doc_id", "place", "n_chars", "label", label_col)]
+    if profile.empty:
+        return _say_empty(ax, "no documents", title="Policy verbs per 1,000 characters")
     labels = profile[label_col] if label_col in profile.columns else profile["doc_id"]
     data = profile[list(verbs)].to_numpy(dtype=float)
     if len(profile) > max_documents:
@@ -147,6 +149,10 @@ def plot_register(features: pd.DataFrame, *, features_to_show: Sequence[str] = (
     >>> [ax.get_title() for ax in plot_register(f, features_to_show=["enum_yishi"]).axes]
     ['enum_yishi']
     """
+    if features.empty:
+        fig, axes = _grid(1, 1, (6, 2))
+        _say_empty(axes[0], "no documents")
+        return fig
     key = label_col if label_col in features.columns else "doc_id"
     wide = features.pivot_table(index=key, columns="feature", values="value", aggfunc="first", sort=False)
     missing = [f for f in features_to_show if f not in wide.columns]
@@ -191,10 +197,7 @@ def plot_slogan_matrix(slogans: pd.DataFrame, *, ax: Axes | None = None, top: in
     s = slogans if kind is None else slogans[slogans["kind"] == kind]
     key = label_col if label_col in s.columns else "doc_id"
     if s.empty:
-        ax = _axes(ax, (6, 2))
-        ax.text(0.5, 0.5, "no slogan found", ha="center", va="center")
-        ax.set_axis_off()
-        return ax
+        return _say_empty(ax, "no slogan found")
     rank = s.groupby("slogan").agg(docs=(key, "nunique"), total=("count", "sum")).sort_values(
         ["docs", "total"], ascending=False).head(top)
     shown = s[s["slogan"].isin(rank.index)]

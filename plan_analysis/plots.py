@@ -26,6 +26,16 @@ def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
     return ax
 
 
+def _say_empty(ax: Axes | None, note: str, *, title: str = "") -> Axes:
+    """Axes saying ``note`` where the chart would be: a chart of an empty table says so instead of failing."""
+    ax = _axes(ax, (7, 2.2))
+    ax.text(0.5, 0.5, note, ha="center", va="center", transform=ax.transAxes)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 #: above this many rows, a chart with a row (or bar, or column) per document, place or pair draws a summary
 #: instead: a figure a third of an inch per row is unreadable beyond it and, for thousands of rows, takes
 #: matplotlib minutes to lay out
@@ -67,6 +77,8 @@ def plot_counts(df: pd.DataFrame, column: str, *, by: str | None = None, ax: Axe
     >>> plot_counts(pd.DataFrame({"doc_type": ["plan", "plan", "summary"]}), "doc_type").get_title()
     'documents by doc_type'
     """
+    if df.empty:
+        return _say_empty(ax, "no documents", title=title or f"documents by {column}")
     ax = _axes(ax, (7, 3.2))
     if by:
         table = df.groupby([column, by], dropna=False).size().unstack(fill_value=0)
@@ -120,6 +132,8 @@ def plot_year_evidence(documents: pd.DataFrame, *, ax: Axes | None = None, max_d
     True
     """
     docs = documents.reset_index(drop=True)
+    if docs.empty:
+        return _say_empty(ax, "no documents", title="Label year vs the years the text supports")
     if len(docs) > max_documents:
         return _year_verdicts(docs, ax)
     ax = _axes(ax, (8, 0.35 * len(docs) + 1.2))
@@ -162,6 +176,8 @@ def plot_placeholder_density(documents: pd.DataFrame, *, ax: Axes | None = None,
     1
     """
     docs = documents.reset_index(drop=True)
+    if docs.empty:
+        return _say_empty(ax, "no documents", title="How much of each document is hidden behind placeholders")
     if len(docs) > max_documents:
         ax = _axes(ax, (7, 3.6))
         rate = docs["placeholders_per_1000"].to_numpy(dtype=float)
@@ -203,16 +219,14 @@ def plot_edits(edits: pd.DataFrame, *, ax: Axes | None = None, kinds: Sequence[s
     >>> plot_edits(edits).get_xscale()
     'log'
     """
-    ax = _axes(ax, (7, 3.2))
     summary = summarize_edits(edits)
     if kinds is not None:
         summary = summary[summary["kind"].isin(kinds)]
     s = summary.groupby("kind")["edits"].sum().sort_values()
+    if s.empty:  # a clean corpus (or no kind asked for)
+        return _say_empty(ax, "no edits", title="What cleaning changed, by kind")
+    ax = _axes(ax, (7, 3.2))
     ax.set_title("What cleaning changed, by kind")
-    if s.empty:  # a clean corpus (or no kind asked for): say so, as the other charts do
-        ax.text(0.5, 0.5, "no edits", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return ax
     s.plot.barh(ax=ax, color="#2ca02c", logx=True)
     ax.set_xlabel("number of edits (log scale)")
     return ax
@@ -232,6 +246,8 @@ def plot_growth_targets(targets: pd.DataFrame, *, by: str = "place", ax: Axes | 
     """
     t = targets[targets["is_growth_rate"] & (targets["kind"] == "target") & ~targets["placeholder"]
                 & (targets["indicator_canonical"] != "")].copy()
+    if t.empty:
+        return _say_empty(ax, "no growth-rate target", title=title)
     inds = sorted(t["indicator_canonical"].unique())
     ax = _axes(ax, (9, 0.55 * max(len(inds), 2) + 1.6))
     groups = sorted(t[by].fillna("").replace("", "(unnamed)").unique()) if len(t) else []
@@ -270,6 +286,8 @@ def plot_gdp_targets(gdp: pd.DataFrame, *, national: tuple[float, float] = (4.5,
 
     Above ``max_rows`` targets, a histogram of the targets (a range at its upper end) instead of a row each.
     """
+    if gdp.empty:
+        return _say_empty(ax, "no GDP growth target", title="GDP growth targets vs the national range")
     g = gdp.copy()
     g["high"] = g["value_high"].fillna(g["value"])
     g = g.sort_values(["high", "value"]).reset_index(drop=True)
@@ -313,6 +331,9 @@ def plot_hidden_figures(hidden: pd.DataFrame, documents: pd.DataFrame | None = N
 
     Above ``max_documents`` documents, a histogram of the share of figures each document hides.
     """
+    if hidden.empty:
+        return _say_empty(ax, "no figures in these documents", title="How many figures each document states, "
+                                                                    "and how many are hidden")
     if len(hidden) > max_documents:
         ax = _axes(ax, (7, 3.6))
         figures = hidden["figures"].to_numpy(dtype=float)
@@ -347,7 +368,9 @@ def plot_plan_vs_actual(pairs: pd.DataFrame, *, label: str = "doc_id", ax: Axes 
 
     Above ``max_rows`` pairs, a scatter of planned against reported, one dot per pair, with the diagonal.
     """
-    p = pairs[pairs["is_growth_rate"]].reset_index(drop=True)
+    p = pairs[pairs["is_growth_rate"].astype(bool)].reset_index(drop=True)  # an empty table's column is of objects
+    if p.empty:
+        return _say_empty(ax, "no growth rate both planned and reported", title="Reported vs planned growth")
     if len(p) > max_rows:
         ax = _axes(ax, (6.4, 6))
         up = (p["target"] > p["actual"]).to_numpy(dtype=bool)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from .plots import MAX_ROWS, _axes, _boxes
+from .plots import MAX_ROWS, _axes, _boxes, _say_empty
 from .themes import NONE_THEME, summarize_themes
 
 __all__ = ["theme_matrix", "plot_theme_heatmap", "plot_theme_groups", "plot_theme_trend", "plot_comparison",
@@ -69,6 +69,8 @@ def plot_theme_heatmap(scores: pd.DataFrame, *, by: str = "doc_id", value: Liter
     'Share of sentences coded with each theme (%), by doc_id'
     """
     m = theme_matrix(scores, by=by, value=value)
+    if m.empty:
+        return _say_empty(ax, "no theme scores", title=title or f"Themes by {by}")
     themes = [c for c in m.columns if c != NONE_THEME]
     has_none = NONE_THEME in m.columns
     n_rows, n_cols = m.shape
@@ -130,6 +132,9 @@ def plot_theme_groups(scores: pd.DataFrame, *, by: str = "part", groups: Sequenc
         order = [g for g in groups if g in set(pooled[by])]
     else:
         order = list(pd.unique(pooled[by]))
+    if not order:
+        return _say_empty(ax, f"none of the groups asked for: {list(groups)}" if groups is not None else "no theme scores",
+                          title=title or f"Themes by {by}")
     themes = list(pd.unique(scores["theme"]))
     themes = [t for t in themes if t != NONE_THEME] + ([NONE_THEME] if NONE_THEME in themes else [])
     ax = _axes(ax, (8, 0.27 * len(themes) * max(1, len(order)) ** 0.5 + 1.4))
@@ -167,6 +172,8 @@ def plot_theme_trend(scores: pd.DataFrame, *, by: str = "period", themes: Sequen
     pooled = pooled[pooled[by] != "(unknown)"]
     pooled = pooled[pooled["theme"] != NONE_THEME]
     values = sorted(pd.unique(pooled[by]), key=lambda v: (str(type(v)), v))
+    if not values:
+        return _say_empty(ax, f"no known {by}", title=title or f"Themes across {by}")
     m = pooled.pivot(index=by, columns="theme", values="share").reindex(values) * 100
     units = pooled.groupby(by)["units"].max().reindex(values)
     if themes is None:
@@ -196,6 +203,8 @@ def plot_comparison(comparison: pd.DataFrame, *, group: Any = None, alpha: float
     >>> [round(float(p.get_width()), 1) for p in plot_comparison(c).patches]
     [1.0, -0.5]
     """
+    if comparison.empty:
+        return _say_empty(ax, "nothing compared", title=title)
     g = comparison["group"].iloc[0] if group is None else group
     c = comparison[comparison["group"] == g].sort_values("log2_ratio", ascending=False, kind="stable")
     ax = _axes(ax, (8, 0.38 * len(c) + 1.6))
@@ -228,6 +237,8 @@ def plot_coverage(coverage: pd.DataFrame, *, ax: Axes | None = None, title: str 
     [60, 20, 20]
     """
     c = coverage.reset_index(drop=True)
+    if c.empty:
+        return _say_empty(ax, "no documents", title=title or "How much of each document the theme dictionary codes")
     n = c["n_sentences"].where(c["n_sentences"] > 0)
     text = c["coded_text"] / n * 100
     heading = (c["coded"] - c["coded_text"]) / n * 100

@@ -120,3 +120,58 @@ def test_a_corpus_that_needed_no_cleaning_gets_an_edits_chart_saying_so(corpus_o
     assert [t.get_text() for t in ax.texts] == ["no edits"] and not ax.patches
     counted = plots.plot_edits(load_corpus("data/raw", cache=False, progress=False).edits)
     assert len(counted.patches) > 3 and not counted.texts
+
+
+def _charts_of(corpus):
+    """Every chart the notebooks draw, on the tables of ``corpus`` as the notebooks make them."""
+    from plan_analysis import phrasing, phrasing_plots, themes
+    from plan_analysis.targets import count_hidden, extract_targets, main_growth_targets, pair_targets
+
+    docs = corpus.documents
+    targets = extract_targets(corpus).merge(docs[["doc_id", "place"]], on="doc_id")
+    scores = themes.score_themes(corpus)
+    return {
+        "counts": lambda: plots.plot_counts(docs, "doc_type"),
+        "year_evidence": lambda: plots.plot_year_evidence(docs),
+        "placeholder_density": lambda: plots.plot_placeholder_density(docs),
+        "edits": lambda: plots.plot_edits(corpus.edits),
+        "growth_targets": lambda: plots.plot_growth_targets(targets),
+        "gdp_targets": lambda: plots.plot_gdp_targets(main_growth_targets(targets)),
+        "hidden_figures": lambda: plots.plot_hidden_figures(count_hidden(targets), docs),
+        "plan_vs_actual": lambda: plots.plot_plan_vs_actual(pair_targets(targets)),
+        "coverage": lambda: theme_plots.plot_coverage(themes.theme_coverage(corpus)),
+        "theme_heatmap": lambda: theme_plots.plot_theme_heatmap(scores),
+        "theme_groups": lambda: theme_plots.plot_theme_groups(themes.score_themes(corpus, unit="part"), by="part"),
+        "theme_trend": lambda: theme_plots.plot_theme_trend(scores),
+        "comparison": lambda: theme_plots.plot_comparison(themes.compare_themes(scores, by="doc_id")
+                                                          if docs["doc_id"].nunique() > 1 else scores.iloc[0:0]),
+        "verb_profile": lambda: phrasing_plots.plot_verb_profile(phrasing.verb_profile(corpus)),
+        "register": lambda: phrasing_plots.plot_register(phrasing.register_features(corpus)).axes[0],
+        "slogan_matrix": lambda: phrasing_plots.plot_slogan_matrix(phrasing.extract_slogans(corpus)),
+    }
+
+
+_EMPTY_CHARTS = ["counts", "year_evidence", "placeholder_density", "edits", "growth_targets", "gdp_targets",
+                 "hidden_figures", "plan_vs_actual", "coverage", "theme_heatmap", "theme_groups", "theme_trend",
+                 "comparison", "verb_profile", "register", "slogan_matrix"]
+
+
+@pytest.mark.parametrize("chart", _EMPTY_CHARTS)
+def test_a_chart_of_nothing_says_so(chart):
+    """A corpus with no documents (every file unreadable) draws a note where each chart would be, never fails."""
+    nothing = load_corpus("data/raw", cache=False, progress=False).select([])
+    assert nothing.documents.empty
+    ax = _charts_of(nothing)[chart]()
+    notes = [t.get_text() for t in ax.texts]
+    assert len(notes) == 1 and notes[0].startswith(("no ", "none ", "nothing ")), notes
+    assert not ax.patches and not ax.images and not ax.lines
+
+
+def test_charts_of_one_document_without_figures_say_so(documents):
+    """The first bundled document states no growth figure: the figure charts say so, the others draw."""
+    one = load_corpus("data/raw", cache=False, progress=False).select(documents["doc_id"].iloc[:1])
+    charts = _charts_of(one)
+    for chart in ("hidden_figures", "plan_vs_actual", "growth_targets"):
+        assert [t.get_text() for t in charts[chart]().texts][0].startswith("no "), chart
+    drawn = charts["theme_heatmap"]()
+    assert drawn.images and "no " not in " ".join(t.get_text() for t in drawn.texts)

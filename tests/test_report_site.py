@@ -96,3 +96,29 @@ def test_a_profile_in_a_reused_kernel_equals_one_in_a_new_kernel(tmp_path, monke
     assert "1 page(s), all ok" in (tmp_path / "alone" / "index.html").read_text(encoding="utf-8")
     first = (tmp_path / "alone" / "10_township_profile-01.html").read_text(encoding="utf-8")
     assert _RANDOM_RE.sub("", first) == _RANDOM_RE.sub("", after_another)
+
+
+_ANALYSES = ("01_themes.ipynb", "02_growth_targets.ipynb", "03_phrasing.ipynb")
+
+
+@pytest.mark.parametrize("files", [
+    {"a.txt": HOSTILE},  # one document: nothing to compare it with, too little text for topics
+    {"a.txt": HOSTILE, "b.txt": HOSTILE.replace("12%", "7%")},  # two documents, one place: no rest of the place
+    {"p.txt": "xx镇20xx年工作计划\n一、xx\nxx xx x.x ***\n"},  # nothing but placeholders: no figure, no word
+    {"empty.txt": ""},  # no document at all
+], ids=["one-document", "one-place", "placeholders-only", "no-document"])
+def test_the_analysis_notebooks_run_on_a_tiny_corpus(tmp_path, monkeypatch, files):
+    """A corpus too small for a comparison, a topic model or a chart gets pages that say so, not failed pages."""
+    monkeypatch.setenv("PLAN_ANALYSIS_CACHE", str(tmp_path / "cache"))
+    corpus, nbs = tmp_path / "corpus", tmp_path / "notebooks"
+    corpus.mkdir()
+    nbs.mkdir()
+    for name, text in files.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    for name in _ANALYSES:
+        shutil.copy(ROOT / "notebooks" / name, nbs / name)
+    status = build_report(notebooks_dir=nbs, out_dir=tmp_path / "out", corpus=corpus, profiles=False, cache=False)
+    pages = {name: (tmp_path / "out" / name.replace(".ipynb", ".html")).read_text(encoding="utf-8")
+             for name in _ANALYSES}
+    assert {name for name, page in pages.items() if "plan-analysis-failure" in page} == set()
+    assert status == 0
