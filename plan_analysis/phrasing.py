@@ -969,7 +969,8 @@ def _as_counts(counter: Mapping[str, int] | None) -> pd.Series:
 
 def keyness(source: "Corpus | str", *, by: "str | Mapping[str, Any] | pd.Series", target: Any,
             unit: Unit = "token", min_freq: int = 3, top: int | None = 30, drop_places: bool = True,
-            counts: pd.DataFrame | None = None, workers: int | None = None, progress: bool = False) -> pd.DataFrame:
+            counts: pd.DataFrame | None = None, max_rest: int | None = None, random_state: int = 0,
+            workers: int | None = None, progress: bool = False) -> pd.DataFrame:
     """Terms over- and under-used by a group of documents against the rest of the corpus.
 
     ``by`` names a column of ``corpus.documents`` (``place``, ``doc_type``, ``doc_id`` …) or maps
@@ -987,7 +988,9 @@ def keyness(source: "Corpus | str", *, by: "str | Mapping[str, Any] | pd.Series"
     (part of) a document's place name (铁西, 江街道), which trivially mark their own document;
     generic words such as 街道 stay. Pass ``counts`` (from :func:`term_counts`) to reuse one
     count table across calls; without it the two sides are counted directly, over ``workers``
-    processes on a large corpus, with a bar of documents done if ``progress``.
+    processes on a large corpus, with a bar of documents done if ``progress``. With ``max_rest``, a
+    rest of more documents is a random sample of that many (drawn with ``random_state``): one place
+    against a corpus of thousands need not segment them all. Place names are still those of the whole corpus.
 
     Columns: ``term``, ``freq_target``, ``freq_rest``, ``g2``, ``p_value``, ``p_bonferroni``,
     ``log_ratio``, ``direction``, ``rate_target``, ``rate_rest`` (per 10,000 terms).
@@ -999,9 +1002,15 @@ def keyness(source: "Corpus | str", *, by: "str | Mapping[str, Any] | pd.Series"
     """
     if min_freq < 1:
         raise ValueError(f"min_freq must be at least 1, got {min_freq}")
+    if max_rest is not None and max_rest < 1:
+        raise ValueError(f"max_rest must be at least 1 (or None for the whole rest), got {max_rest}")
     _check_unit(unit)
     corpus = _as_corpus(source)
     in_target = _target_mask(_known_labels(corpus, by), target, by)
+    rest = in_target.index[~in_target.to_numpy(dtype=bool)]
+    if max_rest is not None and len(rest) > max_rest:
+        kept = set(rest.to_series().sample(max_rest, random_state=random_state))
+        in_target = in_target[in_target.to_numpy(dtype=bool) | in_target.index.isin(kept)]
     if counts is None:
         side = {d: 0 if t else 1 for d, t in in_target.items()}
         keys = [side.get(d) for d in corpus.documents["doc_id"].astype(str)]

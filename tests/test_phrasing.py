@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
 import os
@@ -351,6 +352,43 @@ def test_keyness_counts_each_side_directly_as_the_count_table_does(corpus, monke
         pd.testing.assert_frame_equal(by_group, ph.keyness_by_group(corpus, by="place", targets=places, top=8,
                                                                     counts=table))
 
+
+
+def test_keyness_against_a_sample_of_the_rest(corpus):
+    """``max_rest`` compares the target with that many documents of the rest, drawn at random; place names of the
+    whole corpus are still left out."""
+    table = ph.term_counts(corpus, unit="char3", workers=1)
+    per_doc = table.groupby("doc_id")["count"].sum()
+    place = "铁西街道"
+    mine = set(corpus.documents.loc[corpus.documents["place"] == place, "doc_id"])
+    rest = per_doc[~per_doc.index.isin(mine)]
+    assert len(rest) > 3
+
+    def rest_total(k):  # the rest's n-grams, from a term's rest frequency and rate per 10,000
+        r = k[k["freq_rest"] > 0].iloc[0]
+        return round(r["freq_rest"] / r["rate_rest"] * 1e4)
+
+    whole = ph.keyness(corpus, by="place", target=place, unit="char3", top=None, min_freq=1)
+    assert rest_total(whole) == rest.sum()
+    one = ph.keyness(corpus, by="place", target=place, unit="char3", top=None, min_freq=1, max_rest=1)
+    assert rest_total(one) in set(rest.tolist()) and rest_total(one) < rest.sum()
+    pd.testing.assert_frame_equal(one, ph.keyness(corpus, by="place", target=place, unit="char3", top=None,
+                                                  min_freq=1, max_rest=1, counts=table))
+    three = [rest_total(ph.keyness(corpus, by="place", target=place, unit="char3", top=None, min_freq=1, max_rest=3,
+                                   random_state=seed)) for seed in range(4)]
+    sums = {sum(c) for c in itertools.combinations(rest.tolist(), 3)}
+    assert set(three) <= sums and len(set(three)) > 1  # three documents each time, not always the same three
+    pd.testing.assert_frame_equal(ph.keyness(corpus, by="place", target=place, unit="char3", top=None, min_freq=1,
+                                             max_rest=len(rest)), whole)
+    # 公路街道 is a place: 公路 in the text of xx镇 is left out, though the sample of one is another document
+    road = corpus.documents.loc[corpus.documents["place"] == "公路街道", "doc_id"]
+    mill = ph.keyness(corpus, by="place", target="xx镇", unit="char3", top=None, min_freq=1, max_rest=1)
+    assert rest_total(mill) not in set(per_doc[road].tolist())
+    assert not mill["term"].str.contains("公路").any()
+    assert ph.keyness(corpus, by="place", target="xx镇", unit="char3", top=None, min_freq=1, max_rest=1,
+                      drop_places=False)["term"].str.contains("公路").any()
+    with pytest.raises(ValueError, match="max_rest must be at least 1"):
+        ph.keyness(corpus, by="place", target=place, max_rest=0)
 
 _NAME_CHARS = "前江铁西红星青山镇乡街道区"
 _PLACE = st.builds(lambda stem, suffix: stem + suffix, st.text(alphabet=_NAME_CHARS, max_size=4),
