@@ -1824,7 +1824,9 @@ def discover_topics(corpus: Corpus, *, n_topics: int = 8, unit: Literal["sentenc
     has = W.max(axis=1) > 0
     sizes = [int(((best == k) & has).sum()) for k in range(n_topics)]
     order = sorted(range(n_topics), key=lambda k: (-sizes[k], k))
-    theme_of = by_text.groupby("sent_id")["theme"].apply(list).to_dict()
+    theme_of: dict[str, list[str]] = {}  # a loop, not a groupby-apply: that took 13 s for half a million sentences
+    for sid, name in zip(by_text["sent_id"].tolist(), by_text["theme"].tolist()):
+        theme_of.setdefault(sid, []).append(name)
     rows = []
     for rank, k in enumerate(order, start=1):
         idx = np.lexsort((np.arange(len(vocab)), -H[k]))[:n_terms]
