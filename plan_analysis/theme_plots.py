@@ -133,8 +133,8 @@ def plot_theme_groups(scores: pd.DataFrame, *, by: str = "part", groups: Sequenc
     else:
         order = list(pd.unique(pooled[by]))
     if not order:
-        return _say_empty(ax, f"none of the groups asked for: {list(groups)}" if groups is not None else "no theme scores",
-                          title=title or f"Themes by {by}")
+        note = "no theme scores" if groups is None else f"none of the groups asked for: {list(groups)}"
+        return _say_empty(ax, note, title=title or f"Themes by {by}")
     themes = list(pd.unique(scores["theme"]))
     themes = [t for t in themes if t != NONE_THEME] + ([NONE_THEME] if NONE_THEME in themes else [])
     ax = _axes(ax, (8, 0.27 * len(themes) * max(1, len(order)) ** 0.5 + 1.4))
