@@ -868,6 +868,21 @@ class Corpus:
                       edits=rows_of(self.edits, "source_file", files),
                       load_report=rows_of(self.load_report, "source_file", files), raw_texts=raw)
 
+    def sample(self, n: int, *, random_state: int = 0) -> "Corpus":
+        """At most ``n`` documents drawn at random (:meth:`select`): the whole corpus when it has no more.
+
+        For work whose cost grows faster than the corpus (pairs of texts, a topic model), on a sample of a
+        large corpus; the same ``random_state`` draws the same documents.
+
+        >>> c = load_corpus("data/raw", cache=False, progress=False)
+        >>> len(c.sample(3).documents), c.sample(100) is c
+        (3, True)
+        """
+        if n < 1:
+            raise ValueError(f"n must be at least 1, got {n}")
+        ids = self.documents["doc_id"]
+        return self if len(ids) <= n else self.select(ids.sample(n, random_state=random_state))
+
     def __repr__(self) -> str:
         skipped = int((self.load_report["status"] != "loaded").sum()) if len(self.load_report) else 0
         return (f"<Corpus: {len(self.documents)} documents from {len(self.raw_texts)} files"

@@ -1007,10 +1007,11 @@ def keyness(source: "Corpus | str", *, by: "str | Mapping[str, Any] | pd.Series"
     _check_unit(unit)
     corpus = _as_corpus(source)
     in_target = _target_mask(_known_labels(corpus, by), target, by)
-    rest = in_target.index[~in_target.to_numpy(dtype=bool)]
+    is_target = in_target.to_numpy(dtype=bool)
+    rest = in_target.index[~is_target]
     if max_rest is not None and len(rest) > max_rest:
-        kept = set(rest.to_series().sample(max_rest, random_state=random_state))
-        in_target = in_target[in_target.to_numpy(dtype=bool) | in_target.index.isin(kept)]
+        kept = rest.to_series().sample(max_rest, random_state=random_state)
+        in_target = in_target[is_target | in_target.index.isin(kept)]
     if counts is None:
         side = {d: 0 if t else 1 for d, t in in_target.items()}
         keys = [side.get(d) for d in corpus.documents["doc_id"].astype(str)]

@@ -89,8 +89,7 @@ def plot_keyness_panels(table: pd.DataFrame, *, top: int = 10, ncols: int = 3, g
         plot_keyness(table[table[group_col].astype(str) == g], ax=ax, top=top, title=(labels or {}).get(g, g))
     if not groups:
         axes[0].set_visible(True)
-        axes[0].text(0.5, 0.5, "no group to show", ha="center", va="center")
-        axes[0].set_axis_off()
+        _say_empty(axes[0], "no group to show")
     return fig
 
 
@@ -240,6 +239,5 @@ def plot_word_clouds(clouds: Mapping[str, "WordCloud"], *, ncols: int = 2) -> Fi
         ax.set_title(str(title))
         ax.set_axis_off()
     if not clouds:
-        axes[0].text(0.5, 0.5, "no word cloud", ha="center", va="center")
-        axes[0].set_axis_off()
+        _say_empty(axes[0], "no word cloud")
     return fig

@@ -404,6 +404,20 @@ def test_a_selection_of_documents_is_a_corpus_of_its_own(corpus):
         corpus.select([True, False])
 
 
+def test_a_sample_of_documents_is_drawn_at_random_and_whole(corpus):
+    """``sample(n)``: n documents of the corpus with all their rows, the same ones for the same seed."""
+    ids = set(corpus.documents["doc_id"])
+    assert len(ids) > 6
+    draws = [set(corpus.sample(5, random_state=seed).documents["doc_id"]) for seed in range(4)]
+    assert all(len(d) == 5 and d <= ids for d in draws) and len({frozenset(d) for d in draws}) > 1
+    assert set(corpus.sample(5, random_state=2).documents["doc_id"]) == draws[2]
+    part = corpus.sample(5, random_state=1)
+    assert set(part.sentences["doc_id"]) == draws[1]
+    assert len(part.sentences) == corpus.sentences["doc_id"].isin(draws[1]).sum()
+    assert corpus.sample(len(ids)) is corpus
+    with pytest.raises(ValueError, match="n must be at least 1"):
+        corpus.sample(0)
+
 def test_heading_first_characters_cover_every_heading_marker():
     """A line starting outside ``P.HEADING_FIRST`` matches no heading pattern (every code point tried)."""
     from plan_analysis import _patterns as P
