@@ -111,8 +111,12 @@ def _non_negative(value: str) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from .report import build_report
 
-    return build_report(notebooks_dir=args.notebooks, out_dir=args.out, corpus=args.corpus, cache=not args.no_cache,
-                        max_profiles=args.max_profiles or None)
+    try:
+        return build_report(notebooks_dir=args.notebooks, out_dir=args.out, corpus=args.corpus,
+                            cache=not args.no_cache, max_profiles=args.max_profiles or None)
+    except FileNotFoundError as exc:  # the corpus or the notebooks folder: one line, not a traceback
+        print(f"plan-analysis: {exc}", file=sys.stderr)
+        return 2
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1091,7 +1091,8 @@ def build_report(
     ``max_profiles`` places (``None``: all; see :func:`choose_profiles`); the index names the others. Notebooks
     run on ``workers`` kernels, each reused from one notebook to the next and reset to a fresh state
     in between. ``timeout`` is per cell, in seconds. Returns 1 if any page failed or no notebook was
-    found; failing notebooks still get a page showing the error.
+    found; failing notebooks still get a page showing the error. A notebooks folder or corpus that does
+    not exist raises ``FileNotFoundError`` before anything is written.
 
     With ``cache`` (the default), each page that ran without error is kept under
     ``default_cache_dir()/report-pages`` and reused until its notebook, its parameters, the
@@ -1108,11 +1109,11 @@ def build_report(
     nb_dir = Path(notebooks_dir).resolve()
     if not nb_dir.is_dir():
         raise FileNotFoundError(f"notebooks directory not found: {notebooks_dir}")
+    corpus_path = Path(corpus).resolve()
+    if not corpus_path.exists():  # a typo: pages of an empty corpus would render, and hide it
+        raise FileNotFoundError(f"corpus not found: {corpus} (give a folder of .txt files, or one file)")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    corpus_path = Path(corpus).resolve()
-    if not corpus_path.exists():
-        log.warning("corpus %s does not exist", corpus)
 
     paths = sorted(nb_dir.glob(NOTEBOOK_GLOB))
     if not paths:

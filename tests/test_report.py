@@ -111,6 +111,21 @@ def test_build_report_missing_dir(tmp_path):
         build_report(notebooks_dir=tmp_path / "nope", out_dir=tmp_path / "out")
 
 
+def test_a_missing_corpus_is_an_error_not_a_report_of_nothing(tmp_path, capsys):
+    """A mistyped corpus folder stops the build with its name (the pages of an empty corpus would render)."""
+    from plan_analysis.cli import main
+
+    with pytest.raises(FileNotFoundError, match="corpus not found: .*typo"):
+        build_report(notebooks_dir="notebooks", out_dir=tmp_path / "out", corpus=tmp_path / "typo")
+    assert not (tmp_path / "out").exists()
+    assert main(["report", "--corpus", str(tmp_path / "typo"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "plan-analysis: corpus not found:" in err and "typo" in err and "Traceback" not in err
+    assert main(["report", "--notebooks", str(tmp_path / "nb"), "--out", str(tmp_path / "out")]) == 2
+    assert "plan-analysis: notebooks directory not found:" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 # -------------------------------------------------------------- build_report
 
 
