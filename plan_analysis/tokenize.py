@@ -29,7 +29,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 from . import _patterns as P
 
 __all__ = ["Token", "tokenize", "cut_words", "tokenize_many", "tokenize_corpus", "get_tokenizer", "policy_terms", "is_policy_term", "load_stopwords",
-           "word_tag", "has_tag", "is_common_word", "word_spans_of"]
+           "word_tag", "has_tag", "is_common_word", "word_spans_of", "WordScanner"]
 
 log = logging.getLogger(__name__)
 _PUNCT_RE = re.compile(rf"^[\s{P.CJK_PUNCT}!-/:-@\[-`{{-~、。，；：！？“”‘’（）《》【】—…·]+$")
@@ -117,39 +117,84 @@ def get_tokenizer():
 
 
 @lru_cache(maxsize=8)
-def _protect_re(extra: tuple[str, ...], _key: str) -> re.Pattern[str] | None:
+def _protected(extra: tuple[str, ...], _key: str) -> "WordScanner | None":
+    """The scanner of the words kept whole: the policy terms jieba would split, and ``extra``."""
     special = [t for t, _ in _policy_rows(_key) if not re.fullmatch(f"[{P.HAN}]+", t)]
     words = set(special) | set(w for w in extra if w)
-    if not words:
-        return None
-    return re.compile(_trie_pattern(words))
+    return WordScanner(words) if words else None
 
 
-def _trie_pattern(words: Iterable[str]) -> str:
-    """A regex matching the longest of ``words`` that starts at a place, as their alternation longest first does.
+class WordScanner:
+    """Find many words in a text, the leftmost first and at each place the longest.
 
-    The words are nested by common prefix (推进(?:工作)?), so a place is tried against each first character once,
-    not against every word: with the few thousand slogans of a large corpus, the alternation took three times as
-    long to scan a text.
+    What scanning with the alternation of the words, longest first, finds (``re.finditer``),
+    from one numpy pass over the text: the places where a character starting some word stands
+    (a lookup in a table indexed by code point), a sorted-key lookup of the pair of characters there, then
+    ``str.startswith`` of that pair's words, longest first, at those places in order. A regex
+    of the few thousand slogans of a large corpus (even nested by common prefix) took 40% of
+    the time of counting its words; this takes about a tenth of that.
 
-    >>> re.findall(_trie_pattern(["推进", "推进工作", "工作"]), "推进工作和工作")
-    ['推进工作', '工作']
+    >>> WordScanner(["推进", "推进工作", "工作"]).spans("推进工作和工作")
+    [(0, 4), (5, 7)]
     """
-    trie: dict[str, dict] = {}
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}  # a word ends here
 
-    def build(node: dict[str, dict]) -> str:
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        alt = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{alt})?" if "" in node else alt  # greedy: the longer word first, this one if that fails
+    def __init__(self, words: Iterable[str]):
+        import numpy as np
 
-    return build(trie)
+        words = {w for w in words if w}
+        #: one-character words, by code point
+        self._single = frozenset(ord(w) for w in words if len(w) == 1)
+        groups: dict[int, list[str]] = {}
+        for w in words:
+            if len(w) >= 2:
+                groups.setdefault((ord(w[0]) << 21) | ord(w[1]), []).append(w)
+        keys = sorted(groups)
+        #: the first two characters of the longer words as one code, sorted, and the words of each, longest first
+        self._keys = np.array(keys, dtype=np.uint64)
+        self._groups = [sorted(groups[k], key=len, reverse=True) for k in keys]
+        #: per code point: does some word start with it
+        self._first = np.zeros(0x110000, dtype=bool)
+        self._first[[k >> 21 for k in keys] + sorted(self._single)] = True
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """The ``(start, end)`` of each word found in ``text``, in order, none overlapping."""
+        import numpy as np
+
+        if not text or not (len(self._keys) or self._single):
+            return []
+        code = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        at = np.flatnonzero(self._first[code])  # every place where some word may start
+        if not len(at):
+            return []
+        nxt = np.zeros(len(at), dtype=np.uint32)
+        inside = at + 1 < len(code)
+        nxt[inside] = code[at[inside] + 1]
+        pairs = (code[at].astype(np.uint64) << np.uint64(21)) | nxt
+        k = np.searchsorted(self._keys, pairs) if len(self._keys) else np.zeros(len(at), dtype=np.int64)
+        k[k >= len(self._keys)] = 0
+        hit = self._keys[k] == pairs if len(self._keys) else np.zeros(len(at), dtype=bool)
+        if self._single:
+            keep = hit | np.isin(code[at], np.fromiter(self._single, dtype=np.uint32))
+        else:
+            keep = hit
+        out: list[tuple[int, int]] = []
+        pos = 0
+        single, groups = self._single, self._groups
+        for p, g, h in zip(at[keep].tolist(), k[keep].tolist(), hit[keep].tolist()):
+            if p < pos:
+                continue
+            if h:
+                for w in groups[g]:
+                    if text.startswith(w, p):
+                        pos = p + len(w)
+                        out.append((p, pos))
+                        break
+                else:
+                    h = False
+            if not h and ord(text[p]) in single:
+                pos = p + 1
+                out.append((p, pos))
+        return out
 
 
 # --- jieba's cut, exactly, with less Python per character ----------------------------------------
@@ -255,14 +300,14 @@ def _word_spans(text: str, *, key: str, extra_words: Sequence[str] = (), drop_pu
         return []
     blocked = [(s, e) for s, e, _, _ in placeholder_spans(text)]
     pieces: list[tuple[int, int, bool]] = []  # (start, end, is_protected)
-    rx = _protect_re(tuple(extra_words), key)
+    scanner = _protected(tuple(extra_words), key)
     pos = 0
-    if rx is not None:
-        for m in rx.finditer(text):
-            if m.start() > pos:
-                pieces.append((pos, m.start(), False))
-            pieces.append((m.start(), m.end(), True))
-            pos = m.end()
+    if scanner is not None:
+        for a, b in scanner.spans(text):
+            if a > pos:
+                pieces.append((pos, a, False))
+            pieces.append((a, b, True))
+            pos = b
     if pos < len(text):
         pieces.append((pos, len(text), False))
     stop = _stopwords(key) if drop_stopwords else frozenset()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from plan_analysis import tokenize as tk
@@ -98,14 +98,34 @@ def test_has_tag_agrees_with_the_tagged_dictionary_on_every_word():
     assert not has_tag("不在词典里的词")
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.text(alphabet="推进工作+x1", min_size=1, max_size=6), min_size=1, max_size=12),
-       st.text(alphabet="推进工作+x1和", max_size=60))
-def test_the_trie_of_words_matches_what_their_alternation_longest_first_matches(words, text):
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(alphabet="推进工作+x1𠀋\ud800", min_size=1, max_size=6), min_size=1, max_size=12),
+       st.text(alphabet="推进工作+x1和𠀋\ud800", max_size=60))
+@example(["推进", "推进工作", "工", "作和"], "推进工作和推进工推作和")
+def test_the_word_scanner_finds_what_the_alternation_of_its_words_longest_first_finds(words, text):
     import re
 
-    from plan_analysis.tokenize import _trie_pattern
+    from plan_analysis.tokenize import WordScanner
 
     alternation = re.compile("|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)))
-    trie = re.compile(_trie_pattern(words))
-    assert [m.span() for m in trie.finditer(text)] == [m.span() for m in alternation.finditer(text)]
+    assert WordScanner(words).spans(text) == [m.span() for m in alternation.finditer(text)]
+
+
+def test_the_word_scanner_finds_the_slogans_of_the_bundled_corpus_where_their_alternation_does():
+    import re
+
+    from plan_analysis import load_corpus
+    from plan_analysis.phrasing import extract_slogans, slogan_words
+    from plan_analysis.tokenize import WordScanner
+
+    corpus = load_corpus([*(ROOT / "data" / "raw").glob("*.txt"), *BUNDLED[-10:]], cache=False, progress=False)
+    words = slogan_words(extract_slogans(corpus))
+    assert len(words) > 50
+    alternation = re.compile("|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)))
+    scanner = WordScanner(words)
+    found = 0
+    for text in corpus.documents["text"]:
+        want = [m.span() for m in alternation.finditer(text)]
+        assert scanner.spans(text) == want
+        found += len(want)
+    assert found > 500
