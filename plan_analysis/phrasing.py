@@ -424,7 +424,8 @@ def slogan_words(source: "Corpus | str | pd.DataFrame") -> list[str]:
     table = source if isinstance(source, pd.DataFrame) else extract_slogans(source)
     if table.empty:
         return []
-    keep = table[~table["placeholder"].astype(bool)]["slogan"].astype(str)
+    # each distinct slogan once: a large corpus's table repeats them (231,623 rows, 7,779 slogans)
+    keep = table.loc[~table["placeholder"].astype(bool), "slogan"].astype(str).unique()
     words = {w for w in keep if not any(ch in _PUNCT_IN or ch.isspace() for ch in w)
              and not re.search(r"[。！？“”‘’「」『』]", w)}
     return sorted(words, key=lambda w: (-len(w), w))
