@@ -1553,9 +1553,29 @@ def _reuse_table(rows: list[tuple[Any, ...]], corpus: "Corpus", order: Mapping[s
     return pd.DataFrame(out, columns=columns)
 
 
+#: below this many characters in both texts, :func:`_longest_common_run` asks difflib (faster there)
+RUN_HASH_MIN_CHARS = 2000
+#: an odd multiplier, so invertible modulo 2**64: the hash of a run of text is a difference of prefix sums
+_RUN_HASH_BASE = 0x9E3779B97F4A7C15
+
+
+def _powers(base: int, n: int) -> np.ndarray:
+    """``base**k`` modulo 2**64 for ``k`` in ``0 … n - 1``."""
+    steps = np.full(n, base, dtype=np.uint64)
+    steps[0] = 1
+    return np.cumprod(steps, dtype=np.uint64)
+
+
 def _longest_common_run(a: str, b: str) -> str:
     """The longest run of characters ``a`` and ``b`` share (the first in ``a`` of those as long), as
-    :class:`difflib.SequenceMatcher` finds it, without its work when one text holds the other.
+    :class:`difflib.SequenceMatcher` finds it.
+
+    For long texts (:data:`RUN_HASH_MIN_CHARS`), by bisecting its length: ``a`` and ``b`` share a run
+    of ``n`` characters when the hash of one of ``a``'s is among those of ``b``'s (all computed at
+    once with numpy) and that run is in ``b``; then they share one of every shorter length.
+    SequenceMatcher took up to 0.1 s for two nearly equal passages of 7,000 characters: 2.8 of
+    the 3.3 s it spent describing the reused sentences of 1,500 documents of the 100 MB corpus
+    went to pairs of 2,000 characters or more.
 
     >>> _longest_common_run("全面落实#镇安全生产责任制", "落实安全生产责任")
     '安全生产责任'
@@ -1564,8 +1584,31 @@ def _longest_common_run(a: str, b: str) -> str:
         return b
     if a in b:
         return a
-    m = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
-    return a[m.a:m.a + m.size]
+    if len(a) + len(b) < RUN_HASH_MIN_CHARS:
+        m = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
+        return a[m.a:m.a + m.size]
+    lo, hi, at = 0, min(len(a), len(b)) - 1, 0  # neither holds the other: the run is shorter than both
+    size = max(len(a), len(b)) + 1
+    powers, inverses = _powers(_RUN_HASH_BASE, size), _powers(pow(_RUN_HASH_BASE, -1, 1 << 64), size)
+    prefixes = []
+    for text in (a, b):  # P[i] = sum of code[k] * base**k for k < i
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+        prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
+        np.cumsum(codes * powers[:len(codes)], dtype=np.uint64, out=prefix[1:])
+        prefixes.append(prefix)
+    pa_, pb_ = prefixes
+    while lo < hi:
+        n = (lo + hi + 1) // 2
+        # the run at i hashes to (P[i + n] - P[i]) / base**i
+        ha = (pa_[n:] - pa_[:-n]) * inverses[:len(pa_) - n]
+        hb = set(((pb_[n:] - pb_[:-n]) * inverses[:len(pb_) - n]).tolist())
+        # hashes can collide: the first run of a that is in b is the one
+        first = next((i for i, h in enumerate(ha.tolist()) if h in hb and a[i:i + n] in b), -1)
+        if first < 0:
+            hi = n - 1
+        else:
+            lo, at = n, first
+    return a[at:at + lo]
 
 
 def _merge_pairs(pairs: list[tuple[int, int, float]], units: list[dict[str, Any]], docs: dict[str, dict[str, Any]],

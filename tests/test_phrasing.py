@@ -10,6 +10,7 @@ import json
 import math
 import os
 import re
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import matplotlib
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from plan_analysis import clean_text, load_corpus
@@ -821,11 +822,13 @@ def test_verb_profile_and_slogan_matrix_stay_readable_for_many_documents():
     plt.close("all")
 
 
-_RUN_TEXT = st.text(alphabet="安全生产#责任制镇a", max_size=14)
+_RUN_TEXT = st.text(alphabet="安全生产#责任制镇a", max_size=40) | st.text(alphabet="ab", max_size=30)
 
 
-@given(a=_RUN_TEXT, b=_RUN_TEXT, cut=st.tuples(st.integers(0, 14), st.integers(0, 14)), which=st.sampled_from("ab-"))
-@settings(max_examples=400, deadline=None)
+@given(a=_RUN_TEXT, b=_RUN_TEXT, cut=st.tuples(st.integers(0, 40), st.integers(0, 40)), which=st.sampled_from("ab-"))
+@settings(max_examples=800, deadline=None)
+@example(a="abab安全xbab安全y", b="安全zbab", cut=(0, 0), which="-")  # two runs as long: the first in a
+@example(a="𠀋\ud800ab𠀋\ud800", b="b𠀋\ud800a", cut=(0, 0), which="-")  # not in the BMP, a lone surrogate
 def test_longest_common_run_is_what_sequence_matcher_finds(a, b, cut, which):
     from difflib import SequenceMatcher
 
@@ -835,3 +838,26 @@ def test_longest_common_run_is_what_sequence_matcher_finds(a, b, cut, which):
         a = b[min(cut):max(cut)]
     m = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
     assert ph._longest_common_run(a, b) == a[m.a:m.a + m.size]
+    # the hashing path, which runs on long texts only, on these short ones
+    saved = ph.RUN_HASH_MIN_CHARS
+    ph.RUN_HASH_MIN_CHARS = 0
+    try:
+        assert ph._longest_common_run(a, b) == a[m.a:m.a + m.size]
+    finally:
+        ph.RUN_HASH_MIN_CHARS = saved
+
+
+def test_longest_common_run_of_long_passages_is_what_sequence_matcher_finds():
+    from difflib import SequenceMatcher
+
+    texts = [t for t in load_corpus(RAW, cache=False, progress=False).documents["text"] if len(t) > 3000]
+    assert len(texts) >= 3
+    rng = random.Random(7)
+    for _ in range(12):
+        a, b = rng.sample(texts, 2)
+        i, j = rng.randrange(len(a) - 2500), rng.randrange(len(b) - 2500)
+        cases = [(a[i:i + 2500], b[j:j + 2500]), (a[i:i + 2500], a[i + 40:i + 2400] + "改" + a[i:i + 900])]
+        for x, y in cases:
+            m = SequenceMatcher(None, x, y, autojunk=False).find_longest_match(0, len(x), 0, len(y))
+            assert m.size > 0
+            assert ph._longest_common_run(x, y) == x[m.a:m.a + m.size]
