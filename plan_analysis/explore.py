@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 import pandas as pd
 
@@ -40,20 +40,49 @@ def is_static() -> bool:
     return False
 
 
+#: text columns of :func:`show_table` are at least this many characters wide (or their longest value's width)
+TEXT_MIN_WIDTH = 12
+
+
 def show_table(df: pd.DataFrame, *, max_rows: int = 60, columns: Sequence[str] | None = None,
-               max_chars: int = 120) -> Any:
+               max_chars: int = 120, layout: Literal["rows", "fields", "auto"] = "rows") -> Any:
     """Return an HTML-escaped, index-free view of ``df`` (at most ``max_rows`` rows, long text cut).
+
+    ``layout="fields"`` turns it on its side, a line per column (``field``, then each row's
+    value): a record of one or two documents reads down the page instead of across it; ``"auto"``
+    does that for at most 3 rows. A text column is at least :data:`TEXT_MIN_WIDTH` characters wide
+    (or as wide as its longest value), so a title is not wrapped two characters a line; a table
+    without rows says so in its caption.
 
     >>> show_table(pd.DataFrame({"a": ["铁西街道"] * 3}), max_rows=2).data.shape
     (2, 1)
+    >>> show_table(pd.DataFrame({"place": ["铁西街道"], "year": [2024]}), layout="fields").data.values.tolist()
+    [['place', '铁西街道'], ['year', '2024']]
     """
+    if layout not in ("rows", "fields", "auto"):
+        raise ValueError(f"layout must be 'rows', 'fields' or 'auto', got {layout!r}")
     view = df.loc[:, list(columns)] if columns is not None else df
     view = view.head(max_rows).copy()
     for c in view.columns:
-        if view[c].dtype == object or str(view[c].dtype) == "string":
+        if view[c].dtype == object or str(view[c].dtype) in ("string", "str"):
             view[c] = view[c].astype("string").str.slice(0, max_chars)
+    if layout == "fields" or (layout == "auto" and 0 < len(view) <= 3):
+        cells = [["" if pd.isna(v) else (f"{v:.2f}" if isinstance(v, float) else str(v)) for v in view[c]]
+                 for c in view.columns]
+        view = pd.DataFrame([[str(c), *vals] for c, vals in zip(view.columns, cells)],
+                            columns=["field", *(f"row {i + 1}" for i in range(len(view)))]).astype("string")
     styler = view.style.format(escape="html", na_rep="", precision=2).hide(axis="index")
-    return styler.set_table_styles([{"selector": "td", "props": "text-align: left; vertical-align: top;"}])
+    styles = [{"selector": "td", "props": "text-align: left; vertical-align: top;"},
+              {"selector": "th", "props": "text-align: left;"}]  # a heading over the column it names
+    for i, c in enumerate(view.columns):
+        if view[c].dtype == object or str(view[c].dtype) in ("string", "str"):
+            longest = view[c].astype("string").str.len().max(skipna=True)  # NA when there is no text
+            width = min(0 if pd.isna(longest) else int(longest), TEXT_MIN_WIDTH)
+            if width >= 4:
+                styles.append({"selector": f"td.col{i}", "props": f"min-width: {width}em;"})
+    if not len(view):
+        styler = styler.set_caption("no rows")
+    return styler.set_table_styles(styles)
 
 
 def explore_table(df: pd.DataFrame, *, filters: Sequence[str] = (), search: str | None = None,

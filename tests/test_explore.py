@@ -1,0 +1,61 @@
+"""Static tables of the notebooks: escaped, readable when narrow, and saying when they are empty."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from plan_analysis.explore import TEXT_MIN_WIDTH, show_table
+
+DOC = {"doc_id": "001_64b46b310826ad2c-1", "title": "铁西街道2024年工作总结及2025年工作计划",
+       "label_year": 2024, "year_evidence": "<b>十四五</b>收官(2025)", "share": 0.4567}
+
+
+def _widths(html: str) -> dict[int, str]:
+    return {int(i): w for i, w in re.findall(r"td\.col(\d+)\s*\{\s*min-width:\s*([\d.]+em)", html)}
+
+
+def test_a_record_on_its_side_has_a_line_per_field():
+    view = show_table(pd.DataFrame([DOC, DOC]), layout="fields")
+    assert list(view.data.columns) == ["field", "row 1", "row 2"]
+    assert view.data["field"].tolist() == list(DOC)
+    assert view.data["row 1"].tolist() == ["001_64b46b310826ad2c-1", DOC["title"], "2024", DOC["year_evidence"], "0.46"]
+    html = view.to_html()
+    assert "<b>十四五</b>" not in html and "&lt;b&gt;十四五&lt;/b&gt;" in html  # still escaped
+
+
+@pytest.mark.parametrize("n, on_its_side", [(1, True), (3, True), (4, False)])
+def test_auto_turns_a_table_of_up_to_three_rows_on_its_side(n, on_its_side):
+    view = show_table(pd.DataFrame([DOC] * n), layout="auto")
+    assert (list(view.data.columns)[0] == "field") is on_its_side
+    assert view.data.shape == ((len(DOC), n + 1) if on_its_side else (n, len(DOC)))
+
+
+def test_text_columns_are_wide_enough_for_a_title():
+    df = pd.DataFrame([DOC] * 5).assign(kind="目标")
+    widths = _widths(show_table(df).to_html())
+    cols = list(df.columns)
+    assert widths[cols.index("title")] == f"{TEXT_MIN_WIDTH}em"
+    assert widths[cols.index("doc_id")] == f"{TEXT_MIN_WIDTH}em"
+    assert cols.index("kind") not in widths  # two characters: no minimum
+    assert cols.index("label_year") not in widths and cols.index("share") not in widths  # numbers
+
+
+def test_a_column_of_missing_text_is_shown():
+    df = pd.DataFrame({"doc_id": ["a-1", "b-1"], "place": pd.array([None, None], dtype="string"),
+                       "note": [None, None]})
+    html = show_table(df).to_html()
+    assert "a-1" in html and 2 not in _widths(html)
+
+
+def test_an_empty_table_says_so():
+    html = show_table(pd.DataFrame(columns=["doc_id", "figure"])).to_html()
+    assert "no rows" in html
+    assert "no rows" not in show_table(pd.DataFrame([DOC])).to_html()
+
+
+def test_an_unknown_layout_is_refused():
+    with pytest.raises(ValueError, match="layout must be 'rows', 'fields' or 'auto', got 'wide'"):
+        show_table(pd.DataFrame([DOC]), layout="wide")
