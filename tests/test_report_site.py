@@ -122,3 +122,6 @@ def test_the_analysis_notebooks_run_on_a_tiny_corpus(tmp_path, monkeypatch, file
              for name in _ANALYSES}
     assert {name for name, page in pages.items() if "plan-analysis-failure" in page} == set()
     assert status == 0
+    for name, page in pages.items():  # the document's markup is shown as text on every page, never run
+        assert "<script>alert(1)</script>" not in page, name
+        assert not re.search(r"<img[^>]*onerror", page), name
