@@ -71,7 +71,9 @@ def show_table(df: pd.DataFrame, *, max_rows: int = 60, columns: Sequence[str] |
                  for c in view.columns]
         view = pd.DataFrame([[str(c), *vals] for c, vals in zip(view.columns, cells)],
                             columns=["field", *(f"row {i + 1}" for i in range(len(view)))]).astype("string")
-    styler = view.style.format(escape="html", na_rep="", precision=2).hide(axis="index")
+    # the column names too: a pivot's columns are values of the table (places, titles), text of the documents
+    styler = (view.style.format(escape="html", na_rep="", precision=2).format_index(escape="html", axis=1)
+              .hide(axis="index"))
     styles = [{"selector": "td", "props": "text-align: left; vertical-align: top;"},
               {"selector": "th", "props": "text-align: left;"}]  # a heading over the column it names
     for i, c in enumerate(view.columns):

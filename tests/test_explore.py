@@ -43,6 +43,13 @@ def test_text_columns_are_wide_enough_for_a_title():
     assert cols.index("label_year") not in widths and cols.index("share") not in widths  # numbers
 
 
+def test_column_names_from_document_text_are_escaped():
+    df = pd.DataFrame({"place": ["东风镇"], "year": [2024]}).pivot(index="year", columns="place", values="year")
+    df.columns = ["<script>alert(1)</script>东风镇"]
+    html = show_table(df).to_html()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;东风镇" in html
+
+
 def test_a_column_of_missing_text_is_shown():
     df = pd.DataFrame({"doc_id": ["a-1", "b-1"], "place": pd.array([None, None], dtype="string"),
                        "note": [None, None]})
