@@ -742,6 +742,37 @@ class Corpus:
             hit = cache[name] = (tuple((t, len(t)) for t in tables), build(*tables))
         return hit[1]
 
+    def _stored(self, name: str, key: str, build: Callable[[], Any]) -> Any:
+        """``build()`` (a value JSON keeps), kept in the snapshot this corpus was read from, as ``name`` for ``key``.
+
+        Another process over the same files (the next notebook, every profile page of a report)
+        reads it instead of building it again. Only while the corpus's documents are the
+        snapshot's (the table was not replaced), so a selection or an edited corpus builds its
+        own; ``key`` names what else the value depends on (code, lexicons). The file is written
+        to a temporary name and renamed into place; one that cannot be read is built and
+        written again, and a folder that cannot be written to only costs the saving.
+        """
+        snap = self.__dict__.get("_snapshot")
+        if snap is None or snap[1] is not self.documents or snap[2] != len(self.documents):
+            return build()
+        path = snap[0] / "derived" / f"{name}-{key}.json"
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))["value"]
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring damaged %s: %s", path, exc)
+        value = build()
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(exist_ok=True)
+            tmp.write_text(json.dumps({"value": value}, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.info("%s not kept with the corpus snapshot (%s)", name, exc)
+            tmp.unlink(missing_ok=True)
+        return value
+
     def _offset_map(self, source: str) -> OffsetMap:
         """The offset map cleaning built for ``source``, rebuilt from its recorded edits (no re-cleaning)."""
         index = self._derived("cleaning_edits", self.edits, _cleaning_edit_index)
@@ -1250,7 +1281,10 @@ def _snapshot_read(folder: Path, *, replay: bool = True) -> Corpus | None:
         for level, text in notes:
             log.log(level, "%s", text)
         log.info("corpus tables from the snapshot %s", folder)
-    return Corpus(**tables, raw_texts=RawTexts(files=files))
+    corpus = Corpus(**tables, raw_texts=RawTexts(files=files))
+    # values built from these very tables may be kept next to them (Corpus._stored)
+    corpus.__dict__["_snapshot"] = (folder, corpus.documents, len(corpus.documents))
+    return corpus
 
 
 def _snapshot_start(folder: Path) -> Path | None:

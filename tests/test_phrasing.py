@@ -861,3 +861,44 @@ def test_longest_common_run_of_long_passages_is_what_sequence_matcher_finds():
             m = SequenceMatcher(None, x, y, autojunk=False).find_longest_match(0, len(x), 0, len(y))
             assert m.size > 0
             assert ph._longest_common_run(x, y) == x[m.a:m.a + m.size]
+
+
+def test_slogan_words_of_a_corpus_are_kept_with_its_snapshot(tmp_path, monkeypatch, caplog):
+    """Another load of the same files (another notebook, another profile page) reads the corpus's slogan words
+    instead of finding every slogan again; a selection, a replaced table or other code finds its own."""
+    import plan_analysis.corpus as corpus_mod
+
+    files = sorted(RAW.glob("*.txt"))
+    first = load_corpus(files, cache_dir=tmp_path, progress=False)
+    want = ph.slogan_words(ph.extract_slogans(first))  # from the table, as before
+    assert len(want) > 20
+    assert ph.slogan_words(first) == want
+    assert len(list(tmp_path.rglob("derived/slogan_words-*.json"))) == 1
+
+    calls = []
+    real = ph.extract_slogans
+    monkeypatch.setattr(ph, "extract_slogans", lambda *a, **k: calls.append(1) or real(*a, **k))
+    again = load_corpus(files, cache_dir=tmp_path, progress=False)
+    assert ph.slogan_words(again) == want and calls == []  # read, not found again
+
+    part = again.select(again.documents["doc_id"].head(2).tolist())
+    assert ph.slogan_words(part) == ph.slogan_words(ph.extract_slogans(part)) and calls
+    calls.clear()
+    again.documents = again.documents.head(2)  # a table replaced: not the snapshot's corpus any more
+    ph.slogan_words(again)
+    assert calls
+    calls.clear()
+
+    other = load_corpus(files, cache_dir=tmp_path, progress=False)
+    monkeypatch.setattr(corpus_mod, "source_fingerprint", lambda **_: "other code")
+    assert ph.slogan_words(other) == want and calls  # another key: found again, and kept beside the first
+    assert len(list(tmp_path.rglob("derived/slogan_words-*.json"))) == 2
+    monkeypatch.undo()
+
+    for path in tmp_path.rglob("derived/slogan_words-*.json"):
+        path.write_text('{"value": [', encoding="utf-8")  # damaged
+    with caplog.at_level("WARNING", logger="plan_analysis"):
+        assert ph.slogan_words(load_corpus(files, cache_dir=tmp_path, progress=False)) == want
+    damaged = Path(re.search(r"ignoring damaged (\S+\.json)", caplog.text).group(1))
+    assert json.loads(damaged.read_text(encoding="utf-8"))["value"] == want  # written again
+    assert ph.slogan_words(load_corpus(files, cache=False, progress=False)) == want  # no snapshot: found here
