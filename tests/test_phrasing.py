@@ -902,3 +902,21 @@ def test_slogan_words_of_a_corpus_are_kept_with_its_snapshot(tmp_path, monkeypat
     damaged = Path(re.search(r"ignoring damaged (\S+\.json)", caplog.text).group(1))
     assert json.loads(damaged.read_text(encoding="utf-8"))["value"] == want  # written again
     assert ph.slogan_words(load_corpus(files, cache=False, progress=False)) == want  # no snapshot: found here
+
+
+def test_slogan_words_when_the_snapshot_cannot_be_written_to(tmp_path, monkeypatch, caplog):
+    """A snapshot folder that refuses writes (read-only media, a full disk) only costs the saving."""
+    import plan_analysis.corpus as corpus_mod
+
+    files = sorted(RAW.glob("*.txt"))
+    corpus = load_corpus(files, cache_dir=tmp_path, progress=False)
+    want = ph.slogan_words(ph.extract_slogans(corpus))
+
+    def refuse(*_a, **_k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(corpus_mod.os, "replace", refuse)
+    with caplog.at_level("INFO", logger="plan_analysis"):
+        assert ph.slogan_words(corpus) == want
+    assert "slogan_words not kept with the corpus snapshot" in caplog.text
+    assert not list(tmp_path.rglob("derived/*")), "no file, not even a temporary one, is left behind"
