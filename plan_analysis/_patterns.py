@@ -7,11 +7,25 @@ Word lists that users may want to edit (dating phrases, province clues, …) liv
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # --- character classes -------------------------------------------------------------------
 HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_PUNCT = r"\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u2018-\u201f\u2026\u2014\u00b7"
 HAN_RE = re.compile(f"[{HAN}]")
+
+
+def code_points(text: str) -> Any:
+    """The code points of ``text`` as a numpy ``uint32`` array: item ``i`` is ``ord(text[i])``, lone surrogates too.
+
+    The one way the numpy passes over text (lexicon hints, theme hints, slogans, shingles) see it.
+
+    >>> code_points("镇a").tolist()
+    [38215, 97]
+    """
+    import numpy as np
+
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")  # little-endian, as encoded
 
 # --- furniture (removed, each with its kind) ---------------------------------------------
 #: paywall and page markers of content mills: ##paidbegin##, ##paidend##, $$pagebreak$$ …

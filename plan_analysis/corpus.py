@@ -304,13 +304,16 @@ def source_fingerprint(*, scope: Literal["pipeline", "package"] = "pipeline",
     return h.hexdigest()
 
 
-def code_fingerprint() -> str:
-    """Return a short hash of the pipeline's source and the lexicons: processed tables depend on both.
+def code_fingerprint(*, scope: Literal["pipeline", "package"] = "pipeline") -> str:
+    """Return a short hash of the source (:func:`source_fingerprint` of ``scope``) and the lexicons.
 
-    >>> len(code_fingerprint())
-    16
+    Processed tables depend on the pipeline's source and the lexicons; values computed from them
+    (the slogan words kept with a corpus snapshot) on the whole package's.
+
+    >>> len(code_fingerprint()), code_fingerprint() != code_fingerprint(scope="package")
+    (16, True)
     """
-    return hashlib.sha256(f"{source_fingerprint()}\0{lexicon_fingerprint()}".encode()).hexdigest()[:16]
+    return hashlib.sha256(f"{source_fingerprint(scope=scope)}\0{lexicon_fingerprint()}".encode()).hexdigest()[:16]
 
 
 def default_cache_dir() -> Path:
@@ -763,14 +766,10 @@ class Corpus:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("ignoring damaged %s: %s", path, exc)
         value = build()
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            path.parent.mkdir(exist_ok=True)
-            tmp.write_text(json.dumps({"value": value}, ensure_ascii=False), encoding="utf-8")
-            os.replace(tmp, path)
+            _write_atomic(path, json.dumps({"value": value}, ensure_ascii=False).encode("utf-8"))
         except OSError as exc:
             log.info("%s not kept with the corpus snapshot (%s)", name, exc)
-            tmp.unlink(missing_ok=True)
         return value
 
     def _offset_map(self, source: str) -> OffsetMap:

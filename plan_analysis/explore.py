@@ -64,7 +64,7 @@ def show_table(df: pd.DataFrame, *, max_rows: int = 60, columns: Sequence[str] |
     view = df.loc[:, list(columns)] if columns is not None else df
     view = view.head(max_rows).copy()
     for c in view.columns:
-        if view[c].dtype == object or str(view[c].dtype) in ("string", "str"):
+        if _is_text(view[c]):
             view[c] = view[c].astype("string").str.slice(0, max_chars)
     if layout == "fields" or (layout == "auto" and 0 < len(view) <= 3):
         cells = [["" if pd.isna(v) else (f"{v:.2f}" if isinstance(v, float) else str(v)) for v in view[c]]
@@ -77,7 +77,7 @@ def show_table(df: pd.DataFrame, *, max_rows: int = 60, columns: Sequence[str] |
     styles = [{"selector": "td", "props": "text-align: left; vertical-align: top;"},
               {"selector": "th", "props": "text-align: left;"}]  # a heading over the column it names
     for i, c in enumerate(view.columns):
-        if view[c].dtype == object or str(view[c].dtype) in ("string", "str"):
+        if _is_text(view[c]):
             longest = view[c].astype("string").str.len().max(skipna=True)  # NA when there is no text
             width = min(0 if pd.isna(longest) else int(longest), TEXT_MIN_WIDTH)
             if width >= 4:
@@ -85,6 +85,11 @@ def show_table(df: pd.DataFrame, *, max_rows: int = 60, columns: Sequence[str] |
     if not len(view):
         styler = styler.set_caption("no rows")
     return styler.set_table_styles(styles)
+
+
+def _is_text(column: pd.Series) -> bool:
+    """A column of text (or of mixed objects, shown as text)."""
+    return column.dtype == object or str(column.dtype) in ("string", "str")
 
 
 def explore_table(df: pd.DataFrame, *, filters: Sequence[str] = (), search: str | None = None,

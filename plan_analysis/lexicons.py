@@ -22,6 +22,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ._patterns import code_points
+
 __all__ = ["LexiconError", "lexicon_dir", "read_table", "lexicon_fingerprint", "pinned_lexicons", "required_literals", "parse_regex",
            "HintIndex", "literal_first"]
 
@@ -321,7 +323,7 @@ class HintIndex:
             if lit in text:
                 found.update(rules)
         if len(self._keys) and len(text) > 1:
-            code = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+            code = code_points(text)
             at = np.flatnonzero(self._first[code[:-1]] & self._second[code[1:]])
             if len(at):
                 pairs = (code[at].astype(np.uint64) << np.uint64(21)) | code[at + 1]

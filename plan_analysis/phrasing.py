@@ -426,12 +426,10 @@ def slogan_words(source: "Corpus | str | pd.DataFrame") -> list[str]:
     if isinstance(source, Corpus):
         # kept with the corpus snapshot: every profile page of a large corpus's report needs the whole corpus's
         # slogans, 3.5 s each on the 100 MB corpus
-        from .corpus import source_fingerprint
-        from .lexicons import lexicon_fingerprint
+        from .corpus import code_fingerprint
 
-        code = f"{source_fingerprint(scope='package')}\0{lexicon_fingerprint()}"
-        key = hashlib.sha256(code.encode()).hexdigest()[:16]
-        return source._stored("slogan_words", key, lambda: _slogan_words_of(extract_slogans(source)))
+        return source._stored("slogan_words", code_fingerprint(scope="package"),
+                              lambda: _slogan_words_of(extract_slogans(source)))
     return _slogan_words_of(source if isinstance(source, pd.DataFrame) else extract_slogans(source))
 
 
@@ -1221,7 +1219,7 @@ def _shingle_sets(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     for a, b in cut_by_size(lengths, _SHINGLE_BLOCK):
         lens = lengths[a:b]
-        codes = np.frombuffer("".join(texts[a:b]).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64) + 1
+        codes = P.code_points("".join(texts[a:b])).astype(np.uint64) + 1
         n_sh = np.where(lens == 0, 0, np.maximum(lens - k + 1, 1))
         firsts = np.repeat(np.cumsum(lens) - lens, n_sh)
         pos = firsts + (np.arange(len(firsts), dtype=np.int64) - np.repeat(np.cumsum(n_sh) - n_sh, n_sh))
@@ -1607,7 +1605,7 @@ def _longest_common_run(a: str, b: str) -> str:
     powers, inverses = _powers(_RUN_HASH_BASE, size), _powers(pow(_RUN_HASH_BASE, -1, 1 << 64), size)
     prefixes = []
     for text in (a, b):  # P[i] = sum of code[k] * base**k for k < i
-        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+        codes = P.code_points(text).astype(np.uint64)
         prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
         np.cumsum(codes * powers[:len(codes)], dtype=np.uint64, out=prefix[1:])
         prefixes.append(prefix)

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Sequence
 import numpy as np
 import pandas as pd
 
+from ._patterns import code_points
 from .lexicons import LexiconError, lexicon_dir, parse_regex
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -529,7 +530,7 @@ def _may_match(themes: tuple[Theme, ...], text: str, bounds: np.ndarray) -> np.n
     g = _grams(themes)
     out = np.zeros((len(bounds) - 1, len(themes)), dtype=bool)
     out[:, g.everywhere] = True
-    chars = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    chars = code_points(text)
     if not len(g.hint) or not len(chars):
         return out
     counts = np.bincount(np.minimum(chars, _BMP), minlength=_BMP + 1).astype(np.float64)

@@ -164,7 +164,7 @@ class WordScanner:
 
         if not text or not (len(self._keys) or self._single):
             return []
-        code = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        code = P.code_points(text)
         at = np.flatnonzero(self._first[code])  # every place where some word may start
         if not len(at):
             return []
