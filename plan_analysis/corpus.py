@@ -547,8 +547,9 @@ def _pack_write(folder: Path, blobs: Sequence[tuple[str, bytes]]) -> None:
         log.warning("could not write cache pack in %s: %s", folder, exc)
 
 
-def _write_atomic(file: Path, data: bytes) -> None:
-    """Write ``data`` to ``file`` through a temporary file in the same folder and ``os.replace``.
+def _write_atomic(file: Path, data: bytes | Callable[[Any], None], *, mode: int | None = None) -> None:
+    """Write ``data`` (bytes, or a function writing to an open binary file) to ``file`` through a temporary file
+    in the same folder and ``os.replace``; ``mode`` sets the file's permissions (a temporary file's are 0600).
 
     Readers see the old file or the new one, never part of one; an interruption (Ctrl-C, a
     crash) leaves at most a ``.tmp-*`` file that nothing reads.
@@ -557,7 +558,12 @@ def _write_atomic(file: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=file.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if callable(data):
+                data(fh)
+            else:
+                fh.write(data)
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, file)
     except BaseException:
         try:
@@ -745,30 +751,48 @@ class Corpus:
             hit = cache[name] = (tuple((t, len(t)) for t in tables), build(*tables))
         return hit[1]
 
-    def _stored(self, name: str, key: str, build: Callable[[], Any]) -> Any:
-        """``build()`` (a value JSON keeps), kept in the snapshot this corpus was read from, as ``name`` for ``key``.
+    def _stored(self, name: str, key: str, build: Callable[[], Any] | None, *,
+                form: Literal["json", "arrow"] = "json") -> Any:
+        """``build()``, kept in the snapshot this corpus was read from, as ``name`` for ``key``.
 
         Another process over the same files (the next notebook, every profile page of a report)
         reads it instead of building it again. Only while the corpus's documents are the
         snapshot's (the table was not replaced), so a selection or an edited corpus builds its
-        own; ``key`` names what else the value depends on (code, lexicons). The file is written
-        to a temporary name and renamed into place; one that cannot be read is built and
-        written again, and a folder that cannot be written to only costs the saving.
+        own; ``key`` names what else the value depends on (code, lexicons). ``form`` ``json``
+        keeps a value JSON keeps; ``arrow`` keeps a ``pyarrow.Table``, read back memory-mapped.
+        With ``build=None`` the value is only read: ``None`` when it is not kept (or the corpus
+        has no snapshot). The file is written to a temporary name and renamed into place; one that
+        cannot be read is built and written again, and a folder that cannot be written to only
+        costs the saving.
         """
+        import pyarrow as pa
+
         snap = self.__dict__.get("_snapshot")
         if snap is None or snap[1] is not self.documents or snap[2] != len(self.documents):
-            return build()
-        path = snap[0] / "derived" / f"{name}-{key}.json"
+            return build() if build is not None else None
+        path = snap[0] / "derived" / f"{name}-{key}.{form}"
         try:
+            if form == "arrow":
+                import pyarrow.feather as feather
+
+                return feather.read_table(path, memory_map=True)
             return json.loads(path.read_text(encoding="utf-8"))["value"]
         except FileNotFoundError:
             pass
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as exc:
             log.warning("ignoring damaged %s: %s", path, exc)
+        if build is None:
+            return None
         value = build()
+        if form == "arrow":
+            def write(fh: Any) -> None:
+                with pa.ipc.new_file(fh, value.schema) as writer:
+                    writer.write_table(value)
+        else:
+            write = json.dumps({"value": value}, ensure_ascii=False).encode("utf-8")
         try:
-            _write_atomic(path, json.dumps({"value": value}, ensure_ascii=False).encode("utf-8"))
-        except OSError as exc:
+            _write_atomic(path, write)
+        except (OSError, pa.ArrowException) as exc:
             log.info("%s not kept with the corpus snapshot (%s)", name, exc)
         return value
 

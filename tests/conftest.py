@@ -52,3 +52,20 @@ def cache_entries():
         return keys
 
     return entries
+
+
+@pytest.fixture
+def report_folders(tmp_path, monkeypatch):
+    """``report_folders(files)``: a private cache, an empty notebooks folder and a corpus folder holding
+    ``files`` (``{name: text}``); returns the two folders."""
+
+    def make(files: dict[str, str]) -> tuple[Path, Path]:
+        monkeypatch.setenv("PLAN_ANALYSIS_CACHE", str(tmp_path / "cache"))
+        nb_dir, corpus = tmp_path / "notebooks", tmp_path / "corpus"
+        nb_dir.mkdir()
+        corpus.mkdir()
+        for name, text in files.items():
+            (corpus / name).write_text(text, encoding="utf-8")
+        return nb_dir, corpus
+
+    return make

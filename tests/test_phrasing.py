@@ -38,7 +38,9 @@ D004 = "004_c7e8bd28e2541a55-1"
 
 @pytest.fixture(scope="module")
 def corpus():
-    return load_corpus(RAW, progress=False)
+    # not read from a snapshot: values kept with one (slogan words, token counts, from this run or an earlier
+    # one) would stand in for the counting these tests check; tests of what is kept load their own
+    return load_corpus(RAW, cache=False, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -920,3 +922,45 @@ def test_slogan_words_when_the_snapshot_cannot_be_written_to(tmp_path, monkeypat
         assert ph.slogan_words(corpus) == want
     assert "slogan_words not kept with the corpus snapshot" in caplog.text
     assert not list(tmp_path.rglob("derived/*")), "no file, not even a temporary one, is left behind"
+
+
+def test_token_counts_of_a_corpus_are_kept_with_its_snapshot(tmp_path, monkeypatch, caplog):
+    """term_counts counts a corpus's tokens once: the next load of the same files reads them, and keyness and
+    keyness_by_group sum them, with the tables they give when they count; a selection counts its own."""
+    files = sorted(RAW.glob("*.txt"))
+    first = load_corpus(files, cache_dir=tmp_path, progress=False)
+    places = [p for p in first.documents["place"].dropna().unique() if p][:4]
+    ids = first.documents.loc[first.documents["place"] == places[0], "doc_id"].tolist()
+    # counted, before anything is kept
+    want_key = ph.keyness(first, by="doc_id", target=set(ids), min_freq=2, top=None, max_rest=6)
+    want_groups = ph.keyness_by_group(first, by="place", targets=places, top=8)
+    assert len(want_key) > 20 and set(want_groups["group"]) == set(places)
+    assert not list(tmp_path.rglob("derived/token_counts-*"))
+    counted = ph.term_counts(first)
+    assert len(list(tmp_path.rglob("derived/token_counts-*.arrow"))) == 1
+    words = [t.word for t in tokenize(first.text(D001), drop_punct=True, drop_stopwords=True,
+                                      extra_words=ph.slogan_words(first))]
+    assert counted[counted["doc_id"] == D001].set_index("term")["count"]["推进"] == words.count("推进") > 0
+
+    def refuse(*_a, **_k):
+        raise AssertionError("counted again")
+
+    monkeypatch.setattr(ph, "_count_terms", refuse)
+    monkeypatch.setattr(ph, "_term_totals", refuse)
+    again = load_corpus(files, cache_dir=tmp_path, progress=False)
+    pd.testing.assert_frame_equal(ph.term_counts(again), counted)
+    pd.testing.assert_frame_equal(ph.keyness(again, by="doc_id", target=set(ids), min_freq=2, top=None, max_rest=6),
+                                  want_key)
+    pd.testing.assert_frame_equal(ph.keyness_by_group(again, by="place", targets=places, top=8), want_groups)
+    with pytest.raises(AssertionError, match="counted again"):  # a selection is not the snapshot's corpus
+        ph.keyness(again.select(again.documents["doc_id"].head(6).tolist()), by="doc_id", target=ids[0])
+    with pytest.raises(AssertionError, match="counted again"):  # character n-grams are never kept
+        ph.keyness(again, by="doc_id", target=set(ids), unit="char3")
+    monkeypatch.undo()
+
+    for path in tmp_path.rglob("derived/token_counts-*.arrow"):
+        path.write_bytes(b"ARROW1 damaged")
+    with caplog.at_level("WARNING", logger="plan_analysis"):
+        pd.testing.assert_frame_equal(ph.term_counts(load_corpus(files, cache_dir=tmp_path, progress=False)), counted)
+    assert "ignoring damaged" in caplog.text and "token_counts-" in caplog.text
+    pd.testing.assert_frame_equal(ph.term_counts(load_corpus(files, cache=False, progress=False)), counted)

@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import shutil
+import time
 import unicodedata
 from pathlib import Path
 
@@ -244,17 +245,12 @@ def _code_notebook(*cells: str, title: str = "小笔记本", profile: bool = Fal
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
+def project(tmp_path, monkeypatch, report_folders):
     """A notebooks folder, a two-document corpus and a private cache; ``executed`` lists what ran."""
-    monkeypatch.setenv("PLAN_ANALYSIS_CACHE", str(tmp_path / "cache"))
+    nb_dir, corpus = report_folders(PLACES_TEXT)
     # the package source is hashed for real in test_package_hash_follows_the_source; here it stays put
     # even if someone edits the package while the tests run
     monkeypatch.setattr("plan_analysis.corpus.source_fingerprint", lambda **_: "package source")
-    nb_dir, corpus = tmp_path / "notebooks", tmp_path / "corpus"
-    nb_dir.mkdir()
-    corpus.mkdir()
-    for name, text in PLACES_TEXT.items():
-        (corpus / name).write_text(text, encoding="utf-8")
     executed: list[str] = []
     real_execute = report._Kernel.execute
 
@@ -530,3 +526,55 @@ def test_printed_chinese_gets_the_embedded_font_and_latin_keeps_a_monospace_one(
     face = re.search(r"@font-face\{[^}]*\}", page).group()
     assert "unicode-range:U+00B7,U+0100-10FFFF" in face
     assert re.search(rf'pre, code[^{{]*{{\s*font-family:\s*"{FONT_FAMILY}", [^;]*monospace', page)
+
+
+def test_the_report_counts_the_corpus_words_once_for_every_page(tmp_path, report_folders, caplog):
+    """Before any page runs, the report counts the corpus's words into its snapshot, where every profile page's
+    keyness reads them; a rerun whose pages all come from the cache counts nothing."""
+    nb_dir, corpus = report_folders(PLACES_TEXT)
+    nbformat.write(_code_notebook(
+        "import os\nimport plan_analysis as pa\nfrom plan_analysis import phrasing\n"
+        "c = pa.load_corpus(os.environ['PLAN_ANALYSIS_CORPUS'], progress=False)\n"
+        "print('计数已在', phrasing._kept_token_counts(c) is not None)", title="档案", profile=True),
+        nb_dir / "10_profile.ipynb")
+    nbformat.write(_code_notebook("print('第一页')"), nb_dir / "01_one.ipynb")
+    with caplog.at_level(logging.INFO, logger="plan_analysis"):
+        status = build_report(notebooks_dir=nb_dir, out_dir=tmp_path / "out", corpus=corpus, workers=1)
+    assert status == 0
+    for page in ("10_profile-01.html", "10_profile-02.html"):
+        assert "计数已在 True" in (tmp_path / "out" / page).read_text(encoding="utf-8")
+    assert len(list((tmp_path / "cache").rglob("derived/token_counts-*.arrow"))) == 1
+    assert "counting the corpus's words once for every page" in caplog.text
+
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="plan_analysis"):
+        assert build_report(notebooks_dir=nb_dir, out_dir=tmp_path / "out", corpus=corpus, workers=1) == 0
+    assert "3 of 3 page(s) from the cache" in caplog.text
+    assert "counting the corpus's words" not in caplog.text
+
+
+def test_pruning_the_page_cache_removes_old_pages_and_left_over_temporary_files(tmp_path):
+    now = time.time()
+    files = {name: tmp_path / name for name in ("page.a.json", "page.b.json", ".tmp-old", ".tmp-new")}
+    for path in files.values():
+        path.write_text("{}", encoding="utf-8")
+    two_days, too_old = now - 2 * 86400, now - (report._CACHE_MAX_AGE_DAYS + 1) * 86400
+    os.utime(files["page.b.json"], (too_old, too_old))
+    os.utime(files[".tmp-old"], (two_days, two_days))
+    report._prune_cache(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".tmp-new", "page.a.json"]
+
+
+def test_report_files_are_written_whole_and_readable_by_all(tmp_path, monkeypatch):
+    page = tmp_path / "page.html"
+    report._write_atomic(page, "<p>第一版</p>")
+    assert page.read_text(encoding="utf-8") == "<p>第一版</p>" and page.stat().st_mode & 0o777 == 0o644
+
+    def fail(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="No space"):
+        report._write_atomic(page, "<p>第二版</p>")
+    assert page.read_text(encoding="utf-8") == "<p>第一版</p>"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["page.html"]  # no temporary file left behind

@@ -107,14 +107,9 @@ _ANALYSES = ("01_themes.ipynb", "02_growth_targets.ipynb", "03_phrasing.ipynb")
     {"p.txt": "xx镇20xx年工作计划\n一、xx\nxx xx x.x ***\n"},  # nothing but placeholders: no figure, no word
     {"empty.txt": ""},  # no document at all
 ], ids=["one-document", "one-place", "placeholders-only", "no-document"])
-def test_the_analysis_notebooks_run_on_a_tiny_corpus(tmp_path, monkeypatch, files):
+def test_the_analysis_notebooks_run_on_a_tiny_corpus(tmp_path, report_folders, files):
     """A corpus too small for a comparison, a topic model or a chart gets pages that say so, not failed pages."""
-    monkeypatch.setenv("PLAN_ANALYSIS_CACHE", str(tmp_path / "cache"))
-    corpus, nbs = tmp_path / "corpus", tmp_path / "notebooks"
-    corpus.mkdir()
-    nbs.mkdir()
-    for name, text in files.items():
-        (corpus / name).write_text(text, encoding="utf-8")
+    nbs, corpus = report_folders(files)
     for name in _ANALYSES:
         shutil.copy(ROOT / "notebooks" / name, nbs / name)
     status = build_report(notebooks_dir=nbs, out_dir=tmp_path / "out", corpus=corpus, profiles=False, cache=False)
