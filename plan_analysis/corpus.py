@@ -794,6 +794,10 @@ class Corpus:
             _write_atomic(path, write)
         except (OSError, pa.ArrowException) as exc:
             log.info("%s not kept with the corpus snapshot (%s)", name, exc)
+            return value
+        # the values of other keys (an earlier version of the package, say): the last few written are kept
+        for stale in _all_but_newest(path.parent.glob(f"{name}-*.{form}"), _DERIVED_KEPT):
+            stale.unlink(missing_ok=True)
         return value
 
     def _offset_map(self, source: str) -> OffsetMap:
@@ -1269,6 +1273,9 @@ def _collect(tasks: list[tuple], problems: Sequence[tuple[str, str]], asm: _Asse
 # into place, so a half-written snapshot is never found. RawTexts still checks each file's sha256.
 
 _SNAPSHOTS_KEPT = 8
+#: values kept with a snapshot (Corpus._stored): how many keys of each are kept (the token counts of the 100 MB
+#: benchmark corpus take 82 MB, and every edit of the package starts a new key)
+_DERIVED_KEPT = 2
 
 
 def _snapshot_dir(cdir: Path, fp: str, found: Sequence[tuple[Path, str]], problems: Sequence[tuple[str, str]],
@@ -1351,18 +1358,25 @@ def _snapshot_finish(tmp: Path, folder: Path, asm: _Assembler, report: pd.DataFr
     return _snapshot_read(folder, replay=False)
 
 
+def _mtime(p: Path) -> float:
+    """When ``p`` was last modified (infinity for one removed meanwhile, by another run's rotation)."""
+    try:
+        return p.stat().st_mtime
+    except OSError:
+        return math.inf
+
+
+def _all_but_newest(paths: Iterable[Path], keep: int) -> list[Path]:
+    """``paths`` except the ``keep`` modified last."""
+    return sorted(paths, key=_mtime)[:-keep] if keep > 0 else list(paths)
+
+
 def _rotate_snapshots(parent: Path) -> None:
     """Keep the :data:`_SNAPSHOTS_KEPT` snapshots used last; remove temporary folders a killed run left a day ago."""
     import time
 
-    def mtime(p: Path) -> float:
-        try:
-            return p.stat().st_mtime
-        except OSError:  # removed meanwhile by another run's rotation
-            return math.inf
-
-    old = sorted(parent.glob("corpus-*"), key=mtime)[:-_SNAPSHOTS_KEPT]
-    old += [p for p in parent.glob(".tmp-corpus-*") if mtime(p) < time.time() - 86_400]
+    old = _all_but_newest(parent.glob("corpus-*"), _SNAPSHOTS_KEPT)
+    old += [p for p in parent.glob(".tmp-corpus-*") if _mtime(p) < time.time() - 86_400]
     for stale in old:
         _remove_tree(stale)
 

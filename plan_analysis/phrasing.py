@@ -798,7 +798,7 @@ def _counts_arrow(counts: pd.DataFrame) -> "pa.Table":
 
     return pa.table({"doc_id": pa.array(counts["doc_id"], type=pa.string()).dictionary_encode(),
                      "term": pa.array(counts["term"], type=pa.string()).dictionary_encode(),
-                     "count": pa.array(counts["count"], type=pa.int64())})
+                     "count": pa.array(counts["count"], type=pa.int32())})  # a term's count in one document
 
 
 def _counts_frame(table: "pa.Table") -> pd.DataFrame:
@@ -807,7 +807,7 @@ def _counts_frame(table: "pa.Table") -> pd.DataFrame:
 
     return pd.DataFrame({"doc_id": pd.array(table.column("doc_id").cast(pa.string()), dtype="str"),
                          "term": pd.array(table.column("term").cast(pa.string()), dtype="str"),
-                         "count": table.column("count").to_numpy()})
+                         "count": table.column("count").to_numpy().astype(np.int64)})
 
 
 def _count_terms(corpus: "Corpus", *, unit: Unit, workers: int | None, progress: bool) -> pd.DataFrame:

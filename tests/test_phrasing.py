@@ -13,6 +13,7 @@ import re
 import random
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import matplotlib
@@ -896,6 +897,23 @@ def test_slogan_words_of_a_corpus_are_kept_with_its_snapshot(tmp_path, monkeypat
     assert ph.slogan_words(other) == want and calls  # another key: found again, and kept beside the first
     assert len(list(tmp_path.rglob("derived/slogan_words-*.json"))) == 2
     monkeypatch.undo()
+
+    # more keys: the two written last are kept
+    real_code = corpus_mod.code_fingerprint
+    derived = first.__dict__["_snapshot"][0] / "derived"
+    for path in derived.glob("slogan_words-*.json"):
+        os.utime(path, (time.time() - 100,) * 2)
+    written = []
+    for n, key in enumerate(("0123456789abcdef", "fedcba9876543210")):
+        monkeypatch.setattr(corpus_mod, "code_fingerprint",
+                            lambda *, scope="pipeline", _k=key: real_code(scope=scope) if scope == "pipeline" else _k)
+        assert ph.slogan_words(load_corpus(files, cache_dir=tmp_path, progress=False)) == want
+        written.append(derived / f"slogan_words-{key}.json")
+        os.utime(written[-1], (time.time() - 99 + n,) * 2)
+        assert written[-1].is_file()
+    assert set(derived.glob("slogan_words-*.json")) == set(written)  # the older keys' files removed
+    monkeypatch.undo()
+    assert ph.slogan_words(first) == want  # this code's key again: written again
 
     for path in tmp_path.rglob("derived/slogan_words-*.json"):
         path.write_text('{"value": [', encoding="utf-8")  # damaged
