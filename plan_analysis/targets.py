@@ -201,6 +201,8 @@ _QUOTE_CLOSES_SOON_RE = re.compile(r"^[^”」\"]{0,12}[”」\"]")
 _SESSION_AFTER_RE = re.compile(r"^(?:会议|全会|全体会议|代表大会|党代会|常委会)")
 _LATIN_AFTER_RE = re.compile(r"^[A-Za-z]")
 _NAME_PART_AFTER_RE = re.compile(r"^(?:号|大|化|美|治|提|比|晒|进|好|无|有|不|零|全|个一)")
+#: 三元楼, 三元里, 五元桥: a Chinese numeral + 元 before these is a name, not an amount
+_YUAN_NAME_AFTER_RE = re.compile(r"^[楼桥里街路村巷]")
 _EACH_BEFORE_RE = re.compile(r"每[^，；。]{0,3}$")
 _CN_DIGIT_END_RE = re.compile(r"[一二三四五六七八九十]$")
 _WORD_CHAR_RE = re.compile(rf"[{P.HAN}A-Za-z]")
@@ -322,7 +324,7 @@ def _figures(text: str) -> list[_Figure]:
                     continue
             elif unit not in _COUNT_UNITS_CN and unit not in ("万元", "亿元", "元", "万人", "平方米", "公里", "米", "吨"):
                 continue
-            if _NAME_PART_AFTER_RE.match(after):
+            if _NAME_PART_AFTER_RE.match(after) or (unit == "元" and _YUAN_NAME_AFTER_RE.match(after)):
                 continue
             if num in ("一",) and not _EACH_BEFORE_RE.search(before) and unit not in ("万元", "亿元"):
                 continue  # 一家/一个 as an article

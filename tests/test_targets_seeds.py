@@ -107,6 +107,13 @@ def test_numbers_that_are_not_figures(text):
     assert extract_targets(text).empty, extract_targets(text)[["figure", "clause"]]
 
 
+def test_a_numeral_in_a_building_name_is_not_an_amount():
+    # 003_f7a6677d878e2b53-3: 三元楼 is a building; the two office buildings are a figure
+    clause = "新建了建筑面积xxxx余平方的xx和xxx余平方的三元楼两个社区办公大楼"
+    assert extract_targets(clause)["figure"].tolist() == ["两个"]
+    assert extract_targets("发放补贴三元")["figure"].tolist() == ["三元"]
+
+
 def test_growth_rate_direction_and_kind():
     t = extract_targets("1-4月份，完成规模以上企业工业总产值92.53亿元，同比增长77%；完成固定资产投资7.06亿元，同比 增长-40.8%。")
     rows = t[["indicator_canonical", "value", "unit", "kind", "is_growth_rate", "direction", "period"]].values.tolist()
