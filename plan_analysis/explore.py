@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from typing import Any, Literal, Sequence
 
 import pandas as pd
@@ -42,6 +43,8 @@ def is_static() -> bool:
 
 #: text columns of :func:`show_table` are at least this many characters wide (or their longest value's width)
 TEXT_MIN_WIDTH = 12
+#: the width of a narrow (Latin, digit) character, in widths of a Chinese character (1em)
+NARROW_CHAR_WIDTH = 0.55
 
 
 def show_table(df: pd.DataFrame, *, max_rows: int = 60, columns: Sequence[str] | None = None,
@@ -50,9 +53,10 @@ def show_table(df: pd.DataFrame, *, max_rows: int = 60, columns: Sequence[str] |
 
     ``layout="fields"`` turns it on its side, a line per column (``field``, then each row's
     value): a record of one or two documents reads down the page instead of across it; ``"auto"``
-    does that for at most 3 rows. A text column is at least :data:`TEXT_MIN_WIDTH` characters wide
-    (or as wide as its longest value), so a title is not wrapped two characters a line; a table
-    without rows says so in its caption.
+    does that for at most 3 rows. A text column is at least :data:`TEXT_MIN_WIDTH` Chinese characters wide
+    (or as wide as its longest value; a Latin letter counts :data:`NARROW_CHAR_WIDTH`), so a title is not
+    wrapped two characters a line and a column of codes takes no more room than it needs. The caption
+    says when rows were left out (the first 60 of 264 rows), or that there are none.
 
     >>> show_table(pd.DataFrame({"a": ["铁西街道"] * 3}), max_rows=2).data.shape
     (2, 1)
@@ -78,13 +82,24 @@ def show_table(df: pd.DataFrame, *, max_rows: int = 60, columns: Sequence[str] |
               {"selector": "th", "props": "text-align: left;"}]  # a heading over the column it names
     for i, c in enumerate(view.columns):
         if _is_text(view[c]):
-            longest = view[c].astype("string").str.len().max(skipna=True)  # NA when there is no text
-            width = min(0 if pd.isna(longest) else int(longest), TEXT_MIN_WIDTH)
-            if width >= 4:
-                styles.append({"selector": f"td.col{i}", "props": f"min-width: {width}em;"})
+            width = min(max((_display_width(v) for v in view[c].dropna().astype(str)), default=0.0), TEXT_MIN_WIDTH)
+            if width >= 3:  # not for a word or two (目标, plan): they fit anyway
+                styles.append({"selector": f"td.col{i}", "props": f"min-width: {width:g}em;"})
     if not len(view):
         styler = styler.set_caption("no rows")
+    elif len(df) > max_rows:
+        styler = styler.set_caption(f"the first {max_rows:,} of {len(df):,} rows")
     return styler.set_table_styles(styles)
+
+
+def _display_width(text: str) -> float:
+    """How wide ``text`` is set, in em: a Chinese character is 1, a Latin letter or digit :data:`NARROW_CHAR_WIDTH`.
+
+    >>> _display_width("summary+plan"), _display_width("铁西街道")
+    (6.6, 4.0)
+    """
+    wide = sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
+    return round(wide + NARROW_CHAR_WIDTH * (len(text) - wide), 1)
 
 
 def _is_text(column: pd.Series) -> bool:

@@ -40,6 +40,10 @@ def test_text_columns_are_wide_enough_for_a_title():
     assert widths[cols.index("title")] == f"{TEXT_MIN_WIDTH}em"
     assert widths[cols.index("doc_id")] == f"{TEXT_MIN_WIDTH}em"
     assert cols.index("kind") not in widths  # two characters: no minimum
+    # Latin letters are set narrower than Chinese characters: a code is not given the room of a title
+    widths = _widths(show_table(df.assign(doc_type="summary+plan", mixed="十四五 (2019–2026)")).to_html())
+    assert widths[len(cols)] == "6.6em"
+    assert widths[len(cols) + 1] == "9.6em"  # 3 Chinese characters and 12 narrow ones
     assert cols.index("label_year") not in widths and cols.index("share") not in widths  # numbers
 
 
@@ -66,3 +70,9 @@ def test_an_empty_table_says_so():
 def test_an_unknown_layout_is_refused():
     with pytest.raises(ValueError, match="layout must be 'rows', 'fields' or 'auto', got 'wide'"):
         show_table(pd.DataFrame([DOC]), layout="wide")
+
+
+def test_a_cut_table_says_how_many_rows_it_leaves_out():
+    html = show_table(pd.DataFrame([DOC] * 1264), max_rows=60).to_html()
+    assert "the first 60 of 1,264 rows" in html and html.count("001_64b46b310826ad2c-1") == 60
+    assert "rows</caption>" not in show_table(pd.DataFrame([DOC] * 60), max_rows=60).to_html()
