@@ -39,7 +39,7 @@ _UNITS = sorted("""
 个百分点 百分点 万人次 人次 万美元 亿美元 万欧元 美元 欧元 亿元 万元 千元 元/人 元 万平方米 平方米 平方公里 平米 万平方 公顷
 万亩 亩 公里 千米 米 万吨 吨 万株 株 万棵 棵 万只 只 万头 头 万户 户 万人 人 名 位 家 个 次 场次 场 项 条 宗 起 处 例
 份 片 间 座 台 套 辆 所 批次 批 期 方 倍 % ‰ 件 封 张 部 支 篇 本 册 轮 万 亿 艘 架 盏 根 基 口 眼 栋 幢 层 组 队 类
-万米 万公里 万辆 万台 万件 万份 万平方米 万立方米 立方米
+万米 万公里 万辆 万台 万件 万份 万平方米 万立方米 立方米 万个
 """.split(), key=len, reverse=True)
 _UNIT_RE = "|".join(re.escape(u) for u in _UNITS)
 _CN = "零〇一二两三四五六七八九十百千万亿"
@@ -201,8 +201,9 @@ _QUOTE_CLOSES_SOON_RE = re.compile(r"^[^”」\"]{0,12}[”」\"]")
 _SESSION_AFTER_RE = re.compile(r"^(?:会议|全会|全体会议|代表大会|党代会|常委会)")
 _LATIN_AFTER_RE = re.compile(r"^[A-Za-z]")
 _NAME_PART_AFTER_RE = re.compile(r"^(?:号|大|化|美|治|提|比|晒|进|好|无|有|不|零|全|个一)")
-#: 三元楼, 三元里, 五元桥: a Chinese numeral + 元 before these is a name, not an amount
-_YUAN_NAME_AFTER_RE = re.compile(r"^[楼桥里街路村巷]")
+#: a unit followed by these is part of a name or a word, not a figure: 三元楼, 三元里 (a building, a place);
+#: 3.0方案 (a plan's version), 三方面
+_NAME_AFTER_UNIT = {"元": re.compile(r"^[楼桥里街路村巷]"), "方": re.compile(r"^[案面位式针]")}
 _EACH_BEFORE_RE = re.compile(r"每[^，；。]{0,3}$")
 _CN_DIGIT_END_RE = re.compile(r"[一二三四五六七八九十]$")
 _WORD_CHAR_RE = re.compile(rf"[{P.HAN}A-Za-z]")
@@ -249,6 +250,10 @@ def _clean_indicator(before: str) -> str:
 
 
 def _object_after(after: str) -> str:
+    """What a count is of, named after it (新建2家 *老年食堂*); not a qualifier (30个 *以上*)."""
+    q = _QUAL_AFTER.match(after)
+    if q:
+        after = after[q.end():]
     m = _OBJECT_RE.match(after)
     if not m:
         return ""
@@ -316,15 +321,17 @@ def _figures(text: str) -> list[_Figure]:
             continue  # 三次会议 is the third session, not three events
         if unit == "米" and _LATIN_AFTER_RE.match(after):
             continue
+        if unit in _NAME_AFTER_UNIT and _NAME_AFTER_UNIT[unit].match(after):
+            continue
         if num[0] not in _DIGITS_X:  # a Chinese numeral
-            if unit == "万" or unit == "亿":
+            if unit in ("万", "亿", "万个"):
                 pass
             elif unit == "个":
                 if not _CONCRETE_AFTER_GE.match(after):
                     continue
             elif unit not in _COUNT_UNITS_CN and unit not in ("万元", "亿元", "元", "万人", "平方米", "公里", "米", "吨"):
                 continue
-            if _NAME_PART_AFTER_RE.match(after) or (unit == "元" and _YUAN_NAME_AFTER_RE.match(after)):
+            if _NAME_PART_AFTER_RE.match(after):
                 continue
             if num in ("一",) and not _EACH_BEFORE_RE.search(before) and unit not in ("万元", "亿元"):
                 continue  # 一家/一个 as an article

@@ -81,6 +81,27 @@ def test_precision_and_recall(extracted):
     assert precision >= 0.9 and recall >= 0.9
 
 
+def test_indicators_agree_with_the_gold(extracted):
+    """The indicator named for each gold figure found (same document, figure and clause): the same words, or one
+    holding the other (规下工业营业收入 in 一般公共预算收入、规下工业营业收入); the rates are printed."""
+    _, t = extracted
+    found = {}
+    for r in t.itertuples():
+        found.setdefault((r.doc_id, r.figure), []).append(r)
+    pairs = []
+    for g in _gold():
+        if g["placeholder"] == "yes" or g["optional"] == "yes":
+            continue
+        same = [r for r in found.get((g["doc_id"], g["figure"]), []) if r.clause in g["clause"] or g["clause"] in r.clause]
+        if same:
+            pairs.append((g["indicator"], same[0].indicator))
+    exact = sum(a == b for a, b in pairs)
+    overlap = sum(bool(a and b and (a in b or b in a)) for a, b in pairs)
+    print(f"\nindicators of {len(pairs)} gold figures found: {exact / len(pairs):.3f} the same, "
+          f"{overlap / len(pairs):.3f} the same or one holding the other")
+    assert len(pairs) >= 230 and overlap / len(pairs) >= 0.8
+
+
 def test_placeholders_give_no_value_and_are_counted(extracted):
     _, t = extracted
     gold = Counter(g["doc_id"] for g in _gold() if g["placeholder"] == "yes" and g["optional"] != "yes")
@@ -112,6 +133,21 @@ def test_a_numeral_in_a_building_name_is_not_an_amount():
     clause = "新建了建筑面积xxxx余平方的xx和xxx余平方的三元楼两个社区办公大楼"
     assert extract_targets(clause)["figure"].tolist() == ["两个"]
     assert extract_targets("发放补贴三元")["figure"].tolist() == ["三元"]
+
+
+@pytest.mark.parametrize("clause, figures", [
+    # data/corpora/provincial-2026/texts/2026_北京市_政府工作报告.txt
+    ("新增停车设施建设运营等服务场景30个以上", [("30个", "新增停车设施建设运营等服务场景", "以上", None, "")]),
+    ("推动出台服务业扩大开放3.0方案", []),  # a plan's version
+    ("新增中学学位1万个", [("1万个", "新增中学学位", "", 10000.0, "个")]),
+    # data/corpora/provincial-2026/texts/2026_湖南省_政府工作报告.txt
+    ("扩充优质普通高中公办学位8万个", [("8万个", "扩充优质普通高中公办学位", "", 80000.0, "个")]),
+])
+def test_a_qualifier_or_a_measure_word_after_a_figure_is_not_its_indicator(clause, figures):
+    t = extract_targets(clause)
+    got = [(r.figure, r.indicator, r.qualifier, None if r.unit == "个" else r.base_value, r.base_unit if r.unit != "个"
+            else "") for r in t.itertuples()]
+    assert got == figures
 
 
 def test_growth_rate_direction_and_kind():
