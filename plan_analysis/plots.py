@@ -71,21 +71,35 @@ def doc_labels(documents: pd.DataFrame, *, width: int = 18) -> pd.Series:
 
 
 def plot_counts(df: pd.DataFrame, column: str, *, by: str | None = None, ax: Axes | None = None,
-                title: str = "") -> Axes:
+                title: str = "", top: int | None = 15) -> Axes:
     """Bar chart of how many rows have each value of ``column`` (stacked by ``by``).
+
+    At most ``top`` bars: beyond that, the least frequent values share one bar, ``(N others)``,
+    at the bottom (``top=None`` draws every value).
 
     >>> plot_counts(pd.DataFrame({"doc_type": ["plan", "plan", "summary"]}), "doc_type").get_title()
     'documents by doc_type'
     """
+    if top is not None and top < 2:
+        raise ValueError(f"top must be at least 2 (or None for every value), got {top}")
     if df.empty:
         return _say_empty(ax, "no documents", title=title or f"documents by {column}")
     ax = _axes(ax, (7, 3.2))
+    values = df[column].astype(object).where(df[column].notna() & (df[column].astype(str) != ""), "(empty)").astype(str)
+    counts = values.value_counts()
+    order = list(counts.index[::-1])  # the most frequent at the top
+    if top is not None and len(counts) > top:
+        kept = list(counts.index[:top - 1])
+        other = f"({len(counts) - len(kept)} others)"
+        values = values.where(values.isin(kept), other)
+        order = [other] + kept[::-1]
     if by:
-        table = df.groupby([column, by], dropna=False).size().unstack(fill_value=0)
+        table = (pd.crosstab(values, df[by].astype(object).where(df[by].notna(), "(empty)").astype(str))
+                 .reindex(order, fill_value=0))
         table.plot.barh(stacked=True, ax=ax)
         ax.legend(title=by, fontsize=8, loc="lower right")
     else:
-        df[column].fillna("(empty)").replace("", "(empty)").value_counts().sort_values().plot.barh(ax=ax)
+        values.value_counts().reindex(order, fill_value=0).plot.barh(ax=ax)
     ax.set_xlabel("documents")
     ax.set_ylabel("")
     ax.set_title(title or f"documents by {column}")

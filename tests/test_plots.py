@@ -175,3 +175,20 @@ def test_charts_of_one_document_without_figures_say_so(documents):
         assert [t.get_text() for t in charts[chart]().texts][0].startswith("no "), chart
     drawn = charts["theme_heatmap"]()
     assert drawn.images and "no " not in " ".join(t.get_text() for t in drawn.texts)
+
+
+def test_a_count_chart_of_many_values_keeps_the_most_frequent_and_sums_the_rest():
+    # 40 provinces, the k-th holding k documents: 14 bars of the most frequent, one bar for the other 26
+    docs = pd.DataFrame({"province": [f"省{k:02d}" for k in range(1, 41) for _ in range(k)],
+                         "is_local_plan": [k % 2 == 0 for k in range(1, 41) for _ in range(k)]})
+    for by in (None, "is_local_plan"):
+        ax = plots.plot_counts(docs, "province", by=by)
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert len(labels) == 15 and labels[0] == "(26 others)" and labels[-1] == "省40"
+        assert labels[1:] == [f"省{k:02d}" for k in range(27, 41)]
+        assert sum(p.get_width() for p in ax.patches) == len(docs)  # nothing dropped
+        plt.close(ax.figure)
+    every = plots.plot_counts(docs, "province", top=None)
+    assert len(every.get_yticklabels()) == 40
+    with pytest.raises(ValueError, match="top must be at least 2"):
+        plots.plot_counts(docs, "province", top=1)
