@@ -45,6 +45,10 @@ def is_static() -> bool:
 TEXT_MIN_WIDTH = 12
 #: the width of a narrow (Latin, digit) character, in widths of a Chinese character (1em)
 NARROW_CHAR_WIDTH = 0.55
+#: the text columns' minimum widths add up to at most this many em (a report page is about 90em of table text wide,
+#: less the other columns and the cells' padding): a table of
+#: many text columns still fits the page, each column narrower
+TEXT_WIDTH_BUDGET = 48
 
 
 def show_table(df: pd.DataFrame, *, max_rows: int = 60, columns: Sequence[str] | None = None,
@@ -55,7 +59,8 @@ def show_table(df: pd.DataFrame, *, max_rows: int = 60, columns: Sequence[str] |
     value): a record of one or two documents reads down the page instead of across it; ``"auto"``
     does that for at most 3 rows. A text column is at least :data:`TEXT_MIN_WIDTH` Chinese characters wide
     (or as wide as its longest value; a Latin letter counts :data:`NARROW_CHAR_WIDTH`), so a title is not
-    wrapped two characters a line and a column of codes takes no more room than it needs. The caption
+    wrapped two characters a line and a column of codes takes no more room than it needs; with many text
+    columns, all are narrower, to fit the page (:data:`TEXT_WIDTH_BUDGET`). The caption
     says when rows were left out (the first 60 of 264 rows), or that there are none.
 
     >>> show_table(pd.DataFrame({"a": ["铁西街道"] * 3}), max_rows=2).data.shape
@@ -80,11 +85,12 @@ def show_table(df: pd.DataFrame, *, max_rows: int = 60, columns: Sequence[str] |
               .hide(axis="index"))
     styles = [{"selector": "td", "props": "text-align: left; vertical-align: top;"},
               {"selector": "th", "props": "text-align: left;"}]  # a heading over the column it names
-    for i, c in enumerate(view.columns):
-        if _is_text(view[c]):
-            width = min(max((_display_width(v) for v in view[c].dropna().astype(str)), default=0.0), TEXT_MIN_WIDTH)
-            if width >= 3:  # not for a word or two (目标, plan): they fit anyway
-                styles.append({"selector": f"td.col{i}", "props": f"min-width: {width:g}em;"})
+    widths = {i: min(max((_display_width(v) for v in view[c].dropna().astype(str)), default=0.0), TEXT_MIN_WIDTH)
+              for i, c in enumerate(view.columns) if _is_text(view[c])}
+    widths = {i: w for i, w in widths.items() if w >= 3}  # not for a word or two (目标, plan): they fit anyway
+    scale = min(1.0, TEXT_WIDTH_BUDGET / sum(widths.values())) if widths else 1.0
+    for i, w in widths.items():
+        styles.append({"selector": f"td.col{i}", "props": f"min-width: {max(3.0, round(w * scale, 1)):g}em;"})
     if not len(view):
         styler = styler.set_caption("no rows")
     elif len(df) > max_rows:

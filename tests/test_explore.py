@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import pytest
 
-from plan_analysis.explore import TEXT_MIN_WIDTH, show_table
+from plan_analysis.explore import TEXT_MIN_WIDTH, TEXT_WIDTH_BUDGET, show_table
 
 DOC = {"doc_id": "001_64b46b310826ad2c-1", "title": "铁西街道2024年工作总结及2025年工作计划",
        "label_year": 2024, "year_evidence": "<b>十四五</b>收官(2025)", "share": 0.4567}
@@ -40,11 +40,11 @@ def test_text_columns_are_wide_enough_for_a_title():
     assert widths[cols.index("title")] == f"{TEXT_MIN_WIDTH}em"
     assert widths[cols.index("doc_id")] == f"{TEXT_MIN_WIDTH}em"
     assert cols.index("kind") not in widths  # two characters: no minimum
-    # Latin letters are set narrower than Chinese characters: a code is not given the room of a title
-    widths = _widths(show_table(df.assign(doc_type="summary+plan", mixed="十四五 (2019–2026)")).to_html())
-    assert widths[len(cols)] == "6.6em"
-    assert widths[len(cols) + 1] == "9.6em"  # 3 Chinese characters and 12 narrow ones
     assert cols.index("label_year") not in widths and cols.index("share") not in widths  # numbers
+    # Latin letters are set narrower than Chinese characters: a code is not given the room of a title
+    widths = _widths(show_table(df[["doc_id"]].assign(doc_type="summary+plan", mixed="十四五 (2019–2026)")).to_html())
+    assert widths[1] == "6.6em"
+    assert widths[2] == "9.6em"  # 3 Chinese characters and 12 narrow ones
 
 
 def test_column_names_from_document_text_are_escaped():
@@ -76,3 +76,11 @@ def test_a_cut_table_says_how_many_rows_it_leaves_out():
     html = show_table(pd.DataFrame([DOC] * 1264), max_rows=60).to_html()
     assert "the first 60 of 1,264 rows" in html and html.count("001_64b46b310826ad2c-1") == 60
     assert "rows</caption>" not in show_table(pd.DataFrame([DOC] * 60), max_rows=60).to_html()
+
+
+def test_a_table_of_many_text_columns_still_fits_the_page():
+    df = pd.DataFrame([{f"text{k}": DOC["title"] for k in range(9)}] * 4)
+    widths = [float(w[:-2]) for w in _widths(show_table(df).to_html()).values()]
+    assert len(widths) == 9 and sum(widths) <= TEXT_WIDTH_BUDGET + 0.5 and min(widths) >= 5
+    few = [float(w[:-2]) for w in _widths(show_table(df.iloc[:, :3]).to_html()).values()]
+    assert few == [TEXT_MIN_WIDTH] * 3  # a few columns keep their full width
