@@ -751,6 +751,13 @@ class Corpus:
             hit = cache[name] = (tuple((t, len(t)) for t in tables), build(*tables))
         return hit[1]
 
+    def _snapshot_folder(self) -> Path | None:
+        """The snapshot this corpus was read from, while its documents are the snapshot's (else ``None``)."""
+        snap = self.__dict__.get("_snapshot")
+        if snap is None or snap[1] is not self.documents or snap[2] != len(self.documents):
+            return None
+        return snap[0]
+
     def _stored(self, name: str, key: str, build: Callable[[], Any] | None, *,
                 form: Literal["json", "arrow"] = "json") -> Any:
         """``build()``, kept in the snapshot this corpus was read from, as ``name`` for ``key``.
@@ -767,10 +774,10 @@ class Corpus:
         """
         import pyarrow as pa
 
-        snap = self.__dict__.get("_snapshot")
-        if snap is None or snap[1] is not self.documents or snap[2] != len(self.documents):
+        folder = self._snapshot_folder()
+        if folder is None:
             return build() if build is not None else None
-        path = snap[0] / "derived" / f"{name}-{key}.{form}"
+        path = folder / "derived" / f"{name}-{key}.{form}"
         try:
             if form == "arrow":
                 import pyarrow.feather as feather

@@ -1176,6 +1176,9 @@ def _count_words_once(corpus) -> None:
     instead of each segmenting the corpus (on the 100 MB benchmark corpus, 5 s a profile page)."""
     from .phrasing import _token_counts_table
 
+    if corpus._snapshot_folder() is None:  # nowhere to keep them (the cache cannot be written): each page counts
+        log.info("the corpus has no snapshot to keep its word counts in: each page counts the words it needs")
+        return
     log.info("counting the corpus's words once for every page")
     _token_counts_table(corpus, progress=True)
 

@@ -578,3 +578,15 @@ def test_report_files_are_written_whole_and_readable_by_all(tmp_path, monkeypatc
         report._write_atomic(page, "<p>第二版</p>")
     assert page.read_text(encoding="utf-8") == "<p>第一版</p>"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["page.html"]  # no temporary file left behind
+
+
+def test_words_are_not_counted_ahead_for_a_corpus_without_a_snapshot(monkeypatch, caplog):
+    from plan_analysis import phrasing
+
+    def refuse(*_a, **_k):
+        raise AssertionError("counted with nowhere to keep the counts")
+
+    monkeypatch.setattr(phrasing, "_count_terms", refuse)
+    with caplog.at_level(logging.INFO, logger="plan_analysis"):
+        report._count_words_once(load_corpus("data/raw", cache=False, progress=False))
+    assert "no snapshot to keep its word counts in" in caplog.text
