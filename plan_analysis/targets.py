@@ -39,7 +39,7 @@ _UNITS = sorted("""
 个百分点 百分点 万人次 人次 万美元 亿美元 万欧元 美元 欧元 亿元 万元 千元 元/人 元 万平方米 平方米 平方公里 平米 万平方 公顷
 万亩 亩 公里 千米 米 万吨 吨 万株 株 万棵 棵 万只 只 万头 头 万户 户 万人 人 名 位 家 个 次 场次 场 项 条 宗 起 处 例
 份 片 间 座 台 套 辆 所 批次 批 期 方 倍 % ‰ 件 封 张 部 支 篇 本 册 轮 万 亿 艘 架 盏 根 基 口 眼 栋 幢 层 组 队 类
-万米 万公里 万辆 万台 万件 万份 万平方米 万立方米 立方米 万个
+万米 万公里 万辆 万台 万件 万份 万平方米 万立方米 立方米
 """.split(), key=len, reverse=True)
 _UNIT_RE = "|".join(re.escape(u) for u in _UNITS)
 _CN = "零〇一二两三四五六七八九十百千万亿"
@@ -54,6 +54,9 @@ FIGURE_RE = re.compile(
     rf"(?P<approx>余|多)?(?P<ge>个亿)?(?P<unit>{_UNIT_RE})?"
 )
 _MONEY_SCALE = {"亿": 1e8, "万": 1e4, "千": 1e3}
+#: a unit after a bare scale (万, 亿) that the units above do not list with it: 4.16亿人次, 214万千瓦, 5.67万亿元,
+#: 1万个, 22万P (petaflops)
+_SCALED_UNIT_AFTER_RE = re.compile(r"亿元|亿|人次|千瓦时|千瓦|个|元|人|户|吨|套|台|辆|件|所|家|平方米|立方米|P(?![A-Za-z])")
 _COUNT_UNITS_CN = set("家户人名亩次场所座处批株棵辆台套间项村组")
 _CONCRETE_AFTER_GE = re.compile(r"^(?:村|社区|项目|企业|小区|班|网格|点|站|中心|基地|园区|公司|村民组|自然村|行政村|乡镇|街道|镇|部门|单位|示范)")
 
@@ -120,6 +123,8 @@ def _split_scale(unit: str) -> tuple[float | None, str]:
         return None, ""
     if unit in ("万", "亿"):
         return _MONEY_SCALE[unit], ""
+    if unit.startswith("万亿"):
+        return 1e12, unit[2:]
     if unit == "平方公里":
         return 1e6, "平方米"
     if unit in ("平米", "平方米"):
@@ -306,6 +311,10 @@ def _figures(text: str) -> list[_Figure]:
             continue
         # from here on, unit is not empty
         start, end = m.span()
+        if unit in ("万", "亿"):
+            scaled = _SCALED_UNIT_AFTER_RE.match(text, end)
+            if scaled and not (unit == "亿" and scaled.group().startswith("亿")):
+                unit, end = unit + scaled.group(), scaled.end()
         before = text[start - 6 if start > 6 else 0:start]
         after = text[end:end + 8]
         # not figures: years/dates, ordinals, serial numbers, quoted names, formula names
@@ -324,7 +333,7 @@ def _figures(text: str) -> list[_Figure]:
         if unit in _NAME_AFTER_UNIT and _NAME_AFTER_UNIT[unit].match(after):
             continue
         if num[0] not in _DIGITS_X:  # a Chinese numeral
-            if unit in ("万", "亿", "万个"):
+            if unit[0] in "万亿":  # 三亿人次 (a scale, then any unit)
                 pass
             elif unit == "个":
                 if not _CONCRETE_AFTER_GE.match(after):
@@ -350,7 +359,7 @@ def _figures(text: str) -> list[_Figure]:
             continue
         if not placeholder and value_high is not None and value is not None and value_high < value:
             value_high = None if value_high == 0 else value_high
-        out.append(_Figure(start, end, m.group(), value, value_high, unit, approx or "", placeholder))
+        out.append(_Figure(start, end, text[start:end], value, value_high, unit, approx or "", placeholder))
     return out
 
 

@@ -150,6 +150,21 @@ def test_a_qualifier_or_a_measure_word_after_a_figure_is_not_its_indicator(claus
     assert got == figures
 
 
+@pytest.mark.parametrize("clause, figure, indicator, base_value, base_unit", [
+    # data/corpora/provincial-2026/texts/2026_上海市_政府工作报告.txt
+    ("全市生产总值达到5.67万亿元", "5.67万亿元", "全市生产总值", 5.67e12, "元"),
+    ("接待国内游客4.16亿人次", "4.16亿人次", "接待国内游客", 4.16e8, "人次"),
+    ("新增光伏装机214万千瓦", "214万千瓦", "新增光伏装机", 2.14e6, "千瓦"),
+    # data/corpora/provincial-2026/texts/2026_新疆维吾尔自治区_政府工作报告.txt
+    ("全年接待游客3.23亿人次", "3.23亿人次", "接待游客", 3.23e8, "人次"),
+])
+def test_a_scale_and_the_unit_after_it_are_one_unit(clause, figure, indicator, base_value, base_unit):
+    # the unit after 万/亿 was taken for the indicator: 5.67万 with the indicator 亿元, a GDP 10^8 times too small
+    (row,) = extract_targets(clause).itertuples()
+    assert (row.figure, row.indicator, row.base_unit) == (figure, indicator, base_unit)
+    assert math.isclose(row.base_value, base_value)
+
+
 def test_growth_rate_direction_and_kind():
     t = extract_targets("1-4月份，完成规模以上企业工业总产值92.53亿元，同比增长77%；完成固定资产投资7.06亿元，同比 增长-40.8%。")
     rows = t[["indicator_canonical", "value", "unit", "kind", "is_growth_rate", "direction", "period"]].values.tolist()
