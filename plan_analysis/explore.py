@@ -46,9 +46,9 @@ TEXT_MIN_WIDTH = 12
 #: the width of a narrow (Latin, digit) character, in widths of a Chinese character (1em)
 NARROW_CHAR_WIDTH = 0.55
 #: the text columns' minimum widths add up to at most this many em (a report page is about 90em of table text wide,
-#: less the other columns and the cells' padding): a table of
-#: many text columns still fits the page, each column narrower
-TEXT_WIDTH_BUDGET = 48
+#: less the other columns and the cells' padding): a table of many text columns still fits the page, its wide
+#: columns narrower (short ones, an id or a place, keep their width; none gets under 5em)
+TEXT_WIDTH_BUDGET = 44
 
 
 def show_table(df: pd.DataFrame, *, max_rows: int = 60, columns: Sequence[str] | None = None,
@@ -88,9 +88,14 @@ def show_table(df: pd.DataFrame, *, max_rows: int = 60, columns: Sequence[str] |
     widths = {i: min(max((_display_width(v) for v in view[c].dropna().astype(str)), default=0.0), TEXT_MIN_WIDTH)
               for i, c in enumerate(view.columns) if _is_text(view[c])}
     widths = {i: w for i, w in widths.items() if w >= 3}  # not for a word or two (目标, plan): they fit anyway
-    scale = min(1.0, TEXT_WIDTH_BUDGET / sum(widths.values())) if widths else 1.0
+    # short values (an id, a place) keep their width; the wide columns share what is left of the budget
+    short = sum(w for w in widths.values() if w <= 6)
+    wide = sum(w for w in widths.values() if w > 6)
+    n_wide = sum(1 for w in widths.values() if w > 6)
+    scale = min(1.0, max(TEXT_WIDTH_BUDGET - short, 5 * n_wide) / wide) if wide else 1.0
     for i, w in widths.items():
-        styles.append({"selector": f"td.col{i}", "props": f"min-width: {max(3.0, round(w * scale, 1)):g}em;"})
+        em = w if w <= 6 else max(5.0, round(w * scale, 1))  # at least five characters a line
+        styles.append({"selector": f"td.col{i}", "props": f"min-width: {em:g}em;"})
     if not len(view):
         styler = styler.set_caption("no rows")
     elif len(df) > max_rows:
