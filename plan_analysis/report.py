@@ -356,6 +356,10 @@ _plan_analysis_reset()
 """
 
 
+#: a kernel that dies while starting is replaced; this many tries in all before its notebook's page fails
+KERNEL_START_TRIES = 3
+
+
 class _Kernel:
     """One kernel that runs notebooks one after another, reset to a fresh state before each.
 
@@ -367,6 +371,7 @@ class _Kernel:
         self.cwd, self.env, self.timeout = cwd, env, timeout
         self.client = None
         self.fresh = False
+        self._sockets: str | None = None  # the folder of its IPC sockets
 
     def execute(self, nb, result: NotebookResult) -> None:
         """Run ``nb`` in place; record any failure in ``result``."""
@@ -412,13 +417,30 @@ class _Kernel:
         return self.client
 
     def start(self) -> None:
-        """Start the kernel and import the heavy modules in it."""
+        """Start the kernel and import the heavy modules in it; a kernel that dies on the way is replaced, up to
+        :data:`KERNEL_START_TRIES` times in all."""
+        for attempt in range(1, KERNEL_START_TRIES + 1):
+            try:
+                self._start_once()
+                return
+            except Exception as exc:
+                if attempt == KERNEL_START_TRIES:
+                    raise
+                log.warning("a kernel did not start (%s: %s); starting another", type(exc).__name__, exc)
+
+    def _start_once(self) -> None:
         import nbformat
         from nbclient import NotebookClient
 
         client = NotebookClient(nbformat.v4.new_notebook(), timeout=self.timeout, kernel_name=KERNEL_NAME,
                                 resources={"metadata": {"path": str(self.cwd)}}, log=_nbclient_log)
         client.km = client.create_kernel_manager()
+        if os.name == "posix":
+            # Unix sockets in a folder of its own, not TCP ports: two kernels starting at once could be given the
+            # same free port, and one of them died ("Address already in use")
+            self._sockets = tempfile.mkdtemp(prefix="plan-analysis-kernel-")
+            client.km.transport = "ipc"
+            client.km.ip = os.path.join(self._sockets, "kernel")
         self.client = client
         try:
             client.start_new_kernel(env=self.env)
@@ -440,16 +462,23 @@ class _Kernel:
             raise RuntimeError(f"{content.get('ename', 'Error')}: {content.get('evalue', '')}")
 
     def close(self, *, now: bool = False) -> None:
-        """Shut the kernel down (``now``: kill it without asking)."""
+        """Shut the kernel down (``now``: kill it without asking) and remove its sockets."""
         client, self.client = self.client, None
-        if client is None or client.km is None:
-            return
-        if now:
-            client.shutdown_kernel = "immediate"
+        sockets, self._sockets = self._sockets, None
         try:
-            client._cleanup_kernel()
-        except Exception as exc:  # already gone: nothing left to do
-            log.debug("kernel shutdown: %s: %s", type(exc).__name__, exc)
+            if client is None or client.km is None:
+                return
+            if now:
+                client.shutdown_kernel = "immediate"
+            try:
+                client._cleanup_kernel()
+            except Exception as exc:  # already gone: nothing left to do
+                log.debug("kernel shutdown: %s: %s", type(exc).__name__, exc)
+        finally:
+            if sockets is not None:
+                import shutil
+
+                shutil.rmtree(sockets, ignore_errors=True)
 
 
 def _failure_banner(result: NotebookResult) -> str:
@@ -1026,7 +1055,10 @@ class _Runner:
         kernel = _Kernel(cwd=self.nb_dir, env=self.env, timeout=self.timeout)
         try:
             if prestart:
-                kernel.start()
+                try:
+                    kernel.start()
+                except Exception as exc:  # the first notebook tries again, and its page says why if that fails too
+                    log.warning("could not start a kernel ahead of the notebooks (%s: %s)", type(exc).__name__, exc)
             while not self.stop.is_set():
                 job = self.jobs.get()
                 if job is None or self.stop.is_set():

@@ -590,3 +590,43 @@ def test_words_are_not_counted_ahead_for_a_corpus_without_a_snapshot(monkeypatch
     with caplog.at_level(logging.INFO, logger="plan_analysis"):
         report._count_words_once(load_corpus("data/raw", cache=False, progress=False))
     assert "no snapshot to keep its word counts in" in caplog.text
+
+
+def test_a_kernel_that_dies_while_starting_is_replaced(project, monkeypatch, caplog):
+    """Two kernels starting at once could be given the same TCP port, and one died before replying: the report
+    then stopped with a traceback. Kernels now talk over sockets of their own, and one that dies is replaced."""
+    nbformat.write(_code_notebook("print('第一页')"), project.nb_dir / "01_one.ipynb")
+    nbformat.write(_code_notebook("print('第二页')", title="第二"), project.nb_dir / "02_two.ipynb")
+    real = report._Kernel._start_once
+    deaths = []
+    transports = []
+
+    def start_once(self):
+        if len(deaths) < 2:  # the first two kernels die: the one started ahead and the first retry
+            deaths.append(1)
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        real(self)
+        transports.append((self.client.km.transport, Path(self.client.km.ip).parent.is_dir()))
+
+    monkeypatch.setattr(report._Kernel, "_start_once", start_once)
+    with caplog.at_level(logging.WARNING, logger="plan_analysis"):
+        status, out = project.build(workers=1)
+    assert status == 0 and sorted(project.executed) == ["01_one.ipynb", "02_two.ipynb"]
+    assert "第二页" in (out / "02_two.html").read_text(encoding="utf-8")
+    assert "a kernel did not start (RuntimeError: Kernel died before replying to kernel_info)" in caplog.text
+    if os.name == "posix":
+        assert transports == [("ipc", True)]
+
+
+def test_a_kernel_that_never_starts_fails_its_pages_not_the_report(project, monkeypatch):
+    nbformat.write(_code_notebook("print('第一页')"), project.nb_dir / "01_one.ipynb")
+
+    def start_once(self):
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(report._Kernel, "_start_once", start_once)
+    status, out = project.build(workers=2)  # both kernels are started ahead of the notebooks, and fail
+    assert status == 1
+    page = (out / "01_one.html").read_text(encoding="utf-8")
+    assert "plan-analysis-failure" in page and "Kernel died before replying to kernel_info" in page
+    assert re.search(r"<tr class=\"failed\"><td><a href=\"01_one.html\"", (out / "index.html").read_text(encoding="utf-8"))
