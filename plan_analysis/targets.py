@@ -57,8 +57,8 @@ _MONEY_SCALE = {"亿": 1e8, "万": 1e4, "千": 1e3}
 #: a unit after a bare scale (万, 亿) that the units above do not list with it: 4.16亿人次, 214万千瓦, 5.67万亿元,
 #: 1万个, 22万P (petaflops), 1400亿斤, 5万名, 300万标箱; the units seen after a bare 万/亿 in the provincial reports
 _SCALED_UNIT_AFTER_RE = re.compile(
-    r"亿元|亿|人次|千瓦时|千瓦|个|元|人|户|吨|套|台|辆|件|所|家|平方米|立方米|P(?![A-Za-z])"
-    r"|斤|名|标箱|张|场次|场|次|座|列|批|亩|度|项|架|只|间|处|宗|种|头|株|棵|条|份|艘")
+    r"(?P<approx>余|多)?(?P<unit>亿元|亿|人次|千瓦时|千瓦|个|元|人|户|吨|套|台|辆|件|所|家|平方米|立方米|P(?![A-Za-z])"
+    r"|斤|名|标箱|张|场次|场|次|座|列|批|亩|度|项|架|只|间|处|宗|种|头|株|棵|条|份|艘)")
 _COUNT_UNITS_CN = set("家户人名亩次场所座处批株棵辆台套间项村组")
 _CONCRETE_AFTER_GE = re.compile(r"^(?:村|社区|项目|企业|小区|班|网格|点|站|中心|基地|园区|公司|村民组|自然村|行政村|乡镇|街道|镇|部门|单位|示范)")
 
@@ -86,7 +86,7 @@ _SKIP_BEFORE = re.compile(r"(?:第|前|后|近|全[省市县区国镇]第|排名
 _STRIP_END_WORDS = """
 计划 预计 力争 确保 争取 要 将 已 已经 共 累计 全年 上半年 下半年 前三季度 年均 年内 今年 实现 完成 达到 达
 增长 同比 上升 下降 增速 为 是 约 近 超过 不少于 不低于 保持 提高 提升 新增 新建 引进 培育 申报 实现了 完成了 按
-总计 合计 共计 在 比 较 到 至 每季度 每半月 每月 每周 每年
+总计 合计 共计 在 比 较 到 至 每季度 每半月 每月 每周 每年 分别 从 由
 """.split()
 _INDICATOR_STRIP_END = re.compile(
     "(?:" + "|".join(_STRIP_END_WORDS) + r"|[（(][^）)]*[）)]|"
@@ -200,6 +200,10 @@ _MONEY_UNITS = ("亿元", "万元", "元", "千元", "万美元", "亿美元", "
 _TRAILING_FIGURE_RE = re.compile(r"[0-9x.%]+$")
 _QUOTED_RE = re.compile(r"“[^”]*”")
 _LEADING_PREP_RE = re.compile(r"^(?:使|让|对|把|将|按照|通过|围绕)")
+#: what is left between two figures, or before the first, that names no indicator: a change verb, a qualifier of the
+#: figure before, 分别 (从4.16万亿元 *增加到* 5.67万亿元; 增长5%左右、5%以上; *分别*增长8.3%)
+_NO_INDICATOR_RE = re.compile(r"(?:左右|以上|以内|以下|上下|分别|从|由|增加|增长|增至|增|提高|提升|上升|下降|减少|降低|降至|降|"
+                              r"达到|达|突破|超过|超|到|至|为|和|与|及|、|\s)+")
 _OBJECT_RE = re.compile(rf"^[{P.HAN}A-Za-z“”]{{1,14}}")
 _OBJECT_END_RE = re.compile(r"(?:的|和|与|及|等|，|进行|开展|实现|完成|参加|参与|建设(?=[^项工]))")
 _DIGITS_X = "0123456789x"
@@ -254,6 +258,11 @@ def _clean_indicator(before: str) -> str:
     if len(s) > 24:
         s = s[-24:]
     return s
+
+
+def _named(indicator: str) -> str:
+    """``indicator``, or ``""`` when it is only words that name no indicator (增加到, 左右、, 分别)."""
+    return "" if not indicator or _NO_INDICATOR_RE.fullmatch(indicator) else indicator
 
 
 def _object_after(after: str) -> str:
@@ -314,9 +323,10 @@ def _figures(text: str) -> list[_Figure]:
         # from here on, unit is not empty
         start, end = m.span()
         if unit in ("万", "亿"):
-            scaled = _SCALED_UNIT_AFTER_RE.match(text, end)
-            if scaled and not (unit == "亿" and scaled.group().startswith("亿")):
-                unit, end = unit + scaled.group(), scaled.end()
+            scaled = _SCALED_UNIT_AFTER_RE.match(text, end)  # 5万余个: 余/多 between the scale and the unit too
+            if scaled and not (unit == "亿" and scaled["unit"].startswith("亿")) and not (approx and scaled["approx"]):
+                unit, end = unit + scaled["unit"], scaled.end()
+                approx = approx or scaled["approx"]
         before = text[start - 6 if start > 6 else 0:start]
         after = text[end:end + 8]
         # not figures: years/dates, ordinals, serial numbers, quoted names, formula names
@@ -583,7 +593,7 @@ def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]]) -> li
                 plan_start = pm.start() if pm else None
             if plan_start is not None:
                 default = "actual" if a < plan_start else "target"
-        prev_end = 0
+        prev_end, prev_indicator = 0, ""
         for f in figures:
             unit = f.unit
             before_full = clause[:f.start]
@@ -592,10 +602,13 @@ def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]]) -> li
             qualifier = _qualifier(after, f.approx, before_full)
             # period: the last period word before the figure in the clause, else in the sentence
             period = _period_word(periods.last(a, a + f.start) or sentence_period)
-            # indicator: the noun phrase before the figure, else the object counted after it
-            indicator = _clean_indicator(clause[prev_end:f.start]) or _clean_indicator(before_full)
-            obj = _object_after(after) if unit not in _RATE_UNITS else ""
-            if obj and (not indicator or unit not in _MONEY_UNITS or _ends_with_verb(before_full)):
+            # indicator: the noun phrase before the figure (after the figure before it in the clause: if only a change
+            # verb or a qualifier stands between them, the same indicator), else the object counted after it
+            indicator = _named(_clean_indicator(clause[prev_end:f.start]))
+            if not indicator:
+                indicator = prev_indicator if prev_end else _named(_clean_indicator(before_full))
+            obj = _named(_object_after(after)) if unit not in _RATE_UNITS else ""  # not 增至 (从0.5个增至4.8个)
+            if obj and (not indicator or not unit.endswith(_MONEY_UNITS) or _ends_with_verb(before_full)):
                 indicator = obj
             if not indicator:
                 if carried_raw:
@@ -612,7 +625,7 @@ def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]]) -> li
                 base_unit if scale is not None else "", qualifier, period, kind, is_rate, direction, f.placeholder,
                 f.figure, clause, a, a + len(clause), sec_path,
             ))
-            prev_end = f.end
+            prev_end, prev_indicator = f.end, indicator
             if indicator:
                 carried, carried_raw = indicator, False
     return rows

@@ -168,6 +168,24 @@ def test_a_scale_and_the_unit_after_it_are_one_unit(clause, figure, indicator, b
     assert math.isclose(row.base_value, base_value)
 
 
+@pytest.mark.parametrize("clause, indicators", [
+    # data/corpora/provincial-2026/texts/2026_上海市_政府工作报告.txt: the indicator was 增加到 for both
+    ("全市生产总值从4.16万亿元增加到5.67万亿元", ["全市生产总值", "全市生产总值"]),
+    # data/corpora/provincial-2026/texts/2026_云南省_政府工作报告.txt: 增至 for both
+    ("每千人口托位数从0.5个增至4.8个", ["每千人口托位数", "每千人口托位数"]),
+    # data/corpora/provincial-2026/texts/2026_宁夏回族自治区_政府工作报告.txt: ...分别, then 左右 and 以上
+    ("一产、二产、三产增加值分别增长5%左右、5%以上、5%左右", ["一产、二产、三产增加值"] * 3),
+])
+def test_a_change_verb_or_a_qualifier_between_figures_names_no_indicator(clause, indicators):
+    assert extract_targets(clause)["indicator"].tolist() == indicators
+
+
+def test_a_scale_then_about_then_a_unit_is_one_figure():
+    # data/corpora/provincial-2026/texts/2026_北京市_政府工作报告.txt: 5万 with the indicator 余个
+    (row,) = extract_targets("中心城区新增机动车停车位5万余个").itertuples()
+    assert (row.figure, row.qualifier, row.base_value, row.base_unit) == ("5万余个", "余", 5e4, "个")
+
+
 def test_growth_rate_direction_and_kind():
     t = extract_targets("1-4月份，完成规模以上企业工业总产值92.53亿元，同比增长77%；完成固定资产投资7.06亿元，同比 增长-40.8%。")
     rows = t[["indicator_canonical", "value", "unit", "kind", "is_growth_rate", "direction", "period"]].values.tolist()
