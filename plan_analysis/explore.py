@@ -44,7 +44,7 @@ def is_static() -> bool:
 #: text columns of :func:`show_table` are at least this many characters wide (or their longest value's width)
 TEXT_MIN_WIDTH = 12
 #: the width of a narrow (Latin, digit) character, in widths of a Chinese character (1em)
-NARROW_CHAR_WIDTH = 0.55
+NARROW_CHAR_WIDTH = 0.62
 #: the text columns' minimum widths add up to at most this many em (a report page is about 90em of table text wide,
 #: less the other columns and the cells' padding): a table of many text columns still fits the page, its wide
 #: columns narrower (short ones, an id or a place, keep their width; none gets under 5em)
@@ -107,7 +107,7 @@ def _display_width(text: str) -> float:
     """How wide ``text`` is set, in em: a Chinese character is 1, a Latin letter or digit :data:`NARROW_CHAR_WIDTH`.
 
     >>> _display_width("summary+plan"), _display_width("铁西街道")
-    (6.6, 4.0)
+    (7.4, 4.0)
     """
     wide = sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
     return round(wide + NARROW_CHAR_WIDTH * (len(text) - wide), 1)

@@ -43,8 +43,8 @@ def test_text_columns_are_wide_enough_for_a_title():
     assert cols.index("label_year") not in widths and cols.index("share") not in widths  # numbers
     # Latin letters are set narrower than Chinese characters: a code is not given the room of a title
     widths = _widths(show_table(df[["doc_id"]].assign(doc_type="summary+plan", mixed="十四五 (2019–2026)")).to_html())
-    assert widths[1] == "6.6em"
-    assert widths[2] == "9.6em"  # 3 Chinese characters and 12 narrow ones
+    assert widths[1] == "7.4em"
+    assert widths[2] == "10.4em"  # 3 Chinese characters and 12 narrow ones
 
 
 def test_column_names_from_document_text_are_escaped():
@@ -85,6 +85,6 @@ def test_a_table_of_many_text_columns_still_fits_the_page():
     few = [float(w[:-2]) for w in _widths(show_table(df.iloc[:, :3]).to_html()).values()]
     assert few == [TEXT_MIN_WIDTH] * 3  # a few columns keep their full width
     ids = _widths(show_table(df.assign(doc_id="00000-1")[["doc_id", *df.columns]]).to_html())
-    assert ids[0] == "3.9em"  # a short id keeps its width (it would break at its hyphen)
+    assert ids[0] == "4.3em"  # a short id keeps its width (it would break at its hyphen)
     # the eight titles share what is left, but none gets under 5em (five characters a line)
     assert sorted(ids)[1:] == list(range(1, 9)) and all(ids[i] == "5em" for i in range(1, 9))
