@@ -770,7 +770,7 @@ def term_counts(source: "Corpus | str", *, unit: Unit = "token", workers: int | 
     """
     _check_unit(unit)
     corpus = _as_corpus(source)
-    if unit != "token":
+    if unit != "token" or corpus._snapshot_folder() is None:  # nowhere to keep them: no Arrow round trip
         return _count_terms(corpus, unit=unit, workers=workers, progress=progress)
     return _counts_frame(_token_counts_table(corpus, workers=workers, progress=progress))
 
@@ -1008,11 +1008,9 @@ def _code_counts(counts: "pd.DataFrame | pa.Table") -> _CodedCounts:
 
 
 def _one_chunk(column: Any) -> Any:
-    """A column of a table as one array (the column itself, not a copy, when it is one chunk already)."""
-    import pyarrow as pa
-
-    return column.chunk(0) if column.num_chunks == 1 else pa.concat_arrays(column.chunks) if column.num_chunks \
-        else pa.array([], type=column.type)
+    """A column of a table as one array: its one chunk as it is (``combine_chunks`` would copy the memory-mapped
+    codes), else ``combine_chunks``."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def _sides_from_counts(coded: _CodedCounts, in_target: pd.Series) -> tuple[pd.Series, pd.Series]:
