@@ -85,16 +85,18 @@ _SKIP_BEFORE = re.compile(r"(?:第|前|后|近|全[省市县区国镇]第|排名
 #: words stripped from the end of an indicator (with bracketed notes, month ranges and spaces)
 _STRIP_END_WORDS = """
 计划 预计 力争 确保 争取 要 将 已 已经 共 累计 全年 上半年 下半年 前三季度 年均 年内 今年 实现 完成 达到 达
-增长 同比 上升 下降 增速 为 是 约 近 超过 不少于 不低于 保持 提高 提升 新增 新建 引进 培育 申报 实现了 完成了 按
-总计 合计 共计 在 比 较 到 至 每季度 每半月 每月 每周 每年 分别 从 由
+增长 同比 上升 下降 增速 是 约 近 超过 不少于 不低于 保持 提高 提升 新增 新建 引进 培育 申报 实现了 完成了 按
+总计 合计 共计 合共 在 比 较 到 至 每季度 每半月 每月 每周 每年 分别 从 由 增加 减少 降低 增至 降至
+比去年同期 比上年同期 较去年同期 较上年同期 比去年 比上年 较去年 较上年 同期相比 同口径相比 相比 同期 再 各 每人 平均 超
 """.split()
 _INDICATOR_STRIP_END = re.compile(
-    "(?:" + "|".join(_STRIP_END_WORDS) + r"|[（(][^）)]*[）)]|"
+    # 为 and 均 as in 增速为5%、均增至9个, not the ends of 行为 (整治违章行为594起) and 人均/年均
+    "(?:" + "|".join(_STRIP_END_WORDS) + r"|(?<!行)为|(?<![人年平])均|[（(][^）)]*[）)]|"
     r"[0-9一二三四五六七八九十]{1,2}\s*[-—至到]\s*[0-9一二三四五六七八九十]{1,2}\s*月(?:份)?|\s)+$"
 )
 #: what _INDICATOR_STRIP_END strips ends with one of these or a space: a text that ends otherwise is left as it is
-_STRIP_END_LAST = frozenset(w[-1] for w in _STRIP_END_WORDS) | set("）)月份")
-_INDICATOR_STRIP_START = re.compile(r"^(?:其中|同时|并|和|及|以及|另外|此外|一是|二是|三是|四是|五是|我镇|我街道|我区|我县|我市|全镇|全街|今年|上半年|全年|共|累计|完成|实现|[0-9一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十0-9]+[）)])+")
+_STRIP_END_LAST = frozenset(w[-1] for w in _STRIP_END_WORDS) | set("）)月份为均")
+_INDICATOR_STRIP_START = re.compile(r"^(?:[（(](?=[^）)]*$)|其中|合共|将|同时|并|和|及|以及|另外|此外|一是|二是|三是|四是|五是|我镇|我街道|我区|我县|我市|全镇|全街|今年|上半年|全年|共|累计|完成|实现|[0-9一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十0-9]+[）)])+")
 _CLAUSE_SPLIT = re.compile(r"[，；。！？：:\n]")
 #: what can follow the number of a figure in FIGURE_RE (a unit, 余/多, 个亿, 点, a range): a clause with no
 #: digit, x or Chinese numeral followed by one of these holds no figure, and skips :func:`find_figures`
@@ -199,13 +201,19 @@ _MONEY_UNITS = ("亿元", "万元", "元", "千元", "万美元", "亿美元", "
 # phrases tested at every clause and figure, compiled once
 _TRAILING_FIGURE_RE = re.compile(r"[0-9x.%]+$")
 _QUOTED_RE = re.compile(r"“[^”]*”")
-_LEADING_PREP_RE = re.compile(r"^(?:使|让|对|把|将|按照|通过|围绕)")
+_LEADING_PREP_RE = re.compile(r"^(?:使|让|对|把|将|由|按照|通过|围绕)")
 #: what is left between two figures, or before the first, that names no indicator: a change verb, a qualifier of the
 #: figure before, 分别 (从4.16万亿元 *增加到* 5.67万亿元; 增长5%左右、5%以上; *分别*增长8.3%)
 _NO_INDICATOR_RE = re.compile(r"(?:左右|以上|以内|以下|上下|分别|从|由|增加|增长|增至|增|提高|提升|上升|下降|减少|降低|降至|降|"
                               r"达到|达|突破|超过|超|到|至|为|和|与|及|、|\s)+")
 _OBJECT_RE = re.compile(rf"^[{P.HAN}A-Za-z“”]{{1,14}}")
 _OBJECT_END_RE = re.compile(r"(?:的|和|与|及|等|，|进行|开展|实现|完成|参加|参与|建设(?=[^项工]))")
+#: these end an object only after its first character (4个省级经济薄弱村*将于*…, but 5000个*已建成*自然村)
+_OBJECT_STOP_RE = re.compile(r"将于|将在|正在|已经|已|赴")
+#: verbs of building that jieba's dictionary does not tag as verbs (投资3600万元*新建*)
+_BUILD_VERBS = frozenset(("新建", "扩建", "改建", "续建"))
+#: what separates the items of a list of indicators (一般公共预算收入、规下工业营业收入)
+_LIST_SEPARATORS = "、，, "
 _DIGITS_X = "0123456789x"
 _DATE_AFTER_RE = re.compile(r"^(?:年|月|日|号|时|届|期间|周年|世纪|代)")
 _QUOTE_CLOSES_SOON_RE = re.compile(r"^[^”」\"]{0,12}[”」\"]")
@@ -242,6 +250,17 @@ def _ends_with_verb(before: str) -> bool:
 
 
 @lru_cache(maxsize=1 << 14)
+def _is_no_object(words: str) -> bool:
+    """True when ``words``, found after an amount of money, say where or how it goes rather than what it buys: they
+    open with a preposition (2亿元 *在我镇*兴建) or are one verb (1065万元 *覆盖*4个村)."""
+    from .tokenize import get_tokenizer, has_tag
+
+    toks = get_tokenizer().lcut(words)
+    return bool(toks) and (has_tag(toks[0], tags=("p",))
+                           or (len(toks) == 1 and (toks[0] in _BUILD_VERBS or has_tag(toks[0], tags=("v",)))))
+
+
+@lru_cache(maxsize=1 << 14)
 def _clean_indicator(before: str) -> str:
     s = before
     for _ in range(4):
@@ -256,7 +275,12 @@ def _clean_indicator(before: str) -> str:
     s = _LEADING_PREP_RE.sub("", s)
     s = s.strip("的、 ")
     if len(s) > 24:
-        s = s[-24:]
+        cut = s[-24:]
+        if s[-25] not in _LIST_SEPARATORS:  # the cut fell inside an item of a list: start at the next item
+            i = min((j for j in map(cut.find, _LIST_SEPARATORS) if j >= 0), default=-1)
+            if 0 <= i < 8:
+                cut = cut[i + 1:]
+        s = cut
     return s
 
 
@@ -275,7 +299,10 @@ def _object_after(after: str) -> str:
         return ""
     s = m.group()
     end = _OBJECT_END_RE.search(s)
-    return (s[:end.start()] if end else s).strip("“”")
+    if end:
+        s = s[:end.start()]
+    stop = _OBJECT_STOP_RE.search(s, 1)
+    return (s[:stop.start()] if stop else s).strip("“”")
 
 
 class _Figure(NamedTuple):
@@ -608,6 +635,8 @@ def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]]) -> li
             if not indicator:
                 indicator = prev_indicator if prev_end else _named(_clean_indicator(before_full))
             obj = _named(_object_after(after)) if unit not in _RATE_UNITS else ""  # not 增至 (从0.5个增至4.8个)
+            if obj and unit.endswith(_MONEY_UNITS) and _is_no_object(obj):
+                obj = ""
             if obj and (not indicator or not unit.endswith(_MONEY_UNITS) or _ends_with_verb(before_full)):
                 indicator = obj
             if not indicator:

@@ -275,3 +275,36 @@ def test_mask_list_markers_keeps_offsets():
     masked = mask_list_markers(text)
     assert len(masked) == len(text)
     assert masked == "  职教中心区块推进征收。  七里王区块启动：  打通断头路\n  95亩村留地。2.不是第二项"
+
+
+@pytest.mark.parametrize("clause, indicators", [
+    # data/raw/002_edca951219e605da.txt: a comparison names no indicator (比去年同期增加, 同口径相 were the indicators)
+    ("我镇将完成一般公共预算收入2419万元,比去年同期增加854万元,同口径相比上升54.6%",
+     ["一般公共预算收入"] * 3),
+    # the same file: 为 of 行为 is not the verb of 增速为5% (违章行 was the indicator)
+    ("上半年,我街道办整治各类违章行为约594起。", ["办整治各类违章行为"]),
+    # the same file: an opening bracket and 其中 (（其中纯生二女户结扎)
+    ("户籍人口结扎77例(其中纯生二女户结扎1例)", ["户籍人口结扎", "纯生二女户结扎"]),
+    # the same file: 合共 (in all) is not an indicator (合 was)
+    ("目前整收回xx市华盈实业总公司等3家公司4宗用地,合共144747平方米。", ["公司", "用地", "用地"]),
+    # the same file: what money goes to, not what it is (覆盖, 在我镇工业集聚区兴建面粉深加 were the indicators)
+    ("投资1065万元覆盖4个村的农开项目已完工", ["投资", "村"]),
+    ("加大对已签约xx县宝鑫粮油储备有限公司计划投资2亿元在我镇工业集聚区兴建面粉深加工生产线",
+     ["加大对已签约xx县宝鑫粮油储备有限公司计划投资"]),
+    # the same file: the object counted ends before 将于 (省级经济薄弱村将于)
+    ("有4个省级经济薄弱村将于6月上旬接受市最终验收", ["省级经济薄弱村"]),
+    # data/raw/001_64b46b310826ad2c.txt: a long list is cut between its items (项、行政许可事项、…)
+    ("使服务事项、行政许可事项、权责清单事项、办事指南的关联度达到100％", ["行政许可事项、权责清单事项、办事指南的关联度"]),
+    # data/corpora/provincial-2026/texts/2026_陕西省_政府工作报告.txt: 增至 (城镇化率增)
+    ("区域协同联动发展态势基本形成，城镇化率增至67.17％。", ["城镇化率"]),
+    # data/corpora/provincial-2026/texts/2026_宁夏回族自治区_政府工作报告.txt: 由平均 (殡葬基本服务费由平均)
+    ("殡葬基本服务费由平均2900元下降到1000元左右。", ["殡葬基本服务费"] * 2),
+    # data/corpora/provincial-2026/texts/2026_四川省_政府工作报告.txt: 均 (…服务贸易平台均)
+    ("国家级跨境电商综合试验区、服务贸易平台均增至9个。", ["国家级跨境电商综合试验区、服务贸易平台"]),
+    # data/corpora/provincial-2026/texts/2026_广东省_政府工作报告.txt: 已 opens this object (改造提升超 from 将于/已 ending it)
+    ("改造提升超5000个已建成自然村的生活污水治理设施", ["已建成自然村"]),
+    # data/corpora/provincial-2026/texts/2026_福建省_政府工作报告.txt: 平均 ends it, and stays (均 of 平均 is kept)
+    ("单位地区生产总值能耗、主要污染物排放强度分别约为全国平均的70%、60%", ["主要污染物排放强度分别约为全国平均"] * 2),
+])
+def test_words_that_name_no_indicator_are_left_out(clause, indicators):
+    assert extract_targets(clause)["indicator"].tolist() == indicators
