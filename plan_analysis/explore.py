@@ -52,7 +52,7 @@ TEXT_WIDTH_BUDGET = 44
 
 
 def show_table(df: pd.DataFrame, *, max_rows: int = 60, columns: Sequence[str] | None = None,
-               max_chars: int = 120, layout: Literal["rows", "fields", "auto"] = "rows") -> Any:
+               max_chars: int = 120, layout: Literal["rows", "fields", "auto"] = "rows", precision: int = 2) -> Any:
     """Return an HTML-escaped, index-free view of ``df`` (at most ``max_rows`` rows, long text cut).
 
     ``layout="fields"`` turns it on its side, a line per column (``field``, then each row's
@@ -61,7 +61,8 @@ def show_table(df: pd.DataFrame, *, max_rows: int = 60, columns: Sequence[str] |
     (or as wide as its longest value; a Latin letter counts :data:`NARROW_CHAR_WIDTH`), so a title is not
     wrapped two characters a line and a column of codes takes no more room than it needs; with many text
     columns, all are narrower, to fit the page (:data:`TEXT_WIDTH_BUDGET`). The caption
-    says when rows were left out (the first 60 of 264 rows), or that there are none.
+    says when rows were left out (the first 60 of 264 rows), or that there are none. Decimals show
+    ``precision`` digits (4 for the q-values of a comparison: 0.00 would hide which are significant).
 
     >>> show_table(pd.DataFrame({"a": ["铁西街道"] * 3}), max_rows=2).data.shape
     (2, 1)
@@ -70,21 +71,26 @@ def show_table(df: pd.DataFrame, *, max_rows: int = 60, columns: Sequence[str] |
     """
     if layout not in ("rows", "fields", "auto"):
         raise ValueError(f"layout must be 'rows', 'fields' or 'auto', got {layout!r}")
+    if not isinstance(precision, int) or isinstance(precision, bool) or not 0 <= precision <= 15:
+        raise ValueError(f"precision must be a whole number of digits from 0 to 15, got {precision!r}")
     view = df.loc[:, list(columns)] if columns is not None else df
     view = view.head(max_rows).copy()
     for c in view.columns:
         if _is_text(view[c]):
             view[c] = view[c].astype("string").str.slice(0, max_chars)
     if layout == "fields" or (layout == "auto" and 0 < len(view) <= 3):
-        cells = [["" if pd.isna(v) else (f"{v:.2f}" if isinstance(v, float) else str(v)) for v in view[c]]
+        cells = [["" if pd.isna(v) else (f"{v:.{precision}f}" if isinstance(v, float) else str(v)) for v in view[c]]
                  for c in view.columns]
         view = pd.DataFrame([[str(c), *vals] for c, vals in zip(view.columns, cells)],
                             columns=["field", *(f"row {i + 1}" for i in range(len(view)))]).astype("string")
     # the column names too: a pivot's columns are values of the table (places, titles), text of the documents
-    styler = (view.style.format(escape="html", na_rep="", precision=2).format_index(escape="html", axis=1)
+    styler = (view.style.format(escape="html", na_rep="", precision=precision).format_index(escape="html", axis=1)
               .hide(axis="index"))
     styles = [{"selector": "td", "props": "text-align: left; vertical-align: top;"},
               {"selector": "th", "props": "text-align: left;"}]  # a heading over the column it names
+    # numbers right-aligned, heading too, so their digits line up (not booleans: True/False are words)
+    styles += [{"selector": f"td.col{i}, th.col{i}", "props": "text-align: right;"} for i, c in enumerate(view.columns)
+               if pd.api.types.is_numeric_dtype(view[c]) and not pd.api.types.is_bool_dtype(view[c])]
     widths = {i: min(max((_display_width(v) for v in view[c].dropna().astype(str)), default=0.0), TEXT_MIN_WIDTH)
               for i, c in enumerate(view.columns) if _is_text(view[c])}
     widths = {i: w for i, w in widths.items() if w >= 3}  # not for a word or two (目标, plan): they fit anyway

@@ -88,3 +88,26 @@ def test_a_table_of_many_text_columns_still_fits_the_page():
     assert ids[0] == "4.3em"  # a short id keeps its width (it would break at its hyphen)
     # the eight titles share what is left, but none gets under 5em (five characters a line)
     assert sorted(ids)[1:] == list(range(1, 9)) and all(ids[i] == "5em" for i in range(1, 9))
+
+
+def test_decimals_show_the_precision_asked_for():
+    # a comparison's q-values: at 2 digits 0.0009 and 0.0464 were both 0.00 and 0.05
+    df = pd.DataFrame({"theme": ["生态与人居环境", "城乡建设与基础设施"], "q_value": [0.000912, 0.046391]})
+    assert ">0.00<" in show_table(df).to_html()
+    html = show_table(df, precision=4).to_html()
+    assert ">0.0009<" in html and ">0.0464<" in html
+    assert show_table(pd.DataFrame([DOC]), layout="fields", precision=3).data["row 1"].iloc[-1] == "0.457"
+
+
+@pytest.mark.parametrize("precision", [-1, 16, 2.5, True, "4"])
+def test_a_precision_that_is_not_a_number_of_digits_is_refused(precision):
+    with pytest.raises(ValueError, match=f"precision must be a whole number of digits from 0 to 15, got {precision!r}"):
+        show_table(pd.DataFrame([DOC]), precision=precision)
+
+
+def test_numbers_are_right_aligned_and_text_left():
+    html = show_table(pd.DataFrame([DOC] * 2).assign(placeholder=False)).to_html()
+    right = {int(i) for i in re.findall(r"td\.col(\d+) \{\s*text-align: right;", html)}
+    assert right == {int(i) for i in re.findall(r"th\.col(\d+) \{\s*text-align: right;", html)}
+    cols = list(DOC) + ["placeholder"]
+    assert right == {cols.index("label_year"), cols.index("share")}
