@@ -99,7 +99,7 @@ def test_indicators_agree_with_the_gold(extracted):
     overlap = sum(bool(a and b and (a in b or b in a)) for a, b in pairs)
     print(f"\nindicators of {len(pairs)} gold figures found: {exact / len(pairs):.3f} the same, "
           f"{overlap / len(pairs):.3f} the same or one holding the other")
-    assert len(pairs) >= 230 and overlap / len(pairs) >= 0.8
+    assert len(pairs) >= 230 and overlap / len(pairs) >= 0.85
 
 
 def test_placeholders_give_no_value_and_are_counted(extracted):
