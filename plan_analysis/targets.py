@@ -86,17 +86,17 @@ _SKIP_BEFORE = re.compile(r"(?:第|前|后|近|全[省市县区国镇]第|排名
 _STRIP_END_WORDS = """
 计划 预计 力争 确保 争取 要 将 已 已经 共 累计 全年 上半年 下半年 前三季度 年均 年内 今年 实现 完成 达到 达
 增长 同比 上升 下降 增速 是 约 近 超过 不少于 不低于 保持 提高 提升 新增 新建 引进 培育 申报 实现了 完成了 按
-总计 合计 共计 合共 在 比 较 到 至 每季度 每半月 每月 每周 每年 分别 从 由 增加 减少 降低 增至 降至
-比去年同期 比上年同期 较去年同期 较上年同期 比去年 比上年 较去年 较上年 同期相比 同口径相比 相比 同期 再 各 每人 平均 超
+总计 合计 共计 合共 在 较 到 至 每季度 每半月 每月 每周 每年 分别 从 由 增加 减少 降低 增至 降至
+比去年同期 比上年同期 较去年同期 较上年同期 比去年 比上年 较去年 较上年 同期相比 同口径相比 相比 同期 再 各 每人 平均 超 突破 首次 双双 稳定在 较时期 比时期 较末 比末
 """.split()
 _INDICATOR_STRIP_END = re.compile(
-    # 为 and 均 as in 增速为5%、均增至9个, not the ends of 行为 (整治违章行为594起) and 人均/年均
-    "(?:" + "|".join(_STRIP_END_WORDS) + r"|(?<!行)为|(?<![人年平])均|[（(][^）)]*[）)]|"
+    # 为, 均 and 比 as in 增速为5%、均增至9个、比上年, not the ends of 行为 (整治违章行为594起), 人均/年均 and 占比
+    "(?:" + "|".join(_STRIP_END_WORDS) + r"|(?<!行)为|(?<![人年平])均|(?<!占)比|[（(][^）)]*[）)]|"
     r"[0-9一二三四五六七八九十]{1,2}\s*[-—至到]\s*[0-9一二三四五六七八九十]{1,2}\s*月(?:份)?|\s)+$"
 )
 #: what _INDICATOR_STRIP_END strips ends with one of these or a space: a text that ends otherwise is left as it is
-_STRIP_END_LAST = frozenset(w[-1] for w in _STRIP_END_WORDS) | set("）)月份为均")
-_INDICATOR_STRIP_START = re.compile(r"^(?:[（(](?=[^）)]*$)|其中|合共|将|同时|并|和|及|以及|另外|此外|一是|二是|三是|四是|五是|我镇|我街道|我区|我县|我市|全镇|全街|今年|上半年|全年|共|累计|完成|实现|[0-9一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十0-9]+[）)])+")
+_STRIP_END_LAST = frozenset(w[-1] for w in _STRIP_END_WORDS) | set("）)月份为均比")
+_INDICATOR_STRIP_START = re.compile(r"^(?:[（(](?=[^）)]*$)|(?:以上|左右|以内|以下)、|时期|其中|合共|将|力争|同时|并|和|及|以及|另外|此外|一是|二是|三是|四是|五是|我镇|我街道|我区|我县|我市|全镇|全街|今年|上半年|全年|共|累计|完成|实现|[0-9一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十0-9]+[）)])+")
 _CLAUSE_SPLIT = re.compile(r"[，；。！？：:\n]")
 #: what can follow the number of a figure in FIGURE_RE (a unit, 余/多, 个亿, 点, a range): a clause with no
 #: digit, x or Chinese numeral followed by one of these holds no figure, and skips :func:`find_figures`
@@ -260,18 +260,25 @@ def _is_no_object(words: str) -> bool:
                            or (len(toks) == 1 and (toks[0] in _BUILD_VERBS or has_tag(toks[0], tags=("v",)))))
 
 
-@lru_cache(maxsize=1 << 14)
-def _clean_indicator(before: str) -> str:
-    s = before
+def _strip_ends(s: str) -> str:
+    """``s`` without the words at its ends that name no indicator (_INDICATOR_STRIP_END, _INDICATOR_STRIP_START)."""
     for _ in range(4):
         new = _INDICATOR_STRIP_END.sub("", s) if s and (s[-1] in _STRIP_END_LAST or s[-1].isspace()) else s
         new = _INDICATOR_STRIP_START.sub("", new)
         if new == s:
             break
         s = new
+    return s
+
+
+@lru_cache(maxsize=1 << 14)
+def _clean_indicator(before: str) -> str:
+    s = _strip_ends(before)
     if "“" in s:
-        unquoted = _QUOTED_RE.sub("", s)
-        s = unquoted if unquoted.strip() else s
+        # a quoted name goes (“新三样”出口), and with it what it left at the end (较“十三五”同期分别 → 较同期分别)
+        # when nothing but a quoted name at its end names it (新建“爱心驿站”), the name stays, without its quotes
+        unquoted = _strip_ends(_QUOTED_RE.sub("", s))
+        s = unquoted or (_strip_ends(s.replace("“", "").replace("”", "")) if s.endswith("”") else "")
     s = _LEADING_PREP_RE.sub("", s)
     s = s.strip("的、 ")
     if len(s) > 24:

@@ -308,3 +308,26 @@ def test_mask_list_markers_keeps_offsets():
 ])
 def test_words_that_name_no_indicator_are_left_out(clause, indicators):
     assert extract_targets(clause)["indicator"].tolist() == indicators
+
+
+@pytest.mark.parametrize("clause, indicators", [
+    # data/corpora/provincial-2026/texts/2026_云南省_政府工作报告.txt: 突破 and 首次 (工业增加值突破, 本外币贷款余额首次)
+    ("工业增加值突破7600亿元", ["工业增加值"]),
+    ("本外币贷款余额首次突破5万亿元", ["本外币贷款余额"]),
+    # data/corpora/provincial-2026/texts/2026_福建省_政府工作报告.txt: 稳定在 (粮食播种面积稳定); a period in quotes
+    # after 较 (高价值发明专利较时期)
+    ("粮食播种面积稳定在1255万亩以上", ["粮食播种面积"]),
+    ("高价值发明专利较“十三五”时期增长148%", ["高价值发明专利"]),
+    # data/corpora/provincial-2026/texts/2026_山东省_政府工作报告.txt: 比 of 占比 stays (民间投资占)
+    ("民间投资占比达到64.7%", ["民间投资占比"]),
+    # data/corpora/provincial-2026/texts/2026_陕西省_政府工作报告.txt: 力争 and a quoted period open none (时期地区生产总值)
+    ("力争“十五五”时期地区生产总值年均增长5％左右", ["地区生产总值"]),
+    # data/corpora/provincial-2026/texts/2026_贵州省_政府工作报告.txt: the qualifier of the figure before (以上、义务教育学校)
+    ("新建改扩建及维修改造公办幼儿园200所以上、义务教育学校500所以上、普通高中40所以上",
+     ["新建改扩建及维修改造公办幼儿园", "义务教育学校", "普通高中"]),
+    # data/corpora/provincial-2026/texts/2026_湖南省_政府工作报告.txt: only the quoted name names it (the clause
+    # before was taken)
+    ("加强劳动者权益保障，新建“爱心驿站”1000家", ["新建爱心驿站"]),
+])
+def test_quoted_names_periods_and_qualifiers_around_an_indicator(clause, indicators):
+    assert extract_targets(clause)["indicator"].tolist() == indicators
