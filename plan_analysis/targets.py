@@ -96,7 +96,7 @@ _INDICATOR_STRIP_END = re.compile(
 )
 #: what _INDICATOR_STRIP_END strips ends with one of these or a space: a text that ends otherwise is left as it is
 _STRIP_END_LAST = frozenset(w[-1] for w in _STRIP_END_WORDS) | set("）)月份为均比")
-_INDICATOR_STRIP_START = re.compile(r"^(?:[（(](?=[^）)]*$)|(?:以上|左右|以内|以下)、|时期|其中|合共|将|力争|同时|并|和|及|以及|另外|此外|一是|二是|三是|四是|五是|我镇|我街道|我区|我县|我市|全镇|全街|今年|上半年|全年|共|累计|完成|实现|[0-9一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十0-9]+[）)])+")
+_INDICATOR_STRIP_START = re.compile(r"^(?:[（(](?=[^）)]*$)|(?:以上|左右|以内|以下)、|时期|其中|合共|将|力争|预计|同时|并|和|及|以及|另外|此外|一是|二是|三是|四是|五是|我镇|我街道办|我街道|街道办|我区|我县|我市|全镇|全街|今年|上半年|全年|共|累计|完成|实现|[0-9一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十0-9]+[）)])+")
 _CLAUSE_SPLIT = re.compile(r"[，；。！？：:\n]")
 #: what can follow the number of a figure in FIGURE_RE (a unit, 余/多, 个亿, 点, a range): a clause with no
 #: digit, x or Chinese numeral followed by one of these holds no figure, and skips :func:`find_figures`
@@ -201,7 +201,8 @@ _MONEY_UNITS = ("亿元", "万元", "元", "千元", "万美元", "亿美元", "
 # phrases tested at every clause and figure, compiled once
 _TRAILING_FIGURE_RE = re.compile(r"[0-9x.%]+$")
 _QUOTED_RE = re.compile(r"“[^”]*”")
-_LEADING_PREP_RE = re.compile(r"^(?:使|让|对|把|将|由|按照|通过|围绕)")
+#: a preposition opening an indicator, not the first character of a word (对照, 使用, 由于, 把握)
+_LEADING_PREP_RE = re.compile(r"^(?:使(?![用命])|让(?!利)|对(?![照接应标比象外口话])|把(?![握关])|将(?!军)|由(?!于)|按照|通过|围绕)")
 #: what is left between two figures, or before the first, that names no indicator: a change verb, a qualifier of the
 #: figure before, 分别 (从4.16万亿元 *增加到* 5.67万亿元; 增长5%左右、5%以上; *分别*增长8.3%)
 _NO_INDICATOR_RE = re.compile(r"(?:左右|以上|以内|以下|上下|分别|从|由|增加|增长|增至|增|提高|提升|上升|下降|减少|降低|降至|降|"
@@ -304,7 +305,7 @@ def _object_after(after: str) -> str:
     m = _OBJECT_RE.match(after)
     if not m:
         return ""
-    s = m.group()
+    s = _LEADING_PREP_RE.sub("", m.group())  # 1次*对*困难群体的摸底排查
     end = _OBJECT_END_RE.search(s)
     if end:
         s = s[:end.start()]
@@ -644,6 +645,8 @@ def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]]) -> li
             obj = _named(_object_after(after)) if unit not in _RATE_UNITS else ""  # not 增至 (从0.5个增至4.8个)
             if obj and unit.endswith(_MONEY_UNITS) and _is_no_object(obj):
                 obj = ""
+            if not obj and not indicator and after.startswith("的") and unit not in _RATE_UNITS:
+                obj = _named(_object_after(after[1:]))  # nothing before names it: 其中3200平米*的*高标准钢架大棚
             if obj and (not indicator or not unit.endswith(_MONEY_UNITS) or _ends_with_verb(before_full)):
                 indicator = obj
             if not indicator:

@@ -281,8 +281,8 @@ def test_mask_list_markers_keeps_offsets():
     # data/raw/002_edca951219e605da.txt: a comparison names no indicator (比去年同期增加, 同口径相 were the indicators)
     ("我镇将完成一般公共预算收入2419万元,比去年同期增加854万元,同口径相比上升54.6%",
      ["一般公共预算收入"] * 3),
-    # the same file: 为 of 行为 is not the verb of 增速为5% (违章行 was the indicator)
-    ("上半年,我街道办整治各类违章行为约594起。", ["办整治各类违章行为"]),
+    # the same file: 为 of 行为 is not the verb of 增速为5% (违章行 was the indicator); 我街道办 opens none
+    ("上半年,我街道办整治各类违章行为约594起。", ["整治各类违章行为"]),
     # the same file: an opening bracket and 其中 (（其中纯生二女户结扎)
     ("户籍人口结扎77例(其中纯生二女户结扎1例)", ["户籍人口结扎", "纯生二女户结扎"]),
     # the same file: 合共 (in all) is not an indicator (合 was)
@@ -330,4 +330,25 @@ def test_words_that_name_no_indicator_are_left_out(clause, indicators):
     ("加强劳动者权益保障，新建“爱心驿站”1000家", ["新建爱心驿站"]),
 ])
 def test_quoted_names_periods_and_qualifiers_around_an_indicator(clause, indicators):
+    assert extract_targets(clause)["indicator"].tolist() == indicators
+
+
+@pytest.mark.parametrize("clause, indicators", [
+    # data/raw/002_edca951219e605da.txt: 预计 opens none (预计实现规模工业总产值)
+    ("上半年我镇预计实现规模工业总产值8.7亿元", ["规模工业总产值"]),
+    # the same file: the object counted, after a preposition (对困难群体)
+    ("每季度组织开展1次对困难群体的摸底排查工作", ["困难群体"]),
+    # the same file: nothing before the figure names it, the noun after 的 does (it was 占地, from the clause before)
+    ("总投资151万元占地40亩的高湖水稻育秧基地建设正式投入运营,其中3200平米的高标准钢架大棚建设在4月份就已完工",
+     ["总投资", "占地", "高标准钢架大棚"]),
+    # data/corpora/provincial-2026/texts/2026_广西壮族自治区_政府工作报告.txt: … but not when something before does
+    ("经济总量超500亿元的县域增至12个", ["经济总量", "县域"]),
+    # 使用, 对外, 对接 are words, not a preposition and a word (用外资, 外开放口岸, 接成果转化项目 were the indicators):
+    # data/corpora/provincial-2026/texts/2026_山西省_政府工作报告.txt, 2026_新疆维吾尔自治区_政府工作报告.txt,
+    # 2026_吉林省_政府工作报告.txt
+    ("累计使用外资比“十三五”时期增长71%", ["使用外资"]),
+    ("对外开放口岸增至19个", ["对外开放口岸"]),
+    ("对接成果转化项目300余个", ["对接成果转化项目"]),
+])
+def test_prepositions_and_objects_after_de(clause, indicators):
     assert extract_targets(clause)["indicator"].tolist() == indicators
