@@ -213,6 +213,8 @@ _OBJECT_END_RE = re.compile(r"(?:的|和|与|及|等|，|进行|开展|实现|�
 _OBJECT_STOP_RE = re.compile(r"将于|将在|正在|已经|已|赴")
 #: verbs of building that jieba's dictionary does not tag as verbs (投资3600万元*新建*)
 _BUILD_VERBS = frozenset(("新建", "扩建", "改建", "续建"))
+#: what stands between the figures of a list (增长5%左右、5%以上, 分别增长8.3%、7.9%)
+_LIST_BETWEEN_RE = re.compile(r"(?:左右|以上|以内|以下|上下|、|和|与|及|\s)+")
 #: what separates the items of a list of indicators (一般公共预算收入、规下工业营业收入)
 _LIST_SEPARATORS = "、，, "
 _DIGITS_X = "0123456789x"
@@ -628,12 +630,15 @@ def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]]) -> li
                 plan_start = pm.start() if pm else None
             if plan_start is not None:
                 default = "actual" if a < plan_start else "target"
-        prev_end, prev_indicator = 0, ""
+        prev_end, prev_indicator, prev_rate = 0, "", None
         for f in figures:
             unit = f.unit
             before_full = clause[:f.start]
             after = clause[f.end:]
-            is_rate, direction = _growth_rate(unit, f.value, before_full, after)
+            if prev_rate is not None and unit in _RATE_UNITS and _LIST_BETWEEN_RE.fullmatch(clause[prev_end:f.start]):
+                is_rate, direction = prev_rate  # the next of a list of rates: 分别增长35.4%、44.0%
+            else:
+                is_rate, direction = _growth_rate(unit, f.value, before_full, after)
             qualifier = _qualifier(after, f.approx, before_full)
             # period: the last period word before the figure in the clause, else in the sentence
             period = _period_word(periods.last(a, a + f.start) or sentence_period)
@@ -665,6 +670,7 @@ def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]]) -> li
                 f.figure, clause, a, a + len(clause), sec_path,
             ))
             prev_end, prev_indicator = f.end, indicator
+            prev_rate = (is_rate, direction) if is_rate and f.value is not None and f.value >= 0 else None
             if indicator:
                 carried, carried_raw = indicator, False
     return rows

@@ -352,3 +352,17 @@ def test_quoted_names_periods_and_qualifiers_around_an_indicator(clause, indicat
 ])
 def test_prepositions_and_objects_after_de(clause, indicators):
     assert extract_targets(clause)["indicator"].tolist() == indicators
+
+
+@pytest.mark.parametrize("clause, rates", [
+    # data/corpora/provincial-2026/texts/2026_上海市_政府工作报告.txt: only the first of each list was a growth rate
+    ("金融业、软件和信息服务业增加值分别增长9.7%、15.3%", [(True, "增长")] * 2),
+    ("全市刑事立案数、电诈案件既遂数、道路交通事故数分别下降13.5%、8.6%、2.7%", [(True, "下降")] * 3),
+    # data/corpora/provincial-2026/texts/2026_宁夏回族自治区_政府工作报告.txt: qualifiers between them
+    ("一产、二产、三产增加值分别增长5%左右、5%以上、5%左右", [(True, "增长")] * 3),
+    # a share, then a change verb: each figure is read on its own (the list does not carry a share over)
+    ("六大高耗能行业增加值占比从31.1%降至22.5%", [(False, ""), (False, "")]),
+])
+def test_the_figures_of_a_list_of_rates_are_all_rates(clause, rates):
+    t = extract_targets(clause)
+    assert list(zip(t["is_growth_rate"], t["direction"])) == rates
