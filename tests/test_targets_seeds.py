@@ -158,6 +158,8 @@ def test_a_qualifier_or_a_measure_word_after_a_figure_is_not_its_indicator(claus
     ("新增养老床位2.5万张", "2.5万张", "新增养老床位", 2.5e4, "张"),
     # data/corpora/provincial-2026/texts/2026_内蒙古自治区_政府工作报告.txt
     ("粮食最高年产840亿斤", "840亿斤", "粮食最高年产", 8.4e10, "斤"),
+    # data/corpora/provincial-2026/texts/2026_北京市_政府工作报告.txt: 万元 per person (58万元, 左右 lost)
+    ("全员劳动生产率达58万元/人左右", "58万元/人", "全员劳动生产率", 5.8e5, "元/人"),
     # data/corpora/provincial-2026/texts/2026_新疆维吾尔自治区_政府工作报告.txt
     ("全年接待游客3.23亿人次", "3.23亿人次", "接待游客", 3.23e8, "人次"),
 ])
