@@ -36,7 +36,7 @@ TARGET_FIELDS = ("doc_id", "source_file", "indicator", "indicator_canonical", "v
 
 # --- units: longest first; a scale prefix (万/亿/千) is split off for base_value ----------------
 _UNITS = sorted("""
-个百分点 百分点 万人次 人次 万美元 亿美元 万欧元 美元 欧元 亿元 万元/人 万元 千元 元/人 元 万平方米 平方米 平方公里 平米 万平方 公顷
+个百分点 百分点 万人次 人次 万亩次 亩次 万美元 亿美元 万欧元 美元 欧元 亿元 万元/人 万元 千元 元/人 元 万平方米 平方米 平方公里 平米 万平方 公顷
 万亩 亩 公里 千米 米 万吨 吨 万株 株 万棵 棵 万只 只 万头 头 万户 户 万人 人 名 位 家 个 次 场次 场 项 条 宗 起 处 例
 份 片 间 座 台 套 辆 所 批次 批 期 方 倍 % ‰ 件 封 张 部 支 篇 本 册 轮 万 亿 艘 架 盏 根 基 口 眼 栋 幢 层 组 队 类
 万米 万公里 万辆 万台 万件 万份 万平方米 万立方米 立方米
@@ -67,7 +67,9 @@ _TARGET_WORDS = re.compile(r"计划|力争|确保|预期目标|目标|争取|拟
 _PLAN_START_RE = re.compile(
     r"(?:今年|明年|下半年|下一步|20[0-9]{2}年)(?:的)?(?:经济社会发展|全[省市区县镇])?(?:的)?(?:主要)?(?:预期)?目标(?:任务)?(?:是|为)?[：:]|"
     r"(?:^|\n)[^\n]{0,12}(?:工作安排|工作计划|工作打算|工作思路|重点工作|主要任务|工作要点)[^\n]{0,12}(?:\n|$)")
-_STRONG_TARGET = re.compile(r"计划(?=[增完实投新建达开申培引招发争力确（(])|力争|确保|预期目标|预期增长|预期性|目标是|目标为|争取|拟|按增长|左右的(?:预期)?(?:增长)?目标")
+_STRONG_TARGET = re.compile(r"计划(?=[增完实投新建达开申培引招发争力确（(])|力争|确保|预期目标|预期增长|预期性|目标是|目标为|拟|按增长|左右的(?:预期)?(?:增长)?目标")
+#: 争取 sets a target in a plan, but reports what was won in a review (争取中央转移支付资金4113.7亿元)
+_SEEK_RE = re.compile(r"争取")
 _STRONG_ACTUAL = re.compile(r"同比|累计|已(?:经)?|比去年|较去年|完成全年任务|共计|共有|共[^同享建治享]|实现了|完成了|达到了|取得|截至|截止")
 _SUMMARY_SECTION = re.compile(r"回顾|总结|成效|成绩|情况|进展|做法|工作完成|主要工作|过去|一年来|上半年(?!计划)")
 _PLAN_SECTION = re.compile(r"计划|思路|打算|安排|重点工作|工作重点|目标|举措|措施|任务|要点|下半年|明年|今年工作|预期目标")
@@ -205,7 +207,7 @@ _QUOTED_RE = re.compile(r"“[^”]*”")
 _LEADING_PREP_RE = re.compile(r"^(?:使(?![用命])|让(?!利)|对(?![照接应标比象外口话])|把(?![握关])|将(?!军)|由(?!于)|按照|通过|围绕)")
 #: what is left between two figures, or before the first, that names no indicator: a change verb, a qualifier of the
 #: figure before, 分别 (从4.16万亿元 *增加到* 5.67万亿元; 增长5%左右、5%以上; *分别*增长8.3%)
-_NO_INDICATOR_RE = re.compile(r"(?:左右|以上|以内|以下|上下|分别|从|由|增加|增长|增至|增|提高|提升|上升|下降|减少|降低|降至|降|"
+_NO_INDICATOR_RE = re.compile(r"(?:左右|以上|以内|以下|上下|分别|从|由|增加|增长|增至|增|提高|提升|上升|下降|减少|降低|降至|降|优化整合|整合优化|整合|"
                               r"达到|达|突破|超过|超|到|至|为|和|与|及|、|\s)+")
 _OBJECT_RE = re.compile(rf"^[{P.HAN}A-Za-z“”]{{1,14}}")
 _OBJECT_END_RE = re.compile(r"(?:的|和|与|及|等|，|进行|开展|实现|完成|参加|参与|建设(?=[^项工]))")
@@ -312,7 +314,11 @@ def _object_after(after: str) -> str:
     if end:
         s = s[:end.start()]
     stop = _OBJECT_STOP_RE.search(s, 1)
-    return (s[:stop.start()] if stop else s).strip("“”")
+    if stop:
+        s = s[:stop.start()]
+    if s.endswith("为") and not s.endswith("行为"):  # 由51家整合为33家: a verb and its 为
+        s = s[:-1]
+    return s.strip("“”")
 
 
 class _Figure(NamedTuple):
@@ -584,7 +590,7 @@ def _period_word(period: str) -> str:
 
 def _kind(ctx: str, before_full: str, sentence_actual: bool, default: str) -> str:
     """``target`` or ``actual``: from strong words in the context ``ctx``, else the section's ``default``."""
-    if _STRONG_TARGET.search(ctx):
+    if _STRONG_TARGET.search(ctx) or (default != "actual" and _SEEK_RE.search(ctx)):
         kind = "target"
     elif sentence_actual or _STRONG_ACTUAL.search(before_full):
         kind = "actual"

@@ -368,3 +368,20 @@ def test_prepositions_and_objects_after_de(clause, indicators):
 def test_the_figures_of_a_list_of_rates_are_all_rates(clause, rates):
     t = extract_targets(clause)
     assert list(zip(t["is_growth_rate"], t["direction"])) == rates
+
+
+def test_seeking_funds_in_a_review_reports_what_was_won():
+    # data/corpora/provincial-2026/texts/2026_福建省_政府工作报告.txt, in its review of 2025: 争取 made it a target
+    t = extract_targets("一、2025年工作回顾\n着力实施扩大内需战略，争取中央预算内投资150亿元。\n"
+                        "二、2026年工作安排\n争取中央预算内投资150亿元。")
+    assert t[["figure", "kind"]].values.tolist() == [["150亿元", "actual"], ["150亿元", "target"]]
+
+
+@pytest.mark.parametrize("clause, rows", [
+    # data/corpora/provincial-2026/texts/2026_重庆市_政府工作报告.txt: 整合 is a change, not what is counted
+    ("市属重点国企由51家整合为33家", [("51家", "市属重点国企"), ("33家", "市属重点国企")]),
+    # data/corpora/provincial-2026/texts/2026_贵州省_政府工作报告.txt: 亩次 is a unit (次以上 was the indicator)
+    ("农机作业服务面积60万亩次以上", [("60万亩次", "农机作业服务面积")]),
+])
+def test_a_change_and_a_unit_of_work_done(clause, rows):
+    assert [tuple(r) for r in extract_targets(clause)[["figure", "indicator"]].values.tolist()] == rows
