@@ -71,7 +71,7 @@ _STRONG_TARGET = re.compile(r"计划(?=[增完实投新建达开申培引招发�
 #: 争取 sets a target in a plan, but reports what was won in a review (争取中央转移支付资金4113.7亿元)
 _SEEK_RE = re.compile(r"争取")
 _STRONG_ACTUAL = re.compile(r"同比|累计|已(?:经)?|比去年|较去年|完成全年任务|共计|共有|共[^同享建治享]|实现了|完成了|达到了|取得|截至|截止")
-_SUMMARY_SECTION = re.compile(r"回顾|总结|成效|成绩|情况|进展|做法|工作完成|主要工作|过去|一年来|上半年(?!计划)")
+_SUMMARY_SECTION = re.compile(r"回顾|总结|成效|成绩|成就|情况|进展|做法|工作完成|过去|一年来|上半年(?!计划)")
 _PLAN_SECTION = re.compile(r"计划|思路|打算|安排|重点工作|工作重点|目标|举措|措施|任务|要点|下半年|明年|今年工作|预期目标")
 _GROWTH_BEFORE = re.compile(r"(?:增长|增速|增幅|上升|下降|提高|降低|减少|增加|回落|涨幅|下滑|增收|减收)(?:了)?(?:幅度)?(?:为|达|达到|约|近|超过|在)?\s*$")
 _DOWN = re.compile(r"(?:下降|降低|减少|回落|下滑|减收)[^，；。]{0,4}$")

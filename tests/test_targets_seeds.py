@@ -385,3 +385,14 @@ def test_seeking_funds_in_a_review_reports_what_was_won():
 ])
 def test_a_change_and_a_unit_of_work_done(clause, rows):
     assert [tuple(r) for r in extract_targets(clause)[["figure", "indicator"]].values.tolist()] == rows
+
+
+def test_the_main_work_of_the_plan_year_is_a_plan(tmp_path):
+    # data/corpora/provincial-2026/texts/2026_海南省_政府工作报告.txt: the heading 2026年主要工作 was read as a review (66
+    # figures of the Hebei and Hainan reports were 'actual'); a review says 回顾/成就 (2025年主要工作和“十四五”发展成就)
+    (tmp_path / "report.txt").write_text(
+        "2026年政府工作报告\n一、2025年主要工作和“十四五”发展成就\n过去一年，服务贸易增长12%。\n"
+        "二、2026年主要工作\n今年经济社会发展的主要预期目标是：地区生产总值增长5.5%左右。\n"
+        "（一）聚力促进更高水平开放。服务贸易增长10%。\n", encoding="utf-8")
+    t = extract_targets(load_corpus(tmp_path, cache=False, progress=False))
+    assert t[["figure", "kind"]].values.tolist() == [["12%", "actual"], ["5.5%", "target"], ["10%", "target"]]
