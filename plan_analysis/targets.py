@@ -676,7 +676,8 @@ def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]]) -> li
                 f.figure, clause, a, a + len(clause), sec_path,
             ))
             prev_end, prev_indicator = f.end, indicator
-            prev_rate = (is_rate, direction) if is_rate and f.value is not None and f.value >= 0 else None
+            # (not after a negative figure: its direction came from its sign, 增长-40.8%)
+            prev_rate = (is_rate, direction) if is_rate and (f.value is None or f.value >= 0) else None
             if indicator:
                 carried, carried_raw = indicator, False
     return rows

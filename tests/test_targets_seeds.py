@@ -362,6 +362,8 @@ def test_prepositions_and_objects_after_de(clause, indicators):
     ("全市刑事立案数、电诈案件既遂数、道路交通事故数分别下降13.5%、8.6%、2.7%", [(True, "下降")] * 3),
     # data/corpora/provincial-2026/texts/2026_宁夏回族自治区_政府工作报告.txt: qualifiers between them
     ("一产、二产、三产增加值分别增长5%左右、5%以上、5%左右", [(True, "增长")] * 3),
+    # the Shanghai clause as a content mill redacts it: placeholders are rates too, and stay without a value
+    ("金融业、软件和信息服务业增加值分别增长x.x%、xx.x%", [(True, "增长")] * 2),
     # a share, then a change verb: each figure is read on its own (the list does not carry a share over)
     ("六大高耗能行业增加值占比从31.1%降至22.5%", [(False, ""), (False, "")]),
 ])
