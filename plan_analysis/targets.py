@@ -211,8 +211,9 @@ _NO_INDICATOR_RE = re.compile(r"(?:左右|以上|以内|以下|上下|分别|从
                               r"达到|达|突破|超过|超|到|至|为|和|与|及|、|\s)+")
 _OBJECT_RE = re.compile(rf"^[{P.HAN}A-Za-z“”]{{1,14}}")
 _OBJECT_END_RE = re.compile(r"(?:的|和|与|及|等|，|进行|开展|实现|完成|参加|参与|建设(?=[^项工]))")
-#: these end an object only after its first character (4个省级经济薄弱村*将于*…, but 5000个*已建成*自然村)
-_OBJECT_STOP_RE = re.compile(r"将于|将在|正在|已经|已|赴")
+#: these end an object only after its first character (4个省级经济薄弱村*将于*…, but 5000个*已建成*自然村); so does a
+#: rank reached (7家地方国企*进入*中国企业500强, 5项指标*居*全国第一, 3个学科*跻身*“双一流”)
+_OBJECT_STOP_RE = re.compile(r"将于|将在|正在|已经|已|赴|进入|跻身|入选|位列|位居|稳居|居(?:全|前|第|首|世界|国内|同类)")
 #: verbs of building that jieba's dictionary does not tag as verbs (投资3600万元*新建*)
 _BUILD_VERBS = frozenset(("新建", "扩建", "改建", "续建"))
 #: what stands between the figures of a list (增长5%左右、5%以上, 分别增长8.3%、7.9%)

@@ -295,6 +295,11 @@ def test_mask_list_markers_keeps_offsets():
      ["加大对已签约xx县宝鑫粮油储备有限公司计划投资"]),
     # the same file: the object counted ends before 将于 (省级经济薄弱村将于)
     ("有4个省级经济薄弱村将于6月上旬接受市最终验收", ["省级经济薄弱村"]),
+    # data/corpora/provincial-2026/texts/2026_湖北省_政府工作报告.txt, …_宁夏回族自治区_…, …_山西省_…: the object counted
+    # ends before the rank it reaches (地方国企进入中国企业, 指标居全国第一, 学科跻身“双一流 were the indicators)
+    ("7家地方国企进入中国企业500强", ["地方国企"]),
+    ("残疾人康复服务率等5项指标居全国前列", ["指标"]),
+    ("两所大学3个学科跻身“双一流”", ["学科"]),
     # data/raw/001_64b46b310826ad2c.txt: a long list is cut between its items (项、行政许可事项、…)
     ("使服务事项、行政许可事项、权责清单事项、办事指南的关联度达到100％", ["行政许可事项、权责清单事项、办事指南的关联度"]),
     # data/corpora/provincial-2026/texts/2026_陕西省_政府工作报告.txt: 增至 (城镇化率增)
@@ -310,6 +315,11 @@ def test_mask_list_markers_keeps_offsets():
 ])
 def test_words_that_name_no_indicator_are_left_out(clause, indicators):
     assert extract_targets(clause)["indicator"].tolist() == indicators
+
+
+def test_a_word_with_ju_is_not_a_rank_reached():
+    # data/corpora/provincial-2026/texts/2026_上海市_政府工作报告.txt: 居 of 居住 does not end the object as 居全国 does
+    assert extract_targets("1.2万户相对集中居住农户入住新居")["indicator"].iloc[0].startswith("相对集中居住农户")
 
 
 @pytest.mark.parametrize("clause, indicators", [
