@@ -769,7 +769,8 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
             doc_index = pd.Index(docs["doc_id"])
             if doc_index.is_unique:
                 sec_doc = doc_index.get_indexer(sections["doc_id"])
-                sec_order = np.argsort(sec_doc, kind="stable")
+                # (a loaded corpus lists them in document order already: then a piece's rows are a slice, not a take)
+                sec_order = np.argsort(sec_doc, kind="stable") if (np.diff(sec_doc) < 0).any() else slice(None)
                 sec_doc = sec_doc[sec_order]
             else:  # a doc_id twice (a hand-made table): one lookup for all
                 all_spans = _section_spans(sections)
@@ -777,8 +778,10 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
         def piece_spans(a: int, b: int) -> dict[str, list[tuple[int, int, str]]]:
             if sec_order is None:
                 return all_spans
-            rows = sec_order[np.searchsorted(sec_doc, a):np.searchsorted(sec_doc, b)]
-            return _section_spans(sections.iloc[rows]) if len(rows) else {}
+            i, j = np.searchsorted(sec_doc, a), np.searchsorted(sec_doc, b)
+            if i == j:
+                return {}
+            return _section_spans(sections.iloc[i:j] if isinstance(sec_order, slice) else sections.iloc[sec_order[i:j]])
         lengths = text_lengths(docs["text"]) if len(docs) else []
         # here too in pieces: rows become a table a piece at a time
         n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=2_000_000)

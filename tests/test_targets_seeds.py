@@ -12,6 +12,7 @@ import math
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from plan_analysis import load_corpus
@@ -216,6 +217,32 @@ def test_raw_offsets_contain_the_figure(extracted):
         raw = corpus.raw_slice(r.source_file, r.raw_start, r.raw_end)
         digits = "".join(ch for ch in r.figure if ch.isdigit() or ch == "x")
         assert digits in "".join(ch for ch in raw if ch.isdigit() or ch == "x"), (r.figure, raw)
+
+
+def test_each_figure_gets_its_own_sections_when_the_documents_are_reordered(monkeypatch):
+    """Section paths are looked up a piece of documents at a time: documents listed in another order than the
+    sections (reversed here), and in pieces of a few documents, give every figure the same section and kind."""
+    import plan_analysis.parallel as P
+    import plan_analysis.targets as T
+
+    corpus = load_corpus(HERE.parent / "data" / "raw", progress=False)
+    whole = extract_targets(corpus, workers=1)
+    assert (whole["section"] != "").sum() > 300 and whole["kind"].nunique() == 2
+    corpus.documents = corpus.documents.iloc[::-1].reset_index(drop=True)
+    monkeypatch.setattr(T, "PARALLEL_MIN_CHARS", 0)
+    real, pieces = P.plan_pieces, []
+
+    def small_pieces(lengths, **kw):  # the seeds' 44,000 characters in pieces of about 3,000
+        n, bounds = real(lengths, **{**kw, "piece_min": 3_000})
+        pieces.extend(bounds)
+        return n, bounds
+
+    monkeypatch.setattr(P, "plan_pieces", small_pieces)
+    reordered = extract_targets(corpus, workers=2)
+    assert len(pieces) >= 5
+    by = ["doc_id", "raw_start", "raw_end", "figure"]
+    pd.testing.assert_frame_equal(whole.sort_values(by, kind="stable").reset_index(drop=True),
+                                  reordered.sort_values(by, kind="stable").reset_index(drop=True))
 
 
 def test_inline_list_numbers_are_not_decimals(extracted):
