@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
 import pandas as pd
@@ -128,6 +130,29 @@ def test_text_before_a_toc_is_kept():
 def test_pipeline_never_raises_and_every_span_maps_back(text):
     tables = process_text(RawText("t.txt", Path("t.txt"), text, "utf-8", "", len(text.encode("utf-8", "surrogatepass"))))
     _check_tables(text, tables)
+
+
+_FIGURE_CHARS = set("0123456789xX")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(any_text)
+def test_figures_never_raise_slice_back_and_keep_placeholders_empty(text):
+    """extract_targets on any text: each figure's raw span lies in the text and holds the figure's digits (and
+    placeholder x's, in order); a figure with an x is a placeholder with no value; every other has a finite one."""
+    from plan_analysis.targets import extract_targets
+
+    for r in extract_targets(text).itertuples():
+        assert 0 <= r.raw_start <= r.raw_end <= len(text)
+        raw = unicodedata.normalize("NFKC", text[r.raw_start:r.raw_end])
+        digits = "".join(ch for ch in r.figure if ch in _FIGURE_CHARS).lower()
+        assert digits in "".join(ch for ch in raw if ch in _FIGURE_CHARS).lower(), (r.figure, raw)
+        if "x" in digits:
+            assert r.placeholder, r.figure
+        if r.placeholder:
+            assert math.isnan(r.value) and math.isnan(r.base_value), r.figure
+        else:
+            assert math.isfinite(r.value), r.figure
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
