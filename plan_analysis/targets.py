@@ -90,6 +90,7 @@ _STRIP_END_WORDS = """
 增长 同比 上升 下降 增速 是 约 近 超过 不少于 不低于 保持 提高 提升 新增 新建 引进 培育 申报 实现了 完成了 按
 总计 合计 共计 合共 在 较 到 至 每季度 每半月 每月 每周 每年 分别 从 由 增加 减少 降低 增至 降至
 比去年同期 比上年同期 较去年同期 较上年同期 比去年 比上年 较去年 较上年 同期相比 同口径相比 相比 同期 再 各 每人 平均 超 突破 首次 双双 稳定在 较时期 比时期 较末 比末
+中有 其中有
 """.split()
 _INDICATOR_STRIP_END = re.compile(
     # 为, 均 and 比 as in 增速为5%、均增至9个、比上年, not the ends of 行为 (整治违章行为594起), 人均/年均 and 占比
@@ -208,12 +209,20 @@ _LEADING_PREP_RE = re.compile(r"^(?:使(?![用命])|让(?!利)|对(?![照接应�
 #: what is left between two figures, or before the first, that names no indicator: a change verb, a qualifier of the
 #: figure before, 分别 (从4.16万亿元 *增加到* 5.67万亿元; 增长5%左右、5%以上; *分别*增长8.3%)
 _NO_INDICATOR_RE = re.compile(r"(?:左右|以上|以内|以下|上下|分别|从|由|增加|增长|增至|增|提高|提升|上升|下降|减少|降低|降至|降|优化整合|整合优化|整合|"
+                              r"拓展|跃升|扩大|扩展|攀升|缩小|压缩|缩减|"
                               r"达到|达|突破|超过|超|到|至|为|和|与|及|、|\s)+")
 _OBJECT_RE = re.compile(rf"^[{P.HAN}A-Za-z“”]{{1,14}}")
-_OBJECT_END_RE = re.compile(r"(?:的|和|与|及|等|，|进行|开展|实现|完成|参加|参与|建设(?=[^项工]))")
+_OBJECT_END_RE = re.compile(r"(?:的|和|与|及|等|，|进行|开展|实现|完成|达到|超过|参加|参与|建设(?=[^项工]))")
 #: these end an object only after its first character (4个省级经济薄弱村*将于*…, but 5000个*已建成*自然村); so does a
-#: rank reached (7家地方国企*进入*中国企业500强, 5项指标*居*全国第一, 3个学科*跻身*“双一流”)
-_OBJECT_STOP_RE = re.compile(r"将于|将在|正在|已经|已|赴|进入|跻身|入选|位列|位居|稳居|居(?:全|前|第|首|世界|国内|同类)")
+#: rank reached (7家地方国企*进入*中国企业500强, 5项指标*居*全国第一, 3个学科*跻身*“双一流”), or 全部/首次 (124个县域医共体
+#: *全部*达到紧密型标准)
+_OBJECT_STOP_RE = re.compile(r"将于|将在|正在|已经|已|赴|进入|跻身|入选|位列|位居|稳居|居(?:全|前|第|首|世界|国内|同类)|全部|首次")
+#: a figure's first character (what an object that runs on to the next figure stops before)
+_DIGIT_NEXT_RE = re.compile(r"[0-9０-９]")
+#: words at the end of such an object that belong to the next figure: its qualifier or verb (乡镇*近*, 煤炭*超*)
+_BEFORE_FIGURE_END_RE = re.compile(r"(?:中有|达到|超过|达|超|近|约|为|有|共|计)+$")
+#: such an object that is a change verb (拓展到, 跃升到): no object at all
+_CHANGE_TO_END_RE = re.compile(r"(?:到|至)$")
 #: verbs of building that jieba's dictionary does not tag as verbs (投资3600万元*新建*)
 _BUILD_VERBS = frozenset(("新建", "扩建", "改建", "续建"))
 #: what stands between the figures of a list (增长5%左右、5%以上, 分别增长8.3%、7.9%)
@@ -317,6 +326,12 @@ def _object_after(after: str) -> str:
     stop = _OBJECT_STOP_RE.search(s, 1)
     if stop:
         s = s[:stop.start()]
+    if s and _DIGIT_NEXT_RE.match(after, m.end()) and m.group().endswith(s):
+        # the words run on to the next figure: what stands before it belongs to that figure (80个乡镇*近*300万群众,
+        # 从39个*拓展到*91个: a change verb is no object at all)
+        if _CHANGE_TO_END_RE.search(s):
+            return ""
+        s = _BEFORE_FIGURE_END_RE.sub("", s)
     if s.endswith("为") and not s.endswith("行为"):  # 由51家整合为33家: a verb and its 为
         s = s[:-1]
     return s.strip("“”")

@@ -327,6 +327,16 @@ def test_mask_list_markers_keeps_offsets():
     ("7家地方国企进入中国企业500强", ["地方国企"]),
     ("残疾人康复服务率等5项指标居全国前列", ["指标"]),
     ("两所大学3个学科跻身“双一流”", ["学科"]),
+    # data/corpora/provincial-2026/texts/2026_上海市_政府工作报告.txt, …_浙江省_…: a change verb before the next figure
+    # is no object (拓展到, 跃升到 were the indicators of 39个 and 15家) and names no indicator (拓展, 跃升)
+    ("跨部门综合监管事项从39个拓展到91个", ["跨部门综合监管事项"] * 2),
+    ("全国重点实验室从15家跃升到38家", ["全国重点实验室"] * 2),
+    # …_福建省_…: the qualifier of the next figure is not part of the object (乡镇近)
+    ("累计惠及80个乡镇近300万群众", ["乡镇"]),
+    # …_云南省_…, …_山西省_…, …_河南省_…: nor are 全部, 首次 and what is 达到 (县域医共体全部达到紧密型标准)
+    ("124个县域医共体全部达到紧密型标准", ["县域医共体"]),
+    ("空气质量六项指标首次全部达到国家二级标准", ["指标"]),
+    ("90家县级医院达到三级综合医院水平", ["县级医院"]),
     # data/raw/001_64b46b310826ad2c.txt: a long list is cut between its items (项、行政许可事项、…)
     ("使服务事项、行政许可事项、权责清单事项、办事指南的关联度达到100％", ["行政许可事项、权责清单事项、办事指南的关联度"]),
     # data/corpora/provincial-2026/texts/2026_陕西省_政府工作报告.txt: 增至 (城镇化率增)
