@@ -19,7 +19,7 @@ import re
 from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from itertools import accumulate
-from typing import Any, Iterator, Literal, NamedTuple, Sequence
+from typing import Any, Callable, Iterator, Literal, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -500,6 +500,34 @@ def _section_spans(sections: pd.DataFrame) -> dict[str, list[tuple[int, int, str
     return out
 
 
+def _piece_section_spans(sections: pd.DataFrame, doc_ids: pd.Series
+                         ) -> Callable[[int, int], dict[str, list[tuple[int, int, str]]]]:
+    """``spans(a, b)``: :func:`_section_spans` of the documents ``doc_ids[a:b]``, made when asked for (for the whole
+    corpus at once, they were 35 MB of a 100 MB corpus's peak).
+
+    A piece's sections are found by bisection in document order: a slice when the table lists them in that order
+    already (a loaded corpus does), else a take; with a doc_id listed twice, one lookup is made for all.
+    """
+    doc_index = pd.Index(doc_ids)
+    if not len(sections) or not len(doc_index):
+        return lambda a, b: {}
+    if not doc_index.is_unique:
+        every = _section_spans(sections)
+        return lambda a, b: every
+    sec_doc = doc_index.get_indexer(sections["doc_id"])
+    order = np.argsort(sec_doc, kind="stable") if (np.diff(sec_doc) < 0).any() else None
+    if order is not None:
+        sec_doc = sec_doc[order]
+
+    def spans(a: int, b: int) -> dict[str, list[tuple[int, int, str]]]:
+        i, j = np.searchsorted(sec_doc, a), np.searchsorted(sec_doc, b)
+        if i == j:
+            return {}
+        return _section_spans(sections.iloc[i:j] if order is None else sections.iloc[order[i:j]])
+
+    return spans
+
+
 def _section_at(spans: list[tuple[int, int, str]], pos: int) -> str:
     """The heading path of the innermost section holding ``pos`` (the last listed of those starting latest)."""
     sec_path = ""
@@ -777,26 +805,7 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
         corpus = source if isinstance(source, Corpus) else None
         docs = corpus.documents if corpus is not None else source
         sections = corpus.sections if corpus is not None else None
-        # each document's sections with their heading paths, made a piece at a time (for the whole corpus at once,
-        # they were 35 MB of a 100 MB corpus's peak): the sections' rows in document order, found by bisection
-        sec_order, all_spans = None, {}
-        if sections is not None and len(sections) and len(docs):
-            doc_index = pd.Index(docs["doc_id"])
-            if doc_index.is_unique:
-                sec_doc = doc_index.get_indexer(sections["doc_id"])
-                # (a loaded corpus lists them in document order already: then a piece's rows are a slice, not a take)
-                sec_order = np.argsort(sec_doc, kind="stable") if (np.diff(sec_doc) < 0).any() else slice(None)
-                sec_doc = sec_doc[sec_order]
-            else:  # a doc_id twice (a hand-made table): one lookup for all
-                all_spans = _section_spans(sections)
-
-        def piece_spans(a: int, b: int) -> dict[str, list[tuple[int, int, str]]]:
-            if sec_order is None:
-                return all_spans
-            i, j = np.searchsorted(sec_doc, a), np.searchsorted(sec_doc, b)
-            if i == j:
-                return {}
-            return _section_spans(sections.iloc[i:j] if isinstance(sec_order, slice) else sections.iloc[sec_order[i:j]])
+        piece_spans = _piece_section_spans(sections, docs["doc_id"]) if sections is not None else lambda a, b: {}
         lengths = text_lengths(docs["text"]) if len(docs) else []
         # here too in pieces: rows become a table a piece at a time
         n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=2_000_000)
