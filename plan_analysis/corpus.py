@@ -25,6 +25,7 @@ from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any, Callable, Container, Iterable, Iterator, Literal, Mapping, Sequence
 
@@ -69,8 +70,10 @@ _FLOAT_COLS = {"placeholders_per_1000"}
 MAX_FILE_MB = 32
 #: below this many bytes in all, ``engine="process"`` runs serially: a pool costs more than it saves
 PARALLEL_MIN_BYTES = 1 << 20  # measured: on 2 cores a pool pays off from about 0.9 MB of text
-#: the parent turns results into tables in batches of about this many characters of text
+#: the parent joins the tables of chunks of files into batches of about this many characters of text
 _BATCH_CHARS = 1_000_000
+#: files per chunk in a serial load (the process pool's chunks are sized by the number of files and workers)
+_SERIAL_CHUNK = 16
 
 
 def _array(col: str, values: list) -> Any:
@@ -86,6 +89,32 @@ def _array(col: str, values: list) -> Any:
 def _frame_from_columns(name: str, columns: Mapping[str, list]) -> pd.DataFrame:
     cols = TABLES[name]
     return pd.DataFrame({c: _array(c, list(columns[c])) for c in cols}, columns=list(cols))
+
+
+@lru_cache(maxsize=None)
+def _arrow_schema(name: str) -> Any:
+    """The Arrow schema of table ``name`` as written from its data frame (with the pandas metadata that
+    turns it back into the same column types)."""
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(_frame(name, []), preserve_index=False).schema
+
+
+def _arrow_table(name: str, columns: Mapping[str, list]) -> Any:
+    """Table ``name`` as an Arrow table from plain Python column values: what :func:`_frame_from_columns` gives,
+    made without pandas (a third of the time; the load's parent does this for every file)."""
+    import pyarrow as pa
+
+    schema = _arrow_schema(name)
+    return pa.Table.from_arrays([pa.array(columns[f.name], type=f.type, from_pandas=True) for f in schema],
+                                schema=schema)
+
+
+def _ipc_file(path: Path, schema: Any) -> Any:
+    """A new Arrow IPC file at ``path`` for record batches of ``schema``."""
+    import pyarrow as pa
+
+    return pa.ipc.new_file(str(path), schema)
 
 
 def _frame(name: str, rows: list[dict]) -> pd.DataFrame:
@@ -616,7 +645,35 @@ def _load_one(path: str, source_file: str, folder: str | None, entries: Sequence
     return res, (f"{sha[:24]}-{_name_key(source_file)}", blob)
 
 
-def _load_chunk(tasks: Sequence[tuple]) -> list[FileResult]:
+@dataclass
+class _Chunk:
+    """A few files loaded: their results in file order, their columns taken out into one Arrow table per table
+    of :data:`TABLES` (``None`` when none was loaded), each result's number of documents, and the characters of
+    document text in all."""
+
+    results: list[FileResult]
+    tables: dict[str, Any] | None
+    n_documents: list[int]
+    n_chars: int
+
+
+def _chunk_of(results: list[FileResult]) -> _Chunk:
+    """Move the columns of ``results`` into Arrow tables: made here, in the worker, they travel to the parent as
+    a few buffers instead of a Python object per value, and the parent (one process for all workers) does not
+    make them."""
+    loaded = [r.columns for r in results if r.columns is not None]
+    docs = [r.n_documents for r in results]
+    tables = None
+    if loaded:
+        tables = {name: _arrow_table(name, {c: list(chain.from_iterable(cols[name][c] for cols in loaded))
+                                            for c in TABLES[name]}) for name in TABLES}
+    chars = sum(len(t) for cols in loaded for t in cols["documents"]["text"])
+    for r in results:
+        r.columns = None
+    return _Chunk(results, tables, docs, chars)
+
+
+def _load_chunk(tasks: Sequence[tuple]) -> _Chunk:
     """Load a few files; the new cache entries go into one pack."""
     tasks = list(tasks)
     results, blobs = [], []
@@ -628,7 +685,12 @@ def _load_chunk(tasks: Sequence[tuple]) -> list[FileResult]:
     if blobs:
         folder = Path(tasks[0][2])
         _pack_write(folder, blobs)
-    return results
+    return _chunk_of(results)
+
+
+def _load_part(tasks: Sequence[tuple]) -> list[_Chunk]:
+    """:func:`_load_chunk` as a dask bag partition (a sequence)."""
+    return [_load_chunk(tasks)]
 
 
 # --- the corpus -------------------------------------------------------------------------------
@@ -1020,9 +1082,9 @@ def _cleaning_edit_index(edits: pd.DataFrame) -> _EditIndex:
 
 # --- engines: each yields one FileResult per task, in task order --------------------------------
 
-def _run_serial(tasks: list[tuple]) -> Iterator[FileResult]:
-    for chunk in _chunks(tasks, 16):
-        yield from _load_chunk(chunk)
+def _run_serial(tasks: list[tuple]) -> Iterator[_Chunk]:
+    for chunk in _chunks(tasks, _SERIAL_CHUNK):
+        yield _load_chunk(chunk)
 
 
 def _chunks(seq: Sequence, size: int) -> Iterator[Sequence]:
@@ -1030,14 +1092,13 @@ def _chunks(seq: Sequence, size: int) -> Iterator[Sequence]:
         yield seq[i:i + size]
 
 
-def _run_process(tasks: list[tuple], workers: int) -> Iterator[FileResult]:
+def _run_process(tasks: list[tuple], workers: int) -> Iterator[_Chunk]:
     # a few files per task: fewer round trips, still small enough to balance two cores
     size = max(1, min(16, len(tasks) // (workers * 8)))
-    for chunk in map_chunks(_load_chunk, _chunks(tasks, size), workers=workers):
-        yield from chunk
+    yield from map_chunks(_load_chunk, _chunks(tasks, size), workers=workers)
 
 
-def _run_dask(tasks: list[tuple], workers: int) -> Iterator[FileResult]:
+def _run_dask(tasks: list[tuple], workers: int) -> Iterator[_Chunk]:
     try:
         import dask
         import dask.bag as db
@@ -1053,7 +1114,7 @@ def _run_dask(tasks: list[tuple], workers: int) -> Iterator[FileResult]:
         client = None
     n_workers = len(client.scheduler_info().get("workers", {})) if client is not None else workers
     per_part = max(1, min(64, math.ceil(len(tasks) / (max(n_workers, 1) * 4))))
-    bag = db.from_sequence(tasks, partition_size=per_part).map_partitions(_load_chunk)
+    bag = db.from_sequence(tasks, partition_size=per_part).map_partitions(_load_part)
     parts = bag.to_delayed()
     if client is not None:
         futures = client.compute(parts)
@@ -1073,69 +1134,58 @@ def _run_dask(tasks: list[tuple], workers: int) -> Iterator[FileResult]:
 # --- assembling results into tables -------------------------------------------------------------
 
 class _Assembler:
-    """Collect per-file columns in file order; turn them into tables a batch at a time.
+    """Collect the tables of chunks of files in file order; join them a batch at a time.
 
     With ``sink`` (a folder), each batch is appended to an Arrow file per table there and then
     dropped, so the parent holds one batch, not the corpus; :meth:`finish_sink` completes the
-    files. Without, the batches are kept as data frames and :meth:`frames` joins them.
+    files. Without, the batches are kept and :meth:`frames` joins them into data frames.
     """
 
     def __init__(self, sink: Path | None = None) -> None:
-        self.parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
+        self.parts: dict[str, list[Any]] = {name: [] for name in TABLES}  # Arrow tables
         self.sink = sink
         self._writers: dict[str, Any] = {}
-        self._pending: dict[str, dict[str, list]] = self._empty()
+        self._pending: dict[str, list[Any]] = {name: [] for name in TABLES}
         self._chars = 0
-        self._files = 0
 
-    @staticmethod
-    def _empty() -> dict[str, dict[str, list]]:
-        return {name: {c: [] for c in cols} for name, cols in TABLES.items()}
-
-    def add(self, columns: dict[str, dict[str, list]]) -> None:
-        for name, cols in columns.items():
-            pending = self._pending[name]
-            for c, values in cols.items():
-                pending[c].extend(values)
-        self._chars += sum(len(t) for t in columns["documents"]["text"])
-        self._files += 1
+    def add(self, chunk: _Chunk) -> None:
+        if chunk.tables is None:
+            return
+        for name in TABLES:
+            self._pending[name].append(chunk.tables[name])
+        self._chars += chunk.n_chars
         if self._chars >= _BATCH_CHARS:
             self.flush()
 
     def flush(self) -> None:
-        if not self._files:
-            return
-        for name in TABLES:
-            frame = _frame_from_columns(name, self._pending[name])
-            if self.sink is not None:
-                self._write(name, frame)
-            else:
-                self.parts[name].append(frame)
-        self._pending = self._empty()
-        self._chars = self._files = 0
-
-    def _write(self, name: str, frame: pd.DataFrame) -> None:
         import pyarrow as pa
 
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        if name not in self._writers:
-            self._writers[name] = (pa.ipc.new_file(str(self.sink / f"{name}.arrow"), table.schema), table.schema)
-        writer, schema = self._writers[name]
-        writer.write_table(table.cast(schema))  # batches of the same table: the same types (an all-empty column too)
+        if not self._pending["documents"]:
+            return
+        for name in TABLES:
+            table = pa.concat_tables(self._pending[name]).combine_chunks()
+            if self.sink is not None:
+                if name not in self._writers:
+                    self._writers[name] = _ipc_file(self.sink / f"{name}.arrow", table.schema)
+                self._writers[name].write_table(table)
+            else:
+                self.parts[name].append(table)
+        self._pending = {name: [] for name in TABLES}
+        self._chars = 0
 
     def finish_sink(self) -> None:
         """Write the last batch and close the Arrow files (an empty table for one that got no rows)."""
         self.flush()
         for name in TABLES:
             if name not in self._writers:
-                self._write(name, _frame(name, []))
-            self._writers.pop(name)[0].close()
+                self._writers[name] = _ipc_file(self.sink / f"{name}.arrow", _arrow_schema(name))
+            self._writers.pop(name).close()
 
     def abandon_sink(self) -> None:
         """Close the Arrow files without completing them (the folder is about to be removed)."""
         import pyarrow as pa
 
-        for writer, _schema in self._writers.values():
+        for writer in self._writers.values():
             try:
                 writer.close()
             except (OSError, pa.ArrowException):  # a half-written file in a folder being deleted
@@ -1143,13 +1193,11 @@ class _Assembler:
         self._writers.clear()
 
     def frames(self) -> dict[str, pd.DataFrame]:
+        import pyarrow as pa
+
         self.flush()
-        out = {}
-        for name in TABLES:
-            parts = self.parts.pop(name)
-            out[name] = (pd.concat(parts, ignore_index=True) if len(parts) > 1 else
-                         parts[0] if parts else _frame(name, []))
-        return out
+        return {name: pa.concat_tables(self.parts.pop(name) or [_arrow_schema(name).empty_table()]).to_pandas()
+                for name in TABLES}
 
 
 def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache: bool = True,
@@ -1248,25 +1296,26 @@ def _collect(tasks: list[tuple], problems: Sequence[tuple[str, str]], asm: _Asse
     n_docs = 0
     try:
         with progress_bar(len(tasks), desc="documents", unit="file", enabled=progress) as bar:
-            for res in results:
-                rows.append(res.report_row())
-                note = None
-                if res.status == "loaded":
-                    files[res.source_file] = (res.path, res.sha256)
-                    asm.add(res.columns)
-                    n_docs += res.n_documents
-                    if res.reason:
-                        note = (logging.WARNING if "truncated" in res.reason else logging.INFO,
-                                f"{res.source_file}: {res.reason}")
-                else:
-                    note = (logging.WARNING, f"{res.source_file}: {res.reason}")
-                if note is not None:
-                    notes.append(note)
-                    if say:
-                        log.log(*note)
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(documents=n_docs, refresh=False)
+            for chunk in results:
+                asm.add(chunk)
+                for res, n_documents in zip(chunk.results, chunk.n_documents):
+                    rows.append(res.report_row())
+                    note = None
+                    if res.status == "loaded":
+                        files[res.source_file] = (res.path, res.sha256)
+                        n_docs += n_documents
+                        if res.reason:
+                            note = (logging.WARNING if "truncated" in res.reason else logging.INFO,
+                                    f"{res.source_file}: {res.reason}")
+                    else:
+                        note = (logging.WARNING, f"{res.source_file}: {res.reason}")
+                    if note is not None:
+                        notes.append(note)
+                        if say:
+                            log.log(*note)
+                    if bar is not None:
+                        bar.update(1)
+                        bar.set_postfix(documents=n_docs, refresh=False)
     finally:
         close = getattr(results, "close", None)
         if close is not None:

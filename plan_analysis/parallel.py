@@ -98,12 +98,14 @@ def cut_by_size(lengths: Sequence[int], target: int) -> list[tuple[int, int]]:
 
 
 def plan_pieces(lengths: Sequence[int], *, workers: int | None, parallel_min: int, serial_piece: int,
-                piece_min: int = 50_000, piece_max: int = 1_000_000) -> tuple[int, list[tuple[int, int]]]:
+                piece_min: int = 50_000, piece_max: int = 250_000) -> tuple[int, list[tuple[int, int]]]:
     """Decide how to share out items of these ``lengths``: ``(workers to use, [(start, end), …])``.
 
     Under ``parallel_min`` characters in all (or one item, or one worker) the work stays here, in
     pieces of ``serial_piece`` characters; otherwise pieces aim at 16 per worker, kept between
-    ``piece_min`` and ``piece_max`` characters.
+    ``piece_min`` and ``piece_max`` characters. (What a worker holds while it works grows with its
+    piece: on the 100 MB benchmark corpus, pieces of at most 250,000 rather than 1,000,000 characters
+    lowered the peak memory of target extraction by 65 MB, of tokenising by 47 MB, in the same time.)
 
     >>> plan_pieces([3, 3, 3], workers=2, parallel_min=100, serial_piece=5)
     (1, [(0, 2), (2, 3)])

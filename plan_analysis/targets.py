@@ -808,7 +808,7 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
         piece_spans = _piece_section_spans(sections, docs["doc_id"]) if sections is not None else lambda a, b: {}
         lengths = text_lengths(docs["text"]) if len(docs) else []
         # here too in pieces: rows become a table a piece at a time
-        n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=2_000_000)
+        n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=500_000)
         if n > 1:
             _warm_up()  # here, once: the forked workers share it instead of each loading its own
 

@@ -53,6 +53,7 @@ def test_cached_run_gives_identical_tables_in_every_engine(serial, tmp_path, mon
 
 def test_batches_do_not_change_the_tables(serial, monkeypatch):
     monkeypatch.setattr(corpus_mod, "_BATCH_CHARS", 10_000)  # many small batches, concatenated
+    monkeypatch.setattr(corpus_mod, "_SERIAL_CHUNK", 1)  # of whole chunks: a file each
     assert_same_corpus(serial, load_corpus([RAW, PROVINCIAL], cache=False, progress=False, engine="serial"))
 
 

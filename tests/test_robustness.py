@@ -520,6 +520,7 @@ def test_a_cold_load_streams_its_tables_to_the_snapshot_batch_by_batch(tmp_path,
 
     reference = load_corpus(RAW, cache=False, progress=False)
     monkeypatch.setattr(corpus_mod, "_BATCH_CHARS", 5_000)  # many batches from the small bundled corpus
+    monkeypatch.setattr(corpus_mod, "_SERIAL_CHUNK", 1)  # of a file each (a batch joins whole chunks)
     cold = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
     for name in (*TABLES, "load_report"):
         pd.testing.assert_frame_equal(getattr(reference, name), getattr(cold, name), check_exact=True)
@@ -548,16 +549,18 @@ def test_an_interrupted_load_leaves_no_snapshot_to_trust(tmp_path, monkeypatch):
     real_add = corpus_mod._Assembler.add
     calls = []
 
-    def add_then_interrupt(self, columns):
+    def add_then_interrupt(self, chunk):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        real_add(self, columns)
+        real_add(self, chunk)
 
     monkeypatch.setattr(corpus_mod, "_BATCH_CHARS", 5_000)  # batches are on disk when the interruption comes
+    monkeypatch.setattr(corpus_mod, "_SERIAL_CHUNK", 1)  # a chunk per file: the third file interrupts
     monkeypatch.setattr(corpus_mod._Assembler, "add", add_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False, engine="serial")
+    assert len(calls) == 3
     assert not list(tmp_path.rglob("corpus-*")) and not list(tmp_path.rglob(".tmp-corpus-*"))
 
 
