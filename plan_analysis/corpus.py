@@ -101,8 +101,8 @@ def _arrow_schema(name: str) -> Any:
 
 
 def _arrow_table(name: str, columns: Mapping[str, list]) -> Any:
-    """Table ``name`` as an Arrow table from plain Python column values: what :func:`_frame_from_columns` gives,
-    made without pandas (a third of the time; the load's parent does this for every file)."""
+    """Table ``name`` as an Arrow table from plain Python column values: what :func:`_frame_from_columns` gives
+    once written to Arrow, made without going through pandas."""
     import pyarrow as pa
 
     schema = _arrow_schema(name)
@@ -1080,7 +1080,7 @@ def _cleaning_edit_index(edits: pd.DataFrame) -> _EditIndex:
                       cleaning["inserted"].str.len().to_numpy(dtype=np.int64, na_value=0))
 
 
-# --- engines: each yields one FileResult per task, in task order --------------------------------
+# --- engines: each yields one _Chunk per few tasks, in task order --------------------------------
 
 def _run_serial(tasks: list[tuple]) -> Iterator[_Chunk]:
     for chunk in _chunks(tasks, _SERIAL_CHUNK):
