@@ -757,6 +757,7 @@ def _warm_up() -> None:
     from .lexicons import lexicon_fingerprint
 
     _ends_with_verb("新建")
+    _is_no_object("覆盖")  # the word sets of prepositions and verbs too: else each worker reads the dictionary
     _to_number("一")
     _indicator_rules(lexicon_fingerprint())
 

@@ -293,3 +293,22 @@ def test_pool_workers_collect_cyclic_garbage_whatever_the_parent_held():
     finally:
         del held
     assert all(r > 0 for r in runs), runs
+
+
+def test_the_targets_warm_up_leaves_workers_no_dictionary_to_read(monkeypatch):
+    """What extract_targets loads before forking is all its figures need: a worker that read jieba's dictionary
+    again for a word set (the prepositions of 2亿元在我镇兴建, the verbs of 新建2家) would hold its own copy."""
+    import plan_analysis.targets as targets_mod
+    import plan_analysis.tokenize as tokenize_mod
+
+    tokenize_mod._tagged_words.cache_clear()
+    targets_mod._is_no_object.cache_clear()
+    targets_mod._warm_up()
+
+    def read_again():
+        raise AssertionError("jieba's dictionary read after the warm-up")
+
+    monkeypatch.setattr(tokenize_mod, "_dict_entries", read_again)
+    targets_mod._is_no_object.cache_clear()  # the words are segmented again, their tags looked up in the sets
+    t = targets_mod.extract_targets("投资2亿元在我镇兴建厂房，新建2家企业，投入1065万元覆盖4个村。")
+    assert t["figure"].tolist() == ["2亿元", "2家", "1065万元", "4个"]
