@@ -334,7 +334,17 @@ def _object_after(after: str) -> str:
         s = _BEFORE_FIGURE_END_RE.sub("", s)
     if s.endswith("为") and not s.endswith("行为"):  # 由51家整合为33家: a verb and its 为
         s = s[:-1]
-    return s.strip("“”")
+    return _unquote_object(s)
+
+
+def _unquote_object(s: str) -> str:
+    """An object without the quotes of a name that is all of it (116个*“美丽街区”*), keeping those of a name it
+    begins with (196个*“两重”项目*); a quote left open where the object was cut goes."""
+    if s.startswith("“") and s.find("”") == len(s) - 1:
+        return s[1:-1]
+    if s.count("“") != s.count("”"):
+        return s.replace("“", "").replace("”", "")
+    return s
 
 
 class _Figure(NamedTuple):

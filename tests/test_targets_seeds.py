@@ -256,6 +256,14 @@ def test_a_scale_and_the_unit_after_it_are_one_unit(clause, figure, indicator, b
     ("累计使用外资比“十三五”时期增长71%", ["使用外资"]),
     ("对外开放口岸增至19个", ["对外开放口岸"]),
     ("对接成果转化项目300余个", ["对接成果转化项目"]),
+    # --- quoted names in the object counted: a name that begins it keeps both its quotes (it lost the opening one:
+    # 两重”项目); one that is all of it loses both
+    # data/corpora/provincial-2026/texts/2026_山西省_政府工作报告.txt
+    ("196个“两重”项目全部开工", ["“两重”项目"]),
+    # data/corpora/provincial-2026/texts/2026_广东省_政府工作报告.txt
+    ("分级组建扁平化的政企联络微信群、覆盖21万家“四上”企业", ["“四上”企业"]),
+    # data/corpora/provincial-2026/texts/2026_上海市_政府工作报告.txt
+    ("建成116个“美丽街区”", ["美丽街区"]),
 ])
 def test_the_indicator_named_for_each_figure(clause, indicators):
     assert extract_targets(clause)["indicator"].tolist() == indicators
