@@ -110,13 +110,6 @@ def _arrow_table(name: str, columns: Mapping[str, list]) -> Any:
                                 schema=schema)
 
 
-def _ipc_file(path: Path, schema: Any) -> Any:
-    """A new Arrow IPC file at ``path`` for record batches of ``schema``."""
-    import pyarrow as pa
-
-    return pa.ipc.new_file(str(path), schema)
-
-
 def _frame(name: str, rows: list[dict]) -> pd.DataFrame:
     return _frame_from_columns(name, _columns(name, rows))
 
@@ -1165,20 +1158,25 @@ class _Assembler:
         for name in TABLES:
             table = pa.concat_tables(self._pending[name]).combine_chunks()
             if self.sink is not None:
-                if name not in self._writers:
-                    self._writers[name] = _ipc_file(self.sink / f"{name}.arrow", table.schema)
-                self._writers[name].write_table(table)
+                self._writer(name).write_table(table)
             else:
                 self.parts[name].append(table)
         self._pending = {name: [] for name in TABLES}
         self._chars = 0
 
+    def _writer(self, name: str) -> Any:
+        """The Arrow file of table ``name`` in the sink, opened on first use."""
+        import pyarrow as pa
+
+        if name not in self._writers:
+            self._writers[name] = pa.ipc.new_file(str(self.sink / f"{name}.arrow"), _arrow_schema(name))
+        return self._writers[name]
+
     def finish_sink(self) -> None:
         """Write the last batch and close the Arrow files (an empty table for one that got no rows)."""
         self.flush()
         for name in TABLES:
-            if name not in self._writers:
-                self._writers[name] = _ipc_file(self.sink / f"{name}.arrow", _arrow_schema(name))
+            self._writer(name)
             self._writers.pop(name).close()
 
     def abandon_sink(self) -> None:

@@ -206,11 +206,15 @@ _TRAILING_FIGURE_RE = re.compile(r"[0-9x.%]+$")
 _QUOTED_RE = re.compile(r"“[^”]*”")
 #: a preposition opening an indicator, not the first character of a word (对照, 使用, 由于, 把握)
 _LEADING_PREP_RE = re.compile(r"^(?:使(?![用命])|让(?!利)|对(?![照接应标比象外口话])|把(?![握关])|将(?!军)|由(?!于)|按照|通过|围绕)")
-#: what is left between two figures, or before the first, that names no indicator: a change verb, a qualifier of the
-#: figure before, 分别 (从4.16万亿元 *增加到* 5.67万亿元; 增长5%左右、5%以上; *分别*增长8.3%)
-_NO_INDICATOR_RE = re.compile(r"(?:左右|以上|以内|以下|上下|分别|从|由|增加|增长|增至|增|提高|提升|上升|下降|减少|降低|降至|降|优化整合|整合优化|整合|"
+#: what stands between the figures of a list (增长5%左右、5%以上, 分别增长8.3%、7.9%): the qualifier of the figure
+#: before, then what joins the items
+_LIST_BETWEEN = r"左右|以上|以内|以下|上下|、|和|与|及|\s"
+_LIST_BETWEEN_RE = re.compile(f"(?:{_LIST_BETWEEN})+")
+#: what is left between two figures, or before the first, that names no indicator: a change verb, what stands between
+#: the figures of a list, 分别 (从4.16万亿元 *增加到* 5.67万亿元; 增长5%左右、5%以上; *分别*增长8.3%)
+_NO_INDICATOR_RE = re.compile(r"(?:分别|从|由|增加|增长|增至|增|提高|提升|上升|下降|减少|降低|降至|降|优化整合|整合优化|整合|"
                               r"拓展|跃升|扩大|扩展|攀升|缩小|压缩|缩减|"
-                              r"达到|达|突破|超过|超|到|至|为|和|与|及|、|\s)+")
+                              rf"达到|达|突破|超过|超|到|至|为|{_LIST_BETWEEN})+")
 _OBJECT_RE = re.compile(rf"^[{P.HAN}A-Za-z“”]{{1,14}}")
 _OBJECT_END_RE = re.compile(r"(?:的|和|与|及|等|，|进行|开展|实现|完成|达到|超过|参加|参与|建设(?=[^项工]))")
 #: these end an object only after its first character (4个省级经济薄弱村*将于*…, but 5000个*已建成*自然村); so does a
@@ -225,8 +229,6 @@ _BEFORE_FIGURE_END_RE = re.compile(r"(?:中有|达到|超过|达|超|近|约|为
 _CHANGE_TO_END_RE = re.compile(r"(?:到|至)$")
 #: verbs of building that jieba's dictionary does not tag as verbs (投资3600万元*新建*)
 _BUILD_VERBS = frozenset(("新建", "扩建", "改建", "续建"))
-#: what stands between the figures of a list (增长5%左右、5%以上, 分别增长8.3%、7.9%)
-_LIST_BETWEEN_RE = re.compile(r"(?:左右|以上|以内|以下|上下|、|和|与|及|\s)+")
 #: what separates the items of a list of indicators (一般公共预算收入、规下工业营业收入)
 _LIST_SEPARATORS = "、，, "
 _DIGITS_X = "0123456789x"
@@ -293,7 +295,7 @@ def _clean_indicator(before: str) -> str:
         # a quoted name goes (“新三样”出口), and with it what it left at the end (较“十三五”同期分别 → 较同期分别)
         # when nothing but a quoted name at its end names it (新建“爱心驿站”), the name stays, without its quotes
         unquoted = _strip_ends(_QUOTED_RE.sub("", s))
-        s = unquoted or (_strip_ends(s.replace("“", "").replace("”", "")) if s.endswith("”") else "")
+        s = unquoted or (_strip_ends(_drop_quotes(s)) if s.endswith("”") else "")
     s = _LEADING_PREP_RE.sub("", s)
     s = s.strip("的、 ")
     if len(s) > 24:
@@ -342,9 +344,11 @@ def _unquote_object(s: str) -> str:
     begins with (196个*“两重”项目*); a quote left open where the object was cut goes."""
     if s.startswith("“") and s.find("”") == len(s) - 1:
         return s[1:-1]
-    if s.count("“") != s.count("”"):
-        return s.replace("“", "").replace("”", "")
-    return s
+    return _drop_quotes(s) if s.count("“") != s.count("”") else s
+
+
+def _drop_quotes(s: str) -> str:
+    return s.replace("“", "").replace("”", "")
 
 
 class _Figure(NamedTuple):
