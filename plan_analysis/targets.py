@@ -83,11 +83,11 @@ _PERIOD_RE = re.compile(
 )
 _QUAL_BEFORE = re.compile(r"(不少于|不低于|不超过|超过|达到|力争|确保|约|近|突破|高于|低于|保持在?)\s*$")
 _QUAL_AFTER = re.compile(r"^(左右|以上|以内|以下|上下)")
-_SKIP_BEFORE = re.compile(r"(?:第|前|后|近|全[省市县区国镇]第|排名第?|列|居|位居|位列|No\.?|编号|代码|热线|电话|号码?)\s*$")
+_SKIP_BEFORE = re.compile(r"(?:第|前|后|全[省市县区国镇]第|排名第?|列|居|位居|位列|No\.?|编号|代码|热线|电话|号码?)\s*$")
 #: words stripped from the end of an indicator (with bracketed notes, month ranges and spaces)
 _STRIP_END_WORDS = """
 计划 预计 力争 确保 争取 要 将 已 已经 共 累计 全年 上半年 下半年 前三季度 年均 年内 今年 实现 完成 达到 达
-增长 同比 上升 下降 增速 是 约 近 超过 不少于 不低于 保持 提高 提升 新增 新建 引进 培育 申报 实现了 完成了 按
+增长 同比 上升 下降 增速 是 约 近 接近 超过 不少于 不低于 保持 提高 提升 新增 新建 引进 培育 申报 实现了 完成了 按
 总计 合计 共计 合共 在 较 到 至 每季度 每半月 每月 每周 每年 分别 从 由 增加 减少 降低 增至 降至
 比去年同期 比上年同期 较去年同期 较上年同期 比去年 比上年 较去年 较上年 同期相比 同口径相比 相比 同期 再 各 每人 平均 超 突破 首次 双双 稳定在 较时期 比时期 较末 比末
 中有 其中有
@@ -219,8 +219,9 @@ _OBJECT_RE = re.compile(rf"^[{P.HAN}A-Za-z“”]{{1,14}}")
 _OBJECT_END_RE = re.compile(r"(?:的|和|与|及|等|，|进行|开展|实现|完成|达到|超过|参加|参与|建设(?=[^项工]))")
 #: these end an object only after its first character (4个省级经济薄弱村*将于*…, but 5000个*已建成*自然村); so does a
 #: rank reached (7家地方国企*进入*中国企业500强, 5项指标*居*全国第一, 3个学科*跻身*“双一流”), or 全部/首次 (124个县域医共体
-#: *全部*达到紧密型标准)
-_OBJECT_STOP_RE = re.compile(r"将于|将在|正在|已经|已|赴|进入|跻身|入选|位列|位居|稳居|居(?:全|前|第|首|世界|国内|同类)|全部|首次")
+#: *全部*达到紧密型标准), or 基本 before what was done (1万米围墙*基本*完工; not 基本农田)
+_OBJECT_STOP_RE = re.compile(r"将于|将在|正在|已经|已|赴|进入|跻身|入选|位列|位居|稳居|居(?:全|前|第|首|世界|国内|同类)|全部|首次"
+                             r"|基本(?=[完建实形达具覆解消落])")
 #: a figure's first character (what an object that runs on to the next figure stops before)
 _DIGIT_NEXT_RE = re.compile(r"[0-9０-９]")
 #: words at the end of such an object that belong to the next figure: its qualifier or verb (乡镇*近*, 煤炭*超*)
@@ -240,7 +241,21 @@ _NAME_PART_AFTER_RE = re.compile(r"^(?:号|大|化|美|治|提|比|晒|进|好|�
 #: a unit followed by these is part of a name or a word, not a figure: 三元楼, 三元里 (a building, a place);
 #: 3.0方案 (a plan's version), 三方面
 _NAME_AFTER_UNIT = {"元": re.compile(r"^[楼桥里街路村巷]"), "方": re.compile(r"^[案面位式针]")}
-_EACH_BEFORE_RE = re.compile(r"每[^，；。]{0,3}$")
+#: 每 a few characters before 一个/一次 …: a count per unit of time or place (每周一次, 每村建设一个“合事点”);
+#: not 每一个 (every one)
+_EACH_BEFORE_RE = re.compile(r"每[^，；。一]{1,5}$")
+#: a verb right before 一个/一名/一期 … that counts what follows (组织一名书记参加培训, 申报一个疫木除治点,
+#: 对一个村开展整顿), where 打造一个/是一个 … is an article
+_COUNT_VERB_BEFORE_RE = re.compile(r"(?:组织|申报|评选|新建|建成|建设|举办|召开|开展|成立|设立|创建|对)了?$")
+#: after 一个 …: a modifier that ends in 的 makes 一个 an article (建设一个美丽宜居的家园)
+#: between two counts of a list (十个卫生“十佳组”*和*十个卫生“十差组”)
+_LIST_NEXT_RE = re.compile(r"[^，；。：\n]{0,12}(?:和|及|以及|、)")
+#: what 一期/三期 … count after a verb: sessions of a course (一期村（社区）党组织书记培训班), not phases (二期工程)
+_SESSIONS_AFTER_RE = re.compile(r"[^，；。、：\n]{0,12}(?:培训|班|讲座|论坛|课堂|夜校|沙龙)")
+_MODIFIER_AFTER_RE = re.compile(r"[^，；。、：\n]{0,12}的")
+#: a bare 百/千/万 is a number only after a word of rough size (近万名, 上千人, 逾百家), not in 千家万户
+_BARE_SCALE = {"百": 100.0, "千": 1000.0, "万": 10000.0}
+_ROUGH_BEFORE_RE = re.compile(r"[近上逾超约]$")
 _CN_DIGIT_END_RE = re.compile(r"[一二三四五六七八九十]$")
 _WORD_CHAR_RE = re.compile(rf"[{P.HAN}A-Za-z]")
 _PROJECT_AFTER_RE = re.compile(r"^(?:[）)]|项目|工程)")
@@ -250,6 +265,9 @@ _SHARE_BEFORE_RE = re.compile(r"(?:占|率|比重|比例|任务的|进度的?|�
 _SPACE_RE = re.compile(r"\s+")
 _MET_GOAL_RE = re.compile(r"完成(?:了)?(?:全年)?(?:预期|既定)?目标(?:任务)?")
 _EXPECTED_RE = re.compile(r"预计")
+#: what a project will yield a year once running (预计实现年产值4000万元, 建成后可实现年销售收入): a projection, even
+#: in a review, where 预计 is otherwise an estimate of the year's outcome (预计全年完成xxx万元)
+_PROJECTION_RE = re.compile(r"预计[^，；。]{0,4}年(?:产值|销售|营业|税收|利税|产量|收入|纳税)|(?:建成|投产|达产|运营)后[^，；。]{0,2}(?:预计|可|将|能)")
 
 
 _VERB_TAGS = frozenset(("v", "vn", "vd"))
@@ -380,6 +398,7 @@ def find_figures(text: str) -> list[dict[str, Any]]:
 def _figures(text: str) -> list[_Figure]:
     """:func:`find_figures` as named tuples."""
     out: list[_Figure] = []
+    last_end, last_unit = 0, ""  # the end and unit of the last figure found
     for m in FIGURE_RE.finditer(text):
         sign, num, unit, num2, approx, ge, unit2 = m.groups()
         unit = unit or ""
@@ -418,19 +437,29 @@ def _figures(text: str) -> list[_Figure]:
         if unit in _NAME_AFTER_UNIT and _NAME_AFTER_UNIT[unit].match(after):
             continue
         if num[0] not in _DIGITS_X:  # a Chinese numeral
+            # after a verb that counts (组织一名书记, 对三个场), per unit (每周一次) or next in a list of counts (三个网站和
+            # 一个网上学校), and not before a 的 modifier, a numeral counts what follows; 一个/一名 … otherwise is an
+            # article, and 一批 (a batch of) never counts
+            counted = unit != "批" and not _MODIFIER_AFTER_RE.match(text, end, end + 16) and bool(
+                _COUNT_VERB_BEFORE_RE.search(before) or _EACH_BEFORE_RE.search(before)
+                or (unit == last_unit and _LIST_NEXT_RE.fullmatch(text, last_end, start)))
             if unit[0] in "万亿":  # 三亿人次 (a scale, then any unit)
                 pass
             elif unit == "个":
-                if not _CONCRETE_AFTER_GE.match(after):
+                if not counted and not _CONCRETE_AFTER_GE.match(after):
                     continue
+            elif unit == "期" and counted and _SESSIONS_AFTER_RE.match(text, end, end + 16):
+                pass  # 组织一期培训班 (not 一期工程, a phase)
             elif unit not in _COUNT_UNITS_CN and unit not in ("万元", "亿元", "元", "万人", "平方米", "公里", "米", "吨"):
                 continue
             if _NAME_PART_AFTER_RE.match(after):
                 continue
-            if num in ("一",) and not _EACH_BEFORE_RE.search(before) and unit not in ("万元", "亿元"):
+            if num == "一" and not counted and unit not in ("万元", "亿元"):
                 continue  # 一家/一个 as an article
             if _CN_DIGIT_END_RE.search(before):
                 continue
+            if num in _BARE_SCALE and not _ROUGH_BEFORE_RE.search(before):
+                continue  # 千家万户, 万人空巷
         if unit in ("个", "次") and num.isdigit() and len(num) >= 5:
             continue  # 12345 平台
         if unit == "期" and _WORD_CHAR_RE.match(text[start - 1:start] or " ") and _PROJECT_AFTER_RE.match(after):
@@ -438,13 +467,14 @@ def _figures(text: str) -> list[_Figure]:
         if sign:
             num = "-" + num
         placeholder = "x" in num or (num2 is not None and "x" in num2)
-        value = _to_number(num) if not placeholder else None
+        value = _BARE_SCALE.get(num) or _to_number(num) if not placeholder else None
         value_high = _to_number(num2) if num2 and not placeholder else None
         if not placeholder and value is None:
             continue
         if not placeholder and value_high is not None and value is not None and value_high < value:
             value_high = None if value_high == 0 else value_high
         out.append(_Figure(start, end, text[start:end], value, value_high, unit, approx or "", placeholder))
+        last_end, last_unit = end, unit
     return out
 
 
@@ -648,6 +678,8 @@ def _period_word(period: str) -> str:
 
 def _kind(ctx: str, before_full: str, sentence_actual: bool, default: str) -> str:
     """``target`` or ``actual``: from strong words in the context ``ctx``, else the section's ``default``."""
+    if _PROJECTION_RE.search(ctx):
+        return "target"
     if _STRONG_TARGET.search(ctx) or (default != "actual" and _SEEK_RE.search(ctx)):
         kind = "target"
     elif sentence_actual or _STRONG_ACTUAL.search(before_full):

@@ -129,6 +129,84 @@ def test_numbers_that_are_not_figures(text):
     assert extract_targets(text).empty, extract_targets(text)[["figure", "clause"]]
 
 
+@pytest.mark.parametrize("clause, figure, value, unit, indicator", [
+    # 004_c7e8bd28e2541a55-1, 002_edca951219e605da-9: 近 before a figure is "nearly", not "the last" (近三年)
+    ("惠及辖区近万名老年群体", "万名", 10000.0, "名", "老年群体"),
+    ("近1万米围墙基本完工", "1万米", 1.0, "万米", "围墙"),
+    # data/corpora/provincial-2026/texts/2026_江西省_政府工作报告.txt, …_重庆市_…: 接近 and 上千 too
+    ("规模以上工业企业接近2万家", "2万家", 2.0, "万家", "规模以上工业企业"),
+    ("明月湖科创园累计赋能上千家硬科技创业团队", "千家", 1000.0, "家", "硬科技创业团队"),
+])
+def test_a_rough_figure(clause, figure, value, unit, indicator):
+    t = extract_targets(clause)
+    assert t[["figure", "value", "unit", "indicator"]].values.tolist() == [[figure, value, unit, indicator]]
+    assert t["qualifier"].iloc[0] in ("近", "")
+
+
+@pytest.mark.parametrize("text", ["近两年来", "近三年", "近3个月以来", "走进千家万户", "万人空巷"])
+def test_a_recent_period_or_an_idiom_is_no_rough_figure(text):
+    assert extract_targets(text).empty, extract_targets(text)[["figure", "clause"]]
+
+
+@pytest.mark.parametrize("clause, figure, unit", [
+    # 003_f7a6677d878e2b53-1: one of something organised, applied for or built (after a verb that counts, or per
+    # week, quarter or village) is a figure
+    ("组织一名村党组织书记参加全市村党组织书记培训班", "一名", "名"),
+    ("镇组织一期村（社区）党组织书记培训班", "一期", "期"),
+    ("今年持续对一个村开展软弱涣散基层党组织整顿", "一个", "个"),
+    ("成功申报一个疫木除治点", "一个", "个"),
+    ("每季度开展一次网格员培训", "一次", "次"),
+    ("并每村建设一个“合事点”", "一个", "个"),
+    # 002_edca951219e605da-2
+    ("评选一个卫生优美村、卫生较差村", "一个", "个"),
+])
+def test_one_thing_counted_is_a_figure(clause, figure, unit):
+    t = extract_targets(clause)
+    assert t[["figure", "value", "unit"]].values.tolist() == [[figure, 1.0, unit]]
+
+
+@pytest.mark.parametrize("clause, figures", [
+    # 002_edca951219e605da-9, …-2, …-6: a count of things not on the list of concrete ones, after a verb that counts
+    # or next in a list of counts
+    ("发改委对三个场批文已办理", [("三个", 3.0)]),
+    ("评选十个卫生“十佳组”和十个卫生“十差组”", [("十个", 10.0), ("十个", 10.0)]),
+    ("六是建成了三个计生宣传网站和一个网上人口学校", [("三个", 3.0), ("一个", 1.0)]),
+    # sessions of a course are counted, the phases of a project are not
+    ("举办三期电商培训班", [("三期", 3.0)]),
+    ("启动建设二期工程", []),
+])
+def test_a_count_after_a_verb_or_in_a_list(clause, figures):
+    t = extract_targets(clause)
+    assert list(zip(t["figure"], t["value"])) == figures
+
+
+@pytest.mark.parametrize("text", [
+    # 003_f7a6677d878e2b53-1, …-3, 002_edca951219e605da-6, …-7: 一个/一家/一名 as an article, and 每一个 (every)
+    "是一家集研发、设计和加工印刷包装的优质实体企业",
+    "打造一个具有荆公文化特色并现代宜居的示范社区",
+    "构造一个适合区域发展的良好的人口生存与发展环境",
+    "作为一名党员、一名办公室工作人员",
+    "区包括流动人口在内的每一个公民",
+    # data/corpora/provincial-2026/texts/2026_云南省_政府工作报告.txt, …_辽宁省_…: a batch of, every one
+    "建设一批智能工厂",
+    "辽宁大地的每一处变化、振兴发展的每一点进步",
+])
+def test_one_as_an_article_is_no_figure(text):
+    assert extract_targets(text).empty, extract_targets(text)[["figure", "clause"]]
+
+
+def test_a_projection_in_a_review_is_a_target(extracted):
+    # 002_edca951219e605da-9, a half-year review: what a new firm is expected to yield a year is a projection,
+    # the tax in the next clause too; 003_f7a6677d878e2b53-1's 预计全年完成 estimates the year's outcome
+    _, t = extracted
+    kinds = {(r.doc_id, r.clause): r.kind for r in t.itertuples()}
+    assert kinds["002_edca951219e605da-9", "预计实现年产值4000万元"] == "target"
+    assert kinds["002_edca951219e605da-9", "税收180万元"] == "target"
+    assert kinds["002_edca951219e605da-9", "总投资4000万元"] == "actual"
+    assert kinds["003_f7a6677d878e2b53-1", "预计全年完成xxx万元"] == "actual"
+    assert kinds["003_f7a6677d878e2b53-1", "新建管网预计投资xxx.x万元"] == "actual"
+
+
 def test_a_numeral_in_a_building_name_is_not_an_amount():
     # 003_f7a6677d878e2b53-3: 三元楼 is a building; the two office buildings are a figure
     clause = "新建了建筑面积xxxx余平方的xx和xxx余平方的三元楼两个社区办公大楼"
@@ -204,8 +282,8 @@ def test_a_scale_and_the_unit_after_it_are_one_unit(clause, figure, indicator, b
     # is no object (拓展到, 跃升到 were the indicators of 39个 and 15家) and names no indicator (拓展, 跃升)
     ("跨部门综合监管事项从39个拓展到91个", ["跨部门综合监管事项"] * 2),
     ("全国重点实验室从15家跃升到38家", ["全国重点实验室"] * 2),
-    # …_福建省_…: the qualifier of the next figure is not part of the object (乡镇近)
-    ("累计惠及80个乡镇近300万群众", ["乡镇"]),
+    # …_福建省_…: the qualifier of the next figure is not part of the object (乡镇近); 近300万 is a figure too
+    ("累计惠及80个乡镇近300万群众", ["乡镇", "群众"]),
     # …_云南省_…, …_山西省_…, …_河南省_…: nor are 全部, 首次 and what is 达到 (县域医共体全部达到紧密型标准)
     ("124个县域医共体全部达到紧密型标准", ["县域医共体"]),
     ("空气质量六项指标首次全部达到国家二级标准", ["指标"]),
