@@ -36,9 +36,9 @@ TARGET_FIELDS = ("doc_id", "source_file", "indicator", "indicator_canonical", "v
 
 # --- units: longest first; a scale prefix (万/亿/千) is split off for base_value ----------------
 _UNITS = sorted("""
-个百分点 百分点 万人次 人次 万亩次 亩次 万美元 亿美元 万欧元 美元 欧元 亿元 万元/人 万元 千元 元/人 元 万平方米 平方米 平方公里 平米 万平方 公顷
+个百分点 百分点 万人次 人次 万亩次 亩次 万美元 亿美元 万欧元 美元 欧元 亿元 万元/人 万元 千元 元/人 元/月 元/年 元/亩 元 万平方米 平方米 平方公里 平米 万平方 平方 公顷
 万亩 亩 公里 千米 米 万吨 吨 万株 株 万棵 棵 万只 只 万头 头 万户 户 万人 人 名 位 家 个 次 场次 场 项 条 宗 起 处 例
-份 片 间 座 台 套 辆 所 批次 批 期 方 倍 % ‰ 件 封 张 部 支 篇 本 册 轮 万 亿 艘 架 盏 根 基 口 眼 栋 幢 层 组 队 类
+份 片 间 座 台 套 辆 所 批次 批 期 方 倍 % ‰ 件 封 张 部 支 篇 本 册 轮 万 亿 艘 架 盏 根 基 口 眼 栋 幢 层 组 队 类 块
 万米 万公里 万辆 万台 万件 万份 万平方米 万立方米 立方米
 """.split(), key=len, reverse=True)
 _UNIT_RE = "|".join(re.escape(u) for u in _UNITS)
@@ -62,7 +62,7 @@ _SCALED_UNIT_AFTER_RE = re.compile(
 _COUNT_UNITS_CN = set("家户人名亩次场所座处批株棵辆台套间项村组")
 _CONCRETE_AFTER_GE = re.compile(r"^(?:村|社区|项目|企业|小区|班|网格|点|站|中心|基地|园区|公司|村民组|自然村|行政村|乡镇|街道|镇|部门|单位|示范)")
 
-_TARGET_WORDS = re.compile(r"计划|力争|确保|预期目标|目标|争取|拟|将要?|要(?!求)|努力")
+_TARGET_WORDS = re.compile(r"计划(?!免疫|生育|单列)|力争|确保|预期目标|目标|争取|拟|将要?|要(?!求)|努力")
 #: where the forward-looking part of a document without plan headings begins
 _PLAN_START_RE = re.compile(
     r"(?:今年|明年|下半年|下一步|20[0-9]{2}年)(?:的)?(?:经济社会发展|全[省市区县镇])?(?:的)?(?:主要)?(?:预期)?目标(?:任务)?(?:是|为)?[：:]|"
@@ -134,7 +134,7 @@ def _split_scale(unit: str) -> tuple[float | None, str]:
         return 1e12, unit[2:]
     if unit == "平方公里":
         return 1e6, "平方米"
-    if unit in ("平米", "平方米"):
+    if unit in ("平米", "平方米", "平方"):
         return 1.0, "平方米"
     if unit == "万平方":
         return 1e4, "平方米"
@@ -265,9 +265,11 @@ _SHARE_BEFORE_RE = re.compile(r"(?:占|率|比重|比例|任务的|进度的?|�
 _SPACE_RE = re.compile(r"\s+")
 _MET_GOAL_RE = re.compile(r"完成(?:了)?(?:全年)?(?:预期|既定)?目标(?:任务)?")
 _EXPECTED_RE = re.compile(r"预计")
-#: what a project will yield a year once running (预计实现年产值4000万元, 建成后可实现年销售收入): a projection, even
+#: what a project will yield a year once running (预计实现年产值4000万元, 建成后可实现年销售收入, 可带动农户养殖x万头):
+#: a projection, even
 #: in a review, where 预计 is otherwise an estimate of the year's outcome (预计全年完成xxx万元)
-_PROJECTION_RE = re.compile(r"预计[^，；。]{0,4}年(?:产值|销售|营业|税收|利税|产量|收入|纳税)|(?:建成|投产|达产|运营)后[^，；。]{0,2}(?:预计|可|将|能)")
+_PROJECTION_RE = re.compile(r"预计[^，；。]{0,4}年(?:产值|销售|营业|税收|利税|产量|收入|纳税)|(?:建成|投产|达产|运营)后[^，；。]{0,2}(?:预计|可|将|能)"
+                            r"|可(?:带动|容纳|新增|吸纳|安置)")
 
 
 _VERB_TAGS = frozenset(("v", "vn", "vd"))
