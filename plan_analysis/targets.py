@@ -215,7 +215,9 @@ _LIST_BETWEEN_RE = re.compile(f"(?:{_LIST_BETWEEN})+")
 _NO_INDICATOR_RE = re.compile(r"(?:分别|从|由|增加|增长|增至|增|提高|提升|上升|下降|减少|降低|降至|降|优化整合|整合优化|整合|"
                               r"拓展|跃升|扩大|扩展|攀升|缩小|压缩|缩减|"
                               rf"达到|达|突破|超过|超|到|至|为|{_LIST_BETWEEN})+")
-_OBJECT_RE = re.compile(rf"^[{P.HAN}A-Za-z“”]{{1,14}}")
+#: (with a short note in brackets after it, where it ends: 村*（社区）*, 县*（市、区）*; what follows the note is too
+#: often a verb phrase to go on)
+_OBJECT_RE = re.compile(rf"^[{P.HAN}A-Za-z“”]{{1,14}}(?:[（(][{P.HAN}、]{{1,5}}[）)])?")
 _OBJECT_END_RE = re.compile(r"(?:的|和|与|及|等|，|进行|开展|实现|完成|达到|超过|参加|参与|建设(?=[^项工]))")
 #: these end an object only after its first character (4个省级经济薄弱村*将于*…, but 5000个*已建成*自然村); so does a
 #: rank reached (7家地方国企*进入*中国企业500强, 5项指标*居*全国第一, 3个学科*跻身*“双一流”), or 全部/首次 (124个县域医共体

@@ -351,6 +351,10 @@ def test_a_scale_and_the_unit_after_it_are_one_unit(clause, figure, indicator, b
     # is no object (拓展到, 跃升到 were the indicators of 39个 and 15家) and names no indicator (拓展, 跃升)
     ("跨部门综合监管事项从39个拓展到91个", ["跨部门综合监管事项"] * 2),
     ("全国重点实验室从15家跃升到38家", ["全国重点实验室"] * 2),
+    # 003_f7a6677d878e2b53-1, data/corpora/provincial-2026/texts/2026_云南省_政府工作报告.txt: the note in brackets after
+    # the object is part of it, and ends it (村 and 民族自治地方县 were the indicators)
+    ("今年以来对全镇x个村（社区）的村级公示栏", ["村（社区）"]),
+    ("78个民族自治地方县（市）全部通高等级公路", ["民族自治地方县（市）"]),
     # …_福建省_…: the qualifier of the next figure is not part of the object (乡镇近); 近300万 is a figure too
     ("累计惠及80个乡镇近300万群众", ["乡镇", "群众"]),
     # …_云南省_…, …_山西省_…, …_河南省_…: nor are 全部, 首次 and what is 达到 (县域医共体全部达到紧密型标准)
