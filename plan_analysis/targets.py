@@ -55,10 +55,11 @@ FIGURE_RE = re.compile(
 )
 _MONEY_SCALE = {"亿": 1e8, "万": 1e4, "千": 1e3}
 #: a unit after a bare scale (万, 亿) that the units above do not list with it: 4.16亿人次, 214万千瓦, 5.67万亿元,
-#: 1万个, 22万P (petaflops), 1400亿斤, 5万名, 300万标箱; the units seen after a bare 万/亿 in the provincial reports
+#: 1万个, 22万P (petaflops), 1400亿斤, 5万名, 300万标箱, 2000多亿方 (cubic metres); the units seen after a bare 万/亿
+#: in the provincial reports
 _SCALED_UNIT_AFTER_RE = re.compile(
     r"(?P<approx>余|多)?(?P<unit>亿元|亿|人次|千瓦时|千瓦|个|元|人|户|吨|套|台|辆|件|所|家|平方米|立方米|P(?![A-Za-z])"
-    r"|斤|名|标箱|张|场次|场|次|座|列|批|亩|度|项|架|只|间|处|宗|种|头|株|棵|条|份|艘)")
+    r"|斤|名|标准箱|标箱|张|场次|场|车次|次|座|列|批|亩|度|项|架|只|间|处|宗|种|头|株|棵|条|份|艘|栋|方(?![面式案向针位法]))")
 _COUNT_UNITS_CN = set("家户人名亩次场所座处批株棵辆台套间项村组")
 _CONCRETE_AFTER_GE = re.compile(r"^(?:村|社区|项目|企业|小区|班|网格|点|站|中心|基地|园区|公司|村民组|自然村|行政村|乡镇|街道|镇|部门|单位|示范)")
 

@@ -310,6 +310,11 @@ def test_a_qualifier_or_a_measure_word_after_a_figure_is_not_its_indicator(claus
     ("全员劳动生产率达58万元/人左右", "58万元/人", "全员劳动生产率", 5.8e5, "元/人"),
     # data/corpora/provincial-2026/texts/2026_新疆维吾尔自治区_政府工作报告.txt
     ("全年接待游客3.23亿人次", "3.23亿人次", "接待游客", 3.23e8, "人次"),
+    # …_宁夏回族自治区_…, …_上海市_…, …_陕西省_…: 方 (cubic metres), 标准箱, 栋 after a scale (方, 标准箱 and 栋 were
+    # the indicators, 万/亿 the units)
+    ("天然气产能达到22亿方", "22亿方", "天然气产能", 2.2e9, "方"),
+    ("上海港集装箱吞吐量达到5506.3万标准箱", "5506.3万标准箱", "上海港集装箱吞吐量", 5.5063e7, "标准箱"),
+    ("完成自建房整治6.8万栋", "6.8万栋", "自建房整治", 6.8e4, "栋"),
 ])
 def test_a_scale_and_the_unit_after_it_are_one_unit(clause, figure, indicator, base_value, base_unit):
     # the unit after 万/亿 was taken for the indicator: 5.67万 with the indicator 亿元, a GDP 10^8 times too small
