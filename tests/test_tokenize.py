@@ -88,6 +88,30 @@ def test_is_common_word_agrees_with_the_tagged_dictionary_on_every_word():
     assert not is_common_word("不在词典里的词")
 
 
+def test_a_word_set_kept_on_disk_is_the_one_read_from_the_dictionary(tmp_path, monkeypatch, caplog):
+    """The word sets are kept as files in the jieba cache folder: read back whole, rebuilt when the file is of
+    another key or damaged, and built all the same when the folder cannot be written to."""
+    from plan_analysis.tokenize import _dict_tags, _words_where
+
+    monkeypatch.setenv("PLAN_ANALYSIS_CACHE", str(tmp_path / "cache"))
+    want = frozenset(w for w, (_, tag) in _dict_tags().items() if tag == "p")
+
+    def prepositions():
+        return _words_where(lambda _, tag: tag == "p", name="test p")
+
+    assert prepositions() == want
+    (file,) = (tmp_path / "cache" / "jieba").glob("words-*.txt")
+    assert file.read_text(encoding="utf-8").split("\n")[1:] == sorted(want)
+    file.write_text(file.read_text(encoding="utf-8").replace("\n", "\n假词\n", 1), encoding="utf-8")
+    assert "假词" in prepositions()  # the file is what is read
+    for damage in ("another key\n在\n于", b"\xff\xfe"):
+        file.write_bytes(damage if isinstance(damage, bytes) else damage.encode("utf-8"))
+        assert prepositions() == want
+        assert file.read_text(encoding="utf-8").split("\n")[1:] == sorted(want)  # rewritten
+    monkeypatch.setenv("PLAN_ANALYSIS_CACHE", str(file / "not a folder"))
+    assert prepositions() == want
+
+
 def test_has_tag_agrees_with_the_tagged_dictionary_on_every_word():
     from plan_analysis.tokenize import _dict_tags, has_tag
 
