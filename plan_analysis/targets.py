@@ -225,6 +225,8 @@ _OBJECT_END_RE = re.compile(r"(?:的|和|与|及|等|，|进行|开展|实现|�
 #: *全部*达到紧密型标准), or 基本 before what was done (1万米围墙*基本*完工; not 基本农田)
 _OBJECT_STOP_RE = re.compile(r"将于|将在|正在|已经|已|赴|进入|跻身|入选|位列|位居|稳居|居(?:全|前|第|首|世界|国内|同类)|全部|首次"
                              r"|基本(?=[完建实形达具覆解消落])")
+#: a hidden figure (xx米 after 安装铁皮漏水锏xx处), where a redacted name (xx公司, xx村) may follow a count
+_HIDDEN_FIGURE_RE = re.compile(rf"x+(?:\.x+)?(?:余|多)?(?:{_UNIT_RE})")
 #: a figure's first character (what an object that runs on to the next figure stops before)
 _DIGIT_NEXT_RE = re.compile(r"[0-9０-９]")
 #: words at the end of such an object that belong to the next figure: its qualifier or verb (乡镇*近*, 煤炭*超*)
@@ -342,8 +344,8 @@ def _object_after(after: str) -> str:
     if q:
         after = after[q.end():]
     m = _OBJECT_RE.match(after)
-    if not m:
-        return ""
+    if not m or (after[0] == "x" and _HIDDEN_FIGURE_RE.match(after)):
+        return ""  # (补贴xxx人*xxxxx元*/月: the next figure, hidden, is no object)
     s = _LEADING_PREP_RE.sub("", m.group())  # 1次*对*困难群体的摸底排查
     end = _OBJECT_END_RE.search(s)
     if end:
