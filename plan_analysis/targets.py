@@ -253,11 +253,11 @@ _EACH_BEFORE_RE = re.compile(r"每[^，；。一]{1,5}$")
 #: 对一个村开展整顿), where 打造一个/是一个 … is an article
 _COUNT_VERB_BEFORE_RE = re.compile(r"(?:组织|申报|评选|新建|建成|建设|举办|召开|开展|成立|设立|创建|对)了?$")
 #: after 一个 …: a modifier that ends in 的 makes 一个 an article (建设一个美丽宜居的家园)
+_MODIFIER_AFTER_RE = re.compile(r"[^，；。、：\n]{0,12}的")
 #: between two counts of a list (十个卫生“十佳组”*和*十个卫生“十差组”)
 _LIST_NEXT_RE = re.compile(r"[^，；。：\n]{0,12}(?:和|及|以及|、)")
 #: what 一期/三期 … count after a verb: sessions of a course (一期村（社区）党组织书记培训班), not phases (二期工程)
 _SESSIONS_AFTER_RE = re.compile(r"[^，；。、：\n]{0,12}(?:培训|班|讲座|论坛|课堂|夜校|沙龙)")
-_MODIFIER_AFTER_RE = re.compile(r"[^，；。、：\n]{0,12}的")
 #: a bare 百/千/万 is a number only after a word of rough size (近万名, 上千人, 逾百家), not in 千家万户
 _BARE_SCALE = {"百": 100.0, "千": 1000.0, "万": 10000.0}
 _ROUGH_BEFORE_RE = re.compile(r"[近上逾超约]$")
@@ -271,8 +271,7 @@ _SPACE_RE = re.compile(r"\s+")
 _MET_GOAL_RE = re.compile(r"完成(?:了)?(?:全年)?(?:预期|既定)?目标(?:任务)?")
 _EXPECTED_RE = re.compile(r"预计")
 #: what a project will yield a year once running (预计实现年产值4000万元, 建成后可实现年销售收入, 可带动农户养殖x万头):
-#: a projection, even
-#: in a review, where 预计 is otherwise an estimate of the year's outcome (预计全年完成xxx万元)
+#: a projection, even in a review, where 预计 is otherwise an estimate of the year's outcome (预计全年完成xxx万元)
 _PROJECTION_RE = re.compile(r"预计[^，；。]{0,4}年(?:产值|销售|营业|税收|利税|产量|收入|纳税)|(?:建成|投产|达产|运营)后[^，；。]{0,2}(?:预计|可|将|能)"
                             r"|可(?:带动|容纳|新增|吸纳|安置)")
 
@@ -474,7 +473,7 @@ def _figures(text: str) -> list[_Figure]:
         if sign:
             num = "-" + num
         placeholder = "x" in num or (num2 is not None and "x" in num2)
-        value = _BARE_SCALE.get(num) or _to_number(num) if not placeholder else None
+        value = (_BARE_SCALE.get(num) or _to_number(num)) if not placeholder else None
         value_high = _to_number(num2) if num2 and not placeholder else None
         if not placeholder and value is None:
             continue
