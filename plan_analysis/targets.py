@@ -100,7 +100,7 @@ _INDICATOR_STRIP_END = re.compile(
 )
 #: what _INDICATOR_STRIP_END strips ends with one of these or a space: a text that ends otherwise is left as it is
 _STRIP_END_LAST = frozenset(w[-1] for w in _STRIP_END_WORDS) | set("）)月份为均比")
-_INDICATOR_STRIP_START = re.compile(r"^(?:[（(](?=[^）)]*$)|(?:以上|左右|以内|以下)、|时期|其中|合共|将|力争|预计|同时|并|和|及|以及|另外|此外|一是|二是|三是|四是|五是|我镇|我街道办|我街道|街道办|我区|我县|我市|全镇|全街|今年|上半年|全年|共|累计|完成|实现|[0-9一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十0-9]+[）)])+")
+_INDICATOR_STRIP_START = re.compile(r"^(?:[（(](?=[^）)]*$)|(?:以上|左右|以内|以下)、|时期|其中|合共|将|力争|预计|同时|并|和|及|以及|另外|此外|一是|二是|三是|四是|五是|我镇|我街道办|我街道|街道办|我办|我区|我县|我市|全镇|全街|全办|今年以来|今年|去年|上半年|全年|截至目前|目前|先后|共计|共|累计|完成|实现|[0-9一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十0-9]+[）)])+")
 _CLAUSE_SPLIT = re.compile(r"[，；。！？：:\n]")
 #: what can follow the number of a figure in FIGURE_RE (a unit, 余/多, 个亿, 点, a range): a clause with no
 #: digit, x or Chinese numeral followed by one of these holds no figure, and skips :func:`find_figures`

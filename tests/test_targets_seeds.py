@@ -389,6 +389,9 @@ def test_a_scale_and_the_unit_after_it_are_one_unit(clause, figure, indicator, b
     # is no object (拓展到, 跃升到 were the indicators of 39个 and 15家) and names no indicator (拓展, 跃升)
     ("跨部门综合监管事项从39个拓展到91个", ["跨部门综合监管事项"] * 2),
     ("全国重点实验室从15家跃升到38家", ["全国重点实验室"] * 2),
+    # 003_f7a6677d878e2b53-1, 002_edca951219e605da-10: who and when at the start names nothing (截至目前, 今年以来, 我办去年共)
+    ("截至目前污水管道已完成xxx米", ["污水管道"]),
+    ("今年以来新引进重点项目x个", ["新引进重点项目"]),
     # 003_f7a6677d878e2b53-1, data/corpora/provincial-2026/texts/2026_云南省_政府工作报告.txt: the note in brackets after
     # the object is part of it, and ends it (村 and 民族自治地方县 were the indicators)
     ("今年以来对全镇x个村（社区）的村级公示栏", ["村（社区）"]),
