@@ -113,6 +113,8 @@ def _to_number(s: str) -> float | None:
     s = s.replace(",", "")
     if not s or "x" in s:
         return None
+    if s in _BARE_SCALE:  # 近万名: cn2an reads no bare 百/千/万
+        return _BARE_SCALE[s]
     try:
         return float(s)
     except ValueError:
@@ -445,8 +447,9 @@ def _figures(text: str) -> list[_Figure]:
         if num[0] not in _DIGITS_X:  # a Chinese numeral
             # after a verb that counts (组织一名书记, 对三个场), per unit (每周一次) or next in a list of counts (三个网站和
             # 一个网上学校), and not before a 的 modifier, a numeral counts what follows; 一个/一名 … otherwise is an
-            # article, and 一批 (a batch of) never counts
-            counted = unit != "批" and not _MODIFIER_AFTER_RE.match(text, end, end + 16) and bool(
+            # article, and 一批 (a batch of) never counts (looked at only where it decides: 个, 期, 一)
+            counted = (unit in ("个", "期") or num == "一") and unit != "批" \
+                and not _MODIFIER_AFTER_RE.match(text, end, end + 16) and bool(
                 _COUNT_VERB_BEFORE_RE.search(before) or _EACH_BEFORE_RE.search(before)
                 or (unit == last_unit and _LIST_NEXT_RE.fullmatch(text, last_end, start)))
             if unit[0] in "万亿":  # 三亿人次 (a scale, then any unit)
@@ -473,7 +476,7 @@ def _figures(text: str) -> list[_Figure]:
         if sign:
             num = "-" + num
         placeholder = "x" in num or (num2 is not None and "x" in num2)
-        value = (_BARE_SCALE.get(num) or _to_number(num)) if not placeholder else None
+        value = _to_number(num) if not placeholder else None
         value_high = _to_number(num2) if num2 and not placeholder else None
         if not placeholder and value is None:
             continue

@@ -47,43 +47,22 @@ def _key(doc, value, high, unit, kind):
 
 
 @pytest.fixture(scope="module")
-def extracted():
+def all_extracted():
+    """The bundled corpus and every figure in it."""
     corpus = load_corpus(HERE.parent / "data" / "raw", progress=False)
-    t = extract_targets(corpus)
+    return corpus, extract_targets(corpus)
+
+
+@pytest.fixture(scope="module")
+def extracted(all_extracted):
+    corpus, t = all_extracted
     return corpus, t[t["doc_id"].isin(GOLD_DOCS)]
 
 
-def test_gold_clauses_are_real(extracted):
-    corpus, _ = extracted
-    for g in _gold():
-        assert g["clause"] in corpus.text(g["doc_id"]), g
-        assert g["figure"].replace("（次）", "") in g["clause"].replace("（次）", "") or g["figure"] in g["clause"], g
-
-
-def test_precision_and_recall(extracted):
-    _, t = extracted
-    gold = [g for g in _gold() if g["placeholder"] != "yes"]
-    required = Counter(_key(g["doc_id"], g["value"], g["value_high"], g["unit"], g["kind"]) for g in gold if g["optional"] != "yes")
-    optional = Counter(_key(g["doc_id"], g["value"], g["value_high"], g["unit"], g["kind"]) for g in gold if g["optional"] == "yes")
-    got = Counter(_key(r.doc_id, r.value, r.value_high, r.unit, r.kind) for r in t[~t["placeholder"]].itertuples())
-    tp = sum((got & required).values())
-    spare = got - required
-    tolerated = sum((spare & optional).values())
-    fp = sum(spare.values()) - tolerated
-    fn = sum((required - got).values())
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    print(f"\nfigures (value+unit+kind) on {len(GOLD_DOCS)} hand-annotated seed documents: "
-          f"precision {precision:.3f} ({tp}/{tp + fp}), recall {recall:.3f} ({tp}/{tp + fn}), {tolerated} optional")
-    for doc in GOLD_DOCS:
-        r = Counter({k: v for k, v in required.items() if k[0] == doc})
-        g = Counter({k: v for k, v in got.items() if k[0] == doc})
-        print(f"  {doc}: gold {sum(r.values())}, extracted {sum(g.values())}, matched {sum((g & r).values())}")
-    missed = sorted((required - got).elements())
-    wrong = sorted((spare - optional).elements())
-    print("missed:", missed[:40])
-    print("spurious:", wrong[:40])
-    assert precision >= 0.9 and recall >= 0.9
+def _counts(rows: list[dict[str, str]], key) -> tuple[Counter, Counter]:
+    """The keys of the gold ``rows`` that are required, and of those that are optional."""
+    return (Counter(key(g) for g in rows if g["optional"] != "yes"),
+            Counter(key(g) for g in rows if g["optional"] == "yes"))
 
 
 def _scores(required: Counter, optional: Counter, got: Counter) -> tuple[float, float, list, list]:
@@ -96,20 +75,43 @@ def _scores(required: Counter, optional: Counter, got: Counter) -> tuple[float, 
             sorted((required - got).elements()), sorted((spare - optional).elements()))
 
 
-def test_precision_and_recall_on_documents_held_out():
+def test_gold_clauses_are_real(extracted):
+    corpus, _ = extracted
+    for g in _gold():
+        assert g["clause"] in corpus.text(g["doc_id"]), g
+        assert g["figure"].replace("（次）", "") in g["clause"].replace("（次）", "") or g["figure"] in g["clause"], g
+
+
+def test_precision_and_recall(extracted):
+    _, t = extracted
+    gold = [g for g in _gold() if g["placeholder"] != "yes"]
+    required, optional = _counts(gold, lambda g: _key(g["doc_id"], g["value"], g["value_high"], g["unit"], g["kind"]))
+    got = Counter(_key(r.doc_id, r.value, r.value_high, r.unit, r.kind) for r in t[~t["placeholder"]].itertuples())
+    precision, recall, missed, wrong = _scores(required, optional, got)
+    tp = sum((got & required).values())
+    tolerated = sum(((got - required) & optional).values())
+    print(f"\nfigures (value+unit+kind) on {len(GOLD_DOCS)} hand-annotated seed documents: "
+          f"precision {precision:.3f} ({tp}/{tp + len(wrong)}), recall {recall:.3f} ({tp}/{tp + len(missed)}), "
+          f"{tolerated} optional")
+    for doc in GOLD_DOCS:
+        r = Counter({k: v for k, v in required.items() if k[0] == doc})
+        g = Counter({k: v for k, v in got.items() if k[0] == doc})
+        print(f"  {doc}: gold {sum(r.values())}, extracted {sum(g.values())}, matched {sum((g & r).values())}")
+    print("missed:", missed[:40])
+    print("spurious:", wrong[:40])
+    assert precision >= 0.9 and recall >= 0.9
+
+
+def test_precision_and_recall_on_documents_held_out(all_extracted):
     gold = _gold("targets_heldout.tsv")
     docs = {g["doc_id"] for g in gold} | {"002_edca951219e605da-4"}  # that one has no figures
-    corpus = load_corpus(HERE.parent / "data" / "raw", progress=False)
+    corpus, t = all_extracted
     for g in gold:
         assert g["clause"] in corpus.text(g["doc_id"]) and g["figure"] in g["clause"], g
-    t = extract_targets(corpus)
     t = t[t["doc_id"].isin(docs)]
 
-    def counts(rows, key):
-        return Counter(key(g) for g in rows if g["optional"] != "yes"), Counter(key(g) for g in rows if g["optional"] == "yes")
-
     # found: the document and the figure as written
-    p, r, missed, wrong = _scores(*counts(gold, lambda g: (g["doc_id"], g["figure"])),
+    p, r, missed, wrong = _scores(*_counts(gold, lambda g: (g["doc_id"], g["figure"])),
                                   Counter(zip(t["doc_id"], t["figure"])))
     # and read right: value, range, unit and kind (placeholders: the figure as written and kind)
     def right(g):
@@ -119,7 +121,7 @@ def test_precision_and_recall_on_documents_held_out():
 
     got = Counter((r.doc_id, r.figure, r.kind) if r.placeholder else _key(r.doc_id, r.value, r.value_high, r.unit, r.kind)
                   for r in t.itertuples())
-    p2, r2, missed2, wrong2 = _scores(*counts(gold, right), got)
+    p2, r2, missed2, wrong2 = _scores(*_counts(gold, right), got)
     print(f"\nheld-out documents ({len(docs)}): figures found: precision {p:.3f}, recall {r:.3f}; "
           f"read right (value, unit, kind): precision {p2:.3f}, recall {r2:.3f}")
     print("missed:", missed, missed2)
@@ -160,12 +162,10 @@ def test_indicators_agree_with_the_gold(extracted):
     assert len(pairs) >= 230 and overlap >= 0.85
 
 
-def test_indicators_agree_with_the_held_out_gold():
+def test_indicators_agree_with_the_held_out_gold(all_extracted):
     """The same on the held-out documents, whose figures are mostly hidden (xx人): 0.602 before a hidden figure
     after a count stopped being read as its object (补贴xxx人*xxxxx元*/月 named xxxxx元 for both), 0.643 after."""
-    gold = _gold("targets_heldout.tsv")
-    t = extract_targets(load_corpus(HERE.parent / "data" / "raw", progress=False))
-    pairs = _indicator_pairs(gold, t, placeholders=True)
+    pairs = _indicator_pairs(_gold("targets_heldout.tsv"), all_extracted[1], placeholders=True)
     exact, overlap = _agreement(pairs)
     print(f"\nindicators of {len(pairs)} held-out gold figures found: {exact:.3f} the same, {overlap:.3f} the same "
           f"or one holding the other")
