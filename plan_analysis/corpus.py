@@ -813,6 +813,38 @@ class Corpus:
             return None
         return snap[0]
 
+    def _snapshot_pieces(self, table: Literal["documents", "sentences"]
+                         ) -> tuple[np.ndarray, Callable[[int, int], SnapshotRows]] | None:
+        """The length of each text of ``table`` and how to name its rows ``a:b`` for a worker (:class:`SnapshotRows`;
+        ``name(a, b, take=rows)`` for only ``rows`` of them, counted from ``a``), while its ``text`` column is still
+        the Arrow buffers read from the snapshot (not replaced or edited); else ``None``. The lengths come from the
+        table's other columns, so this process reads no text. Once the snapshot's file is gone (another load
+        rotated it out of the cache), the texts themselves are given instead, as a list."""
+        folder = self._snapshot_folder()
+        keys = self.__dict__.get("_snapshot_text") or {}
+        frame = getattr(self, table)
+        if folder is None or keys.get(table) is None or keys[table] != _buffer_key(frame["text"]):
+            return None
+        if table == "documents":
+            lengths = frame["n_chars"].to_numpy(dtype=np.int64, na_value=0)
+        else:
+            lengths = (frame["end"].to_numpy(dtype=np.int64, na_value=0)
+                       - frame["start"].to_numpy(dtype=np.int64, na_value=0))
+        path = str(folder / f"{table}.arrow")
+        try:
+            starts = batch_starts(path)
+        except FileNotFoundError:  # rotated out of the cache: the texts are read from this process's tables
+            return None
+
+        def rows(a: int, b: int, take: np.ndarray | None = None) -> SnapshotRows | list[str]:
+            if not os.path.exists(path):  # rotated out of the cache since (this process still has it mapped)
+                texts = frame["text"].iloc[a:b] if take is None else frame["text"].iloc[a + np.asarray(take)]
+                return ["" if pd.isna(t) else str(t) for t in texts.tolist()]
+            k = int(np.searchsorted(starts, a, side="right")) - 1
+            return SnapshotRows(path, "text", a, b, batch=k, batch_start=int(starts[k]), take=take)
+
+        return lengths, rows
+
     def _stored(self, name: str, key: str, build: Callable[[], Any] | None, *,
                 form: Literal["json", "arrow"] = "json") -> Any:
         """``build()``, kept in the snapshot this corpus was read from, as ``name`` for ``key``.
@@ -914,13 +946,36 @@ class Corpus:
     def _span_table(self, docs: pd.DataFrame, edits: pd.DataFrame, _report: pd.DataFrame) -> OffsetTable:
         """The offset table of the documents' files (text ``i`` is ``_positions().files[i]``); the load report
         is a key because the files' raw lengths come from it."""
-        files = self._positions().files
-        cleaning = self._derived("cleaning_edits", edits, _cleaning_edit_index)
-        rows = [cleaning.rows.get(f, np.zeros(0, dtype=np.int64)) for f in files]
-        take = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-        return offset_table(np.repeat(np.arange(len(files), dtype=np.int64), [len(r) for r in rows]),
-                            cleaning.starts[take], cleaning.ends[take], cleaning.new_lens[take],
-                            [self._raw_length(f) for f in files])
+        cols = self._edit_columns()
+        return offset_table(cols.files, cols.starts, cols.ends, cols.new_lens, self._raw_lengths())
+
+    def _edit_columns(self) -> _EditColumns:
+        """The cleaning edits of the documents' files as columns, by file (built once per documents and edits)."""
+        return self._derived("edit_columns", (self.documents, self.edits),
+                             lambda _docs, edits: _edit_columns(edits, self._positions().files))
+
+    def _raw_lengths(self) -> np.ndarray:
+        """The raw length of each of the documents' files (``_positions().files``)."""
+        return self._derived("raw_length_column", (self.documents, self.load_report),
+                             lambda _docs, _rep: np.asarray([self._raw_length(f) for f in self._positions().files],
+                                                            dtype=np.int64))
+
+    def _piece_offsets(self) -> Callable[[int, int], PieceOffsets]:
+        """``name(a, b)``: what a worker needs to map clean spans of the documents of rows ``a:b`` to raw offsets
+        (:class:`PieceOffsets`), so this process builds no offset table of the whole corpus."""
+        pos, cols, raw_lens = self._positions(), self._edit_columns(), self._raw_lengths()
+
+        def name(a: int, b: int) -> PieceOffsets:
+            at = pos.row_of[a:b]
+            files, local = np.unique(pos.files_of[at], return_inverse=True)
+            counts = cols.first[files + 1] - cols.first[files]
+            rows = (np.repeat(cols.first[files] - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+                    if len(files) else np.zeros(0, dtype=np.int64))
+            return PieceOffsets(local.reshape(-1).astype(np.int64), pos.bases[at],
+                                np.repeat(np.arange(len(files), dtype=np.int64), counts),
+                                cols.starts[rows], cols.ends[rows], cols.new_lens[rows], raw_lens[files])
+
+        return name
 
     def _doc_position(self, doc_id: str) -> tuple[str, int]:
         """``(source_file, clean_start)`` of a document."""
@@ -1010,6 +1065,103 @@ class Corpus:
                 f"{len(self.edits)} edits, {len(self.placeholders)} placeholders>")
 
 
+def _buffer_key(values: pd.Series) -> tuple | None:
+    """Where a column's Arrow buffers are (chunk offsets, lengths, buffer addresses), ``None`` when it has none: the
+    same key means the same, unedited, values."""
+    import pyarrow as pa
+
+    if not (isinstance(values.dtype, pd.StringDtype) and str(values.dtype.storage).startswith("pyarrow")):
+        return None
+    column = pa.array(values.array)  # the column's own buffers, not a copy
+    return tuple((c.offset, len(c), tuple(b.address if b is not None else 0 for b in c.buffers()))
+                 for c in getattr(column, "chunks", [column]))
+
+
+@dataclass(frozen=True)
+class SnapshotRows:
+    """Rows ``start:stop`` of a column of a corpus snapshot's table, named instead of sent: a worker reads them.
+
+    A pool worker given this reads only its piece, through a memory map it closes again, so neither it nor the
+    parent keeps the whole column's pages (100 MB for the 100 MB benchmark corpus) while the stage runs.
+    :func:`piece_texts` gives the texts of a piece given either way.
+    """
+
+    path: str
+    column: str
+    start: int
+    stop: int
+    #: the record batch holding row ``start`` and the row it begins with (from :func:`batch_starts`); else the file's
+    #: batches are looked through from the first
+    batch: int = 0
+    batch_start: int = 0
+    #: only these rows, counted from ``start`` (all, if ``None``)
+    take: np.ndarray | None = field(default=None, compare=False)
+
+    def read(self) -> list[str]:
+        """The column's values of rows ``start:stop`` (or those of them in ``take``; missing values as ``""``)."""
+        import pyarrow as pa
+
+        out: list[str] = []
+        try:
+            source = pa.memory_map(self.path)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"the corpus snapshot {self.path} was removed while a stage was reading it "
+                                    "(another load rotated it out of the cache); run the stage again") from None
+        with source:
+            reader = pa.ipc.open_file(source)
+            row = self.batch_start
+            for i in range(self.batch, reader.num_record_batches):
+                if row >= self.stop:
+                    break
+                batch = reader.get_batch(i)
+                a, b = max(self.start, row), min(self.stop, row + batch.num_rows)
+                if a < b:
+                    out += batch.column(self.column).slice(a - row, b - a).to_pylist()
+                row += batch.num_rows
+                del batch
+        if len(out) != self.stop - self.start:
+            raise ValueError(f"{self.path} holds {row} rows, not rows {self.start}:{self.stop}; load the corpus again")
+        if self.take is not None:
+            out = [out[i] for i in self.take.tolist()]
+        return [t if t is not None else "" for t in out]
+
+
+def batch_starts(path: str | os.PathLike) -> np.ndarray:
+    """The first row of each record batch of an Arrow IPC file, and its number of rows last."""
+    import pyarrow as pa
+
+    with pa.memory_map(str(path)) as source:
+        reader = pa.ipc.open_file(source)
+        sizes = [reader.get_batch(i).num_rows for i in range(reader.num_record_batches)]
+    return np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64)
+
+
+def piece_texts(piece: Any) -> list[str]:
+    """The texts of a piece of work: a :class:`SnapshotRows` read, a column of text as a list, a list as it is.
+
+    >>> piece_texts(pd.Series(["推进", "落实"], dtype="str"))
+    ['推进', '落实']
+    """
+    if isinstance(piece, SnapshotRows):
+        return piece.read()
+    return piece if isinstance(piece, list) else piece.tolist()
+
+
+def text_pieces(docs: pd.DataFrame, corpus: "Corpus | None") -> tuple[list[int], Callable[[int, int], Any]]:
+    """The length of each document's text and how to name rows ``a:b`` of them for a worker.
+
+    Named as :class:`SnapshotRows` when ``docs`` are the corpus's documents as read from its snapshot (the lengths
+    then come from ``n_chars``, so this process reads no text), else as the column's rows themselves.
+    """
+    from .parallel import text_lengths
+
+    named = corpus._snapshot_pieces("documents") if corpus is not None and docs is corpus.documents else None
+    if named is None:
+        text = docs["text"]
+        return (text_lengths(text) if len(docs) else []), (lambda a, b: text.iloc[a:b])
+    return named[0].tolist(), named[1]
+
+
 @dataclass(frozen=True)
 class _DocPositions:
     """Each document's file and clean start, as columns: ``ids`` (unique; the last row of a repeated id wins, as a
@@ -1032,6 +1184,77 @@ def _doc_positions(docs: pd.DataFrame) -> _DocPositions:
     return _DocPositions(ids, files, files.get_indexer(sources).astype(np.int64),
                          docs["clean_start"][keep].to_numpy(dtype=np.int64, na_value=0),
                          ids.get_indexer(all_ids).astype(np.int64))
+
+
+@dataclass(frozen=True)
+class _EditColumns:
+    """The cleaning edits of some files, by file: edit ``j`` is of file ``files[j]`` (an index into the files
+    given), file ``f``'s edits are rows ``first[f]`` to ``first[f + 1]``."""
+
+    files: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    new_lens: np.ndarray
+    first: np.ndarray
+
+
+def _arrow_column(values: pd.Series) -> Any:
+    """A column as Arrow: its own buffers when it has them, else converted."""
+    import pyarrow as pa
+
+    return pa.array(values.array) if hasattr(values.array, "__arrow_array__") else pa.array(values.astype(object))
+
+
+def _edit_columns(edits: pd.DataFrame, files: pd.Index) -> _EditColumns:
+    """The cleaning edits (:data:`EDIT_KINDS`, not the split furniture) of ``files`` in ``edits``, as
+    :class:`_EditColumns` (the edits of other files left out). Worked out in Arrow: no Python object per edit."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(edits):
+        zero = np.zeros(0, dtype=np.int64)
+        return _EditColumns(zero, zero, zero, zero, np.zeros(len(files) + 1, dtype=np.int64))
+    file_of = pc.index_in(_arrow_column(edits["source_file"]), value_set=pa.array([str(f) for f in files]))
+    keep = pc.and_(pc.is_in(_arrow_column(edits["kind"]), value_set=pa.array(sorted(EDIT_KINDS))),
+                   pc.is_valid(file_of))
+    keep = pc.fill_null(keep, False)
+    mask = np.asarray(keep.to_numpy(zero_copy_only=False) if isinstance(keep, pa.Array)
+                      else np.concatenate([np.zeros(0, dtype=bool)]
+                                          + [c.to_numpy(zero_copy_only=False) for c in keep.chunks]), dtype=bool)
+    of = np.asarray(pc.filter(file_of, keep).to_numpy(), dtype=np.int64)
+    new_lens = pc.fill_null(pc.utf8_length(pc.filter(_arrow_column(edits["inserted"].astype("str")), keep)), 0)
+    order = np.argsort(of, kind="stable")
+    of = of[order]
+    return _EditColumns(of, edits["raw_start"].to_numpy(dtype=np.int64, na_value=0)[mask][order],
+                        edits["raw_end"].to_numpy(dtype=np.int64, na_value=0)[mask][order],
+                        np.asarray(new_lens.to_numpy(), dtype=np.int64)[order],
+                        np.searchsorted(of, np.arange(len(files) + 1, dtype=np.int64)).astype(np.int64))
+
+
+@dataclass(frozen=True)
+class PieceOffsets:
+    """What a worker needs to map clean spans of some documents to raw offsets: their files' cleaning edits.
+
+    Document ``i`` is in file ``file_of[i]`` and starts at ``bases[i]`` of its cleaned text; the edits are columns
+    (``edit_file[j]``: edit ``j``'s file); files are indexes into ``raw_lens``. Small: the few files of a piece of
+    work, built by ``Corpus._piece_offsets``.
+    """
+
+    file_of: np.ndarray
+    bases: np.ndarray
+    edit_file: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    new_lens: np.ndarray
+    raw_lens: np.ndarray
+
+    def raw_spans(self, docs: np.ndarray, starts: Sequence[int], ends: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Raw spans of the clean spans ``[starts, ends)`` of documents ``docs`` (indexes into ``file_of``)."""
+        table = offset_table(self.edit_file, self.starts, self.ends, self.new_lens, self.raw_lens)
+        docs = np.asarray(docs, dtype=np.int64)
+        base = self.bases[docs]
+        return table.raw_spans(self.file_of[docs], base + np.asarray(starts, dtype=np.int64),
+                               base + np.asarray(ends, dtype=np.int64))
 
 
 @dataclass(frozen=True)
@@ -1368,6 +1591,7 @@ def _snapshot_read(folder: Path, *, replay: bool = True) -> Corpus | None:
     corpus = Corpus(**tables, raw_texts=RawTexts(files=files))
     # values built from these very tables may be kept next to them (Corpus._stored)
     corpus.__dict__["_snapshot"] = (folder, corpus.documents, len(corpus.documents))
+    corpus.__dict__["_snapshot_text"] = {t: _buffer_key(getattr(corpus, t)["text"]) for t in ("documents", "sentences")}
     return corpus
 
 

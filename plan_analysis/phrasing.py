@@ -286,16 +286,18 @@ _SLOGAN_DTYPES = {"count": "int64", "raw_start": "int64", "raw_end": "int64", "s
 _SLOGAN_PIECE_COLUMNS = ["_doc", "slogan", "start", "end", "kind", "quoted", "count", "placeholder", "sentence"]
 
 
-def _doc_slogans(args: tuple[list[str], np.ndarray, np.ndarray, np.ndarray, int, int]) -> pd.DataFrame:
+def _doc_slogans(args: tuple[Any, np.ndarray, np.ndarray, np.ndarray, int, int]) -> pd.DataFrame:
     """The slogans and formulae of a piece of documents, each at its first occurrence in its document.
 
-    ``args``: the documents' texts; their sentences' starts and ends, by document then start; where each
+    ``args``: the documents' texts (what :func:`~plan_analysis.corpus.piece_texts` takes); their sentences' starts and ends, by document then start; where each
     document's sentences begin in those (one more entry than texts); ``min_len``; ``max_len``. Rows
     (:data:`_SLOGAN_PIECE_COLUMNS`) go by document, then by first occurrence. The table is made here, in the
     worker: it travels back as a few buffers, not as a tuple per slogan."""
+    from .corpus import piece_texts
     from .lexicons import pinned_lexicons
 
     texts, sent_starts, sent_ends, cuts, min_len, max_len = args
+    texts = [str(text) for text in piece_texts(texts)]
     rows: list[tuple[Any, ...]] = []
     # a piece's phrases recur from document to document: each is classified and searched for placeholders once
     classify = lru_cache(maxsize=None)(classify_slogan)
@@ -348,12 +350,13 @@ def extract_slogans(source: "Corpus | str", *, min_len: int = 2, max_len: int = 
     if min_len < 1 or max_len < min_len:
         raise ValueError(f"need 1 <= min_len <= max_len, got min_len={min_len}, max_len={max_len}")
     from .lexicons import pinned_lexicons
-    from .parallel import map_chunks, plan_pieces, progress_bar, text_lengths
+    from .corpus import text_pieces
+    from .parallel import map_chunks, plan_pieces, progress_bar
 
     corpus = _as_corpus(source)
     docs = corpus.documents
     cols = list(SLOGAN_FIELDS) + ["raw_end", "sentence", "start", "end", "quoted", "placeholder"]
-    lengths = text_lengths(docs["text"]) if len(docs) else []
+    lengths, texts_of = text_pieces(docs, corpus)
     n, bounds = plan_pieces(lengths, workers=workers, parallel_min=SLOGANS_PARALLEL_MIN_CHARS,
                             serial_piece=2_000_000)
     if n > 1:
@@ -381,7 +384,7 @@ def extract_slogans(source: "Corpus | str", *, min_len: int = 2, max_len: int = 
                      for k in ks]
             take = np.concatenate(takes)
             cuts = np.concatenate([[0], np.cumsum([len(t) for t in takes])]).astype(np.int64)
-            yield ([str(text) for text in docs["text"].iloc[a:b].tolist()], s_start[take], s_end[take], cuts,
+            yield (texts_of(a, b), s_start[take], s_end[take], cuts,
                    min_len, max_len)
 
     parts: list[pd.DataFrame] = []

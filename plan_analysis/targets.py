@@ -540,7 +540,7 @@ def _section_default(section_path: str, doc_type: str) -> str:
 
 def _section_spans(sections: pd.DataFrame) -> dict[str, list[tuple[int, int, str]]]:
     """doc_id → ``(start, end, "title / subtitle / …")`` of each of its sections, in one pass over the table."""
-    cols = [sections[c].tolist() for c in ("doc_id", "section_id", "parent_id", "title", "start", "end")]
+    cols = [sections[c].tolist() for c in _SECTION_COLUMNS]
     by_id = {sid: (str(title), pid) for _, sid, pid, title, _, _ in zip(*cols)}
     out: dict[str, list[tuple[int, int, str]]] = {}
     for doc_id, sid, _, _, start, end in zip(*cols):
@@ -553,13 +553,17 @@ def _section_spans(sections: pd.DataFrame) -> dict[str, list[tuple[int, int, str
     return out
 
 
-def _piece_section_spans(sections: pd.DataFrame, doc_ids: pd.Series
-                         ) -> Callable[[int, int], dict[str, list[tuple[int, int, str]]]]:
-    """``spans(a, b)``: :func:`_section_spans` of the documents ``doc_ids[a:b]``, made when asked for (for the whole
-    corpus at once, they were 35 MB of a 100 MB corpus's peak).
+_SECTION_COLUMNS = ["doc_id", "section_id", "parent_id", "title", "start", "end"]
+
+
+def _piece_sections(sections: pd.DataFrame, doc_ids: pd.Series
+                    ) -> Callable[[int, int], pd.DataFrame | dict[str, list[tuple[int, int, str]]]]:
+    """``sections_of(a, b)``: the rows of ``sections`` of the documents ``doc_ids[a:b]`` (the columns
+    :func:`_section_spans` reads), for a worker to make their spans (in this process, for the whole corpus at once,
+    they were 35 MB of a 100 MB corpus's peak and 0.4 s of its time).
 
     A piece's sections are found by bisection in document order: a slice when the table lists them in that order
-    already (a loaded corpus does), else a take; with a doc_id listed twice, one lookup is made for all.
+    already (a loaded corpus does), else a take; with a doc_id listed twice, the spans of all are made once, here.
     """
     doc_index = pd.Index(doc_ids)
     if not len(sections) or not len(doc_index):
@@ -572,13 +576,13 @@ def _piece_section_spans(sections: pd.DataFrame, doc_ids: pd.Series
     if order is not None:
         sec_doc = sec_doc[order]
 
-    def spans(a: int, b: int) -> dict[str, list[tuple[int, int, str]]]:
+    def sections_of(a: int, b: int) -> pd.DataFrame | dict[str, list[tuple[int, int, str]]]:
         i, j = np.searchsorted(sec_doc, a), np.searchsorted(sec_doc, b)
         if i == j:
             return {}
-        return _section_spans(sections.iloc[i:j] if order is None else sections.iloc[order[i:j]])
+        return sections[_SECTION_COLUMNS].iloc[i:j] if order is None else sections[_SECTION_COLUMNS].iloc[order[i:j]]
 
-    return spans
+    return sections_of
 
 
 def _section_at(spans: list[tuple[int, int, str]], pos: int) -> str:
@@ -786,25 +790,33 @@ def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]]) -> li
 PARALLEL_MIN_CHARS = 1_000_000
 
 
-def _targets_chunk(docs: tuple[Any, Sequence[Any], Sequence[list[tuple[int, int, str]]]]
-                   ) -> tuple[list[int], pd.DataFrame]:
-    """Rows of documents given as ``(texts, doc_types, section spans)``: the number of each one's rows, and a table
-    of all.
+def _targets_chunk(docs: tuple[Any, Sequence[Any], Sequence[Any], Any, Any]) -> tuple[list[int], pd.DataFrame]:
+    """Rows of documents given as ``(texts, doc_types, doc_ids, sections, offsets)``: the number of each one's rows,
+    and a table of all.
 
-    ``texts`` is a column of text: a slice of it travels to the worker as one buffer, and its Python strings
-    are made there. The table is made here, in the worker: it travels back as a few buffers,
-    not as a tuple per row."""
+    ``texts`` is what :func:`~plan_analysis.corpus.piece_texts` takes (a column of text, or a snapshot's rows):
+    the Python strings are made here, in the worker, as are the spans of ``sections`` (their rows, or
+    :func:`_section_spans` of them made already: see :func:`_piece_sections`). With ``offsets`` (:class:`~plan_analysis.corpus.PieceOffsets`)
+    the rows' raw spans are found here too (``raw_start``, ``raw_end``). The table is made here: it travels back
+    as a few buffers, not as a tuple per row."""
+    from .corpus import piece_texts
     from .lexicons import pinned_lexicons
 
-    texts, types, doc_spans = docs
+    texts, types, ids, sections, offsets = docs
+    spans_of = _section_spans(sections) if isinstance(sections, pd.DataFrame) else sections
+    doc_spans = [spans_of.get(doc_id, []) for doc_id in ids]
     counts: list[int] = []
     rows: list[tuple[Any, ...]] = []
     with pinned_lexicons():  # one lexicon version for the chunk: per-figure lookups do not list the folder again
-        for text, doc_type, spans in zip(texts.tolist(), types, doc_spans):
+        for text, doc_type, spans in zip(piece_texts(texts), types, doc_spans):
             doc_rows = _doc_rows(text, str(doc_type or ""), spans)
             counts.append(len(doc_rows))
             rows += doc_rows
-    return counts, pd.DataFrame(rows, columns=_ROW_FIELDS)
+    table = pd.DataFrame(rows, columns=_ROW_FIELDS)
+    if offsets is not None and len(table):
+        table["raw_start"], table["raw_end"] = offsets.raw_spans(
+            np.repeat(np.arange(len(counts), dtype=np.int64), counts), table["_start"], table["_end"])
+    return counts, table
 
 
 def _warm_up() -> None:
@@ -848,7 +860,7 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
         from .normalize import clean_text
 
         cleaned = clean_text(source)
-        counts, rows = _targets_chunk((pd.Series([cleaned.text]), [""], [[]]))
+        counts, rows = _targets_chunk((pd.Series([cleaned.text]), [""], ["text"], {}, None))
         if len(rows):
             df = _frame(["text"], [""], counts, rows)
             df["raw_start"], df["raw_end"] = cleaned.offsets.raw_spans(df["_start"], df["_end"])
@@ -856,13 +868,15 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
         else:
             df = pd.DataFrame([], columns=cols)
     else:
-        from .parallel import map_chunks, plan_pieces, progress_bar, text_lengths
+        from .corpus import text_pieces
+        from .parallel import map_chunks, plan_pieces, progress_bar
 
         corpus = source if isinstance(source, Corpus) else None
         docs = corpus.documents if corpus is not None else source
         sections = corpus.sections if corpus is not None else None
-        piece_spans = _piece_section_spans(sections, docs["doc_id"]) if sections is not None else lambda a, b: {}
-        lengths = text_lengths(docs["text"]) if len(docs) else []
+        sections_of = _piece_sections(sections, docs["doc_id"]) if sections is not None else lambda a, b: {}
+        lengths, texts_of = text_pieces(docs, corpus)
+        offsets_of = corpus._piece_offsets() if corpus is not None else lambda a, b: None
         # here too in pieces: rows become a table a piece at a time
         n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=500_000)
         if n > 1:
@@ -872,8 +886,7 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
             for a, b in bounds:
                 ids = docs["doc_id"].iloc[a:b].tolist()
                 types = docs["doc_type"].iloc[a:b].tolist() if "doc_type" in docs else [""] * (b - a)
-                spans = piece_spans(a, b)
-                yield docs["text"].iloc[a:b], types, [spans.get(doc_id, []) for doc_id in ids]
+                yield texts_of(a, b), types, ids, sections_of(a, b), offsets_of(a, b)
 
         frames, found = [], 0
         with progress_bar(len(docs), desc="targets", unit="doc", enabled=progress) as bar:
@@ -888,11 +901,7 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
                 files = docs["source_file"].iloc[a:b].tolist() if "source_file" in docs else [""] * (b - a)
                 part = _frame(ids, files, counts, rows)
                 del rows
-                if corpus is not None:
-                    doc_rows = np.repeat(np.arange(a, b, dtype=np.int64), counts)
-                    part["raw_start"], part["raw_end"] = corpus._raw_spans_of_rows(doc_rows, part["_start"],
-                                                                                   part["_end"])
-                else:
+                if corpus is None:  # a documents table: its texts are the raw ones
                     part["raw_start"], part["raw_end"] = part["_start"], part["_end"]
                 frames.append(part[cols])
         df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame([], columns=cols)

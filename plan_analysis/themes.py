@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import compress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -705,11 +705,16 @@ def _last_wins(found: Sequence[_Found]) -> _Found:
             [got[k][1] for k in order])
 
 
-def _code_joined(args: tuple[str | bytes, np.ndarray, tuple[Theme, ...], bool]) -> _Codes:
-    """Code each text of a piece (``text``: the texts joined, or their UTF-8 bytes; ``lengths``: theirs in
-    characters) with every theme: what :func:`_code` gives each text alone, as rows per (text, theme name) with a
-    match, themes in dictionary order (``terms=False``: matched strings left empty)."""
+def _code_joined(args: tuple[Any, np.ndarray, tuple[Theme, ...], bool]) -> _Codes:
+    """Code each text of a piece (``text``: the texts joined, their UTF-8 bytes, a list of them, or a snapshot's rows
+    to read: :class:`~plan_analysis.corpus.SnapshotRows`; ``lengths``: theirs in characters) with every theme: what
+    :func:`_code` gives each text alone, as rows per (text, theme name) with a match, themes in dictionary order
+    (``terms=False``: matched strings left empty)."""
+    from .corpus import SnapshotRows
+
     text, lengths, themes, terms = args
+    if isinstance(text, (SnapshotRows, list)):
+        text = "".join(text.read() if isinstance(text, SnapshotRows) else text)
     text = text.decode("utf-8") if isinstance(text, bytes) else text
     bounds = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=bounds[1:])
@@ -831,10 +836,16 @@ def _joined(values: pd.Series, rows: np.ndarray | None = None) -> str | bytes:
     return b"".join(_utf8_pieces(column, rows))
 
 
-def _code_many(columns: Sequence[tuple[pd.Series, np.ndarray | None]], themes: tuple[Theme, ...],
+#: a column of texts to code: ``(texts, rows, named)``: only the texts at positions ``rows`` (all, if ``None``; in
+#: ascending order when ``named`` is given); ``named``, when the column is a snapshot's (``Corpus._snapshot_pieces``),
+#: gives every text's length and names rows for a worker to read, so this process reads none of the text
+_Column = tuple[pd.Series, np.ndarray | None, tuple[np.ndarray, Callable[..., Any]] | None]
+
+
+def _code_many(columns: Sequence[_Column], themes: tuple[Theme, ...],
                workers: int | None, terms: bool = True, progress: bool = False) -> list[_Codes]:
-    """The :func:`_code_joined` rows of each column's texts (``(texts, rows)``: only those at positions ``rows``, if
-    given), text indices counted from its first: one pool codes the pieces of every column.
+    """The :func:`_code_joined` rows of each column's texts (:data:`_Column`), text indices counted from its first:
+    one pool codes the pieces of every column.
 
     Pieces of about a million characters (smaller when shared out over processes, which happens when a column's
     texts are longer than :data:`PARALLEL_MIN_CHARS`); each piece's text is made only when a worker is ready for
@@ -843,17 +854,24 @@ def _code_many(columns: Sequence[tuple[pd.Series, np.ndarray | None]], themes: t
     from .parallel import map_chunks, plan_pieces, progress_bar
 
     plans, n = [], 1
-    for texts, rows in columns:
-        rows = np.arange(len(texts)) if rows is None else rows
-        lengths = _text_lengths(texts, rows)
+    for texts, rows, named in columns:
+        rows = np.arange(len(texts), dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+        lengths = named[0][rows] if named is not None else _text_lengths(texts, rows)
         used, bounds = plan_pieces(lengths.tolist(), workers=workers, parallel_min=PARALLEL_MIN_CHARS,
                                    serial_piece=1_000_000)
-        plans.append((texts, rows, lengths, bounds))
+        plans.append((texts, rows, lengths, bounds, named))
         n = max(n, used)
-    pieces = ((_joined(texts, rows[a:b]), lengths[a:b], themes, terms)
-              for texts, rows, lengths, bounds in plans for a, b in bounds)
+
+    def text_of(texts: pd.Series, rows: np.ndarray, named: Any) -> Any:
+        if named is None:
+            return _joined(texts, rows)
+        whole = len(rows) == int(rows[-1]) - int(rows[0]) + 1  # rows ascend (see _Column)
+        return named[1](int(rows[0]), int(rows[-1]) + 1, take=None if whole else rows - rows[0])
+
+    pieces = ((text_of(texts, rows[a:b], named), lengths[a:b], themes, terms)
+              for texts, rows, lengths, bounds, named in plans for a, b in bounds)
     results = map_chunks(_code_joined, pieces, workers=n)
-    total = sum(len(rows) for _, rows, _, _ in plans)
+    total = sum(len(rows) for _, rows, _, _, _ in plans)
     with progress_bar(total, desc="themes", unit="text", enabled=progress) as bar:
 
         def coded(bounds: list[tuple[int, int]]) -> Iterator[tuple[int, _Codes]]:
@@ -863,7 +881,7 @@ def _code_many(columns: Sequence[tuple[pd.Series, np.ndarray | None]], themes: t
                     bar.update(b - a)
                 yield a, got
 
-        return [_concat(coded(bounds)) for _, _, _, bounds in plans]
+        return [_concat(coded(bounds)) for _, _, _, bounds, _ in plans]
 
 
 def code_sentences(corpus: Corpus, *, themes: Sequence[Theme] | str | os.PathLike | None = None,
@@ -1001,9 +1019,11 @@ def _own_and_inherited(corpus: Corpus, th: tuple[Theme, ...], *, headings: bool,
     (:func:`_code_joined` rows; sentence ``i`` is ``rows[i]``)."""
     sents = corpus.sentences
     sections = corpus.sections
+    ascending = bool(np.all(rows[1:] > rows[:-1]))  # (flatnonzero's) a worker then reads a run of rows of the snapshot
+    own_text = (sents["text"], rows, corpus._snapshot_pieces("sentences") if ascending else None)
     if not (headings and len(sections) and len(rows)):
-        return _code_many([(sents["text"], rows)], th, workers, terms, progress)[0], _concat([])
-    own, titles = _code_many([(sents["text"], rows), (sections["title"], None)], th, workers, terms, progress)
+        return _code_many([own_text], th, workers, terms, progress)[0], _concat([])
+    own, titles = _code_many([own_text, (sections["title"], None, None)], th, workers, terms, progress)
     return own, _inheritance(sents["section_id"].iloc[rows], sents["role"].iloc[rows], sections, titles, terms)
 
 

@@ -24,7 +24,7 @@ from functools import lru_cache
 from itertools import accumulate
 from math import log as _ln
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from . import _patterns as P
 
@@ -528,8 +528,11 @@ def is_common_word(word: str, *, min_freq: int = 20) -> bool:
 PARALLEL_MIN_CHARS = 300_000
 
 
-def _words_chunk(args: tuple[list[str], dict, dict[str, str] | None]) -> list[list[str]]:
+def _words_chunk(args: tuple[Any, dict, dict[str, str] | None]) -> list[list[str]]:
+    from .corpus import piece_texts
+
     texts, kwargs, seen = args
+    texts = [_as_text(t) for t in piece_texts(texts)]
     # one object per distinct word: smaller to send back and to keep (``seen``: the caller's, across chunks)
     seen = {} if seen is None else seen
     return [[seen.setdefault(w, w) for w, _, _ in spans] for spans in word_spans_of(texts, **kwargs)]
@@ -561,9 +564,10 @@ def _as_text(value) -> str:
     return str(value)
 
 
-def _words_of_pieces(lengths: Sequence[int], texts_of: Callable[[int, int], list[str]], *, workers: int | None,
+def _words_of_pieces(lengths: Sequence[int], texts_of: Callable[[int, int], Any], *, workers: int | None,
                      progress: bool, kwargs: dict) -> list[list[str]]:
-    """The words of texts ``0 … len(lengths)``, read a piece at a time with ``texts_of(start, end)``.
+    """The words of texts ``0 … len(lengths)``, read a piece at a time with ``texts_of(start, end)`` (what
+    :func:`~plan_analysis.corpus.piece_texts` takes).
 
     Each piece's texts are made only when a worker is ready for them, so the caller's texts never
     all exist as Python strings at once.
@@ -599,11 +603,9 @@ def tokenize_corpus(corpus, *, workers: int | None = None, progress: bool = Fals
     """
     import pandas as pd
 
-    from .parallel import text_lengths
+    from .corpus import Corpus, text_pieces
 
     docs = getattr(corpus, "documents", corpus)
-    text = docs["text"]
-    lengths = text_lengths(text)
-    words = _words_of_pieces(lengths, lambda a, b: [_as_text(t) for t in text.iloc[a:b].tolist()],
-                             workers=workers, progress=progress, kwargs=kwargs)
+    lengths, texts_of = text_pieces(docs, corpus if isinstance(corpus, Corpus) else None)
+    words = _words_of_pieces(lengths, texts_of, workers=workers, progress=progress, kwargs=kwargs)
     return pd.Series(words, index=pd.Index(docs["doc_id"].tolist(), name="doc_id"), name="tokens", dtype=object)

@@ -500,3 +500,110 @@ def test_literal_first_keeps_matches_of_made_up_patterns(bodies, tail, text):
     rx = re.compile("".join(f"(?<!{b})" for b in bodies) + tail)
     fast = literal_first(rx)
     assert [m.span() for m in fast.finditer(text)] == [m.span() for m in rx.finditer(text)], (rx.pattern, fast.pattern)
+
+
+def _two_batch_corpus(tmp_path, monkeypatch):
+    """A corpus read back from its snapshot whose tables hold two record batches: 20 files of a few plan sentences,
+    written a batch per chunk of files loaded (16 files; a chunk's 700 characters are over the batch size here)."""
+    import plan_analysis.corpus as corpus_module
+
+    monkeypatch.setattr(corpus_module, "_BATCH_CHARS", 300)
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    for i in range(20):
+        (folder / f"{i:02d}.txt").write_text(
+            f"第{i}镇2024年工作计划\n一、发展经济\n规上工业总产值增长{i + 1}%。\n完成固定资产投资{i + 2}亿元。\n",
+            encoding="utf-8")
+    load_corpus(folder, cache=True, cache_dir=tmp_path / "cache", workers=1, progress=False)
+    return load_corpus(folder, cache=True, cache_dir=tmp_path / "cache", workers=1, progress=False)
+
+
+def test_snapshot_pieces_name_the_rows_the_tables_hold(tmp_path, monkeypatch):
+    from plan_analysis.corpus import batch_starts, piece_texts
+
+    corpus = _two_batch_corpus(tmp_path, monkeypatch)
+    for table in ("documents", "sentences"):
+        texts = getattr(corpus, table)["text"]
+        lengths, name = corpus._snapshot_pieces(table)
+        starts = batch_starts(corpus._snapshot_folder() / f"{table}.arrow")
+        assert len(starts) == 3 and 0 < starts[1] < len(texts)  # the pieces below cross a batch's end
+        assert lengths.tolist() == texts.str.len().tolist()
+        n, cut = len(texts), int(starts[1])
+        for a, b in [(0, n), (cut - 2, cut + 3), (cut, n), (n - 1, n)]:
+            assert piece_texts(name(a, b)) == texts.iloc[a:b].tolist()
+        take = np.array([0, 2, 4])
+        assert piece_texts(name(cut - 2, cut + 3, take=take)) == texts.iloc[[cut - 2, cut, cut + 2]].tolist()
+
+
+def test_an_edited_text_column_is_not_read_from_the_snapshot(tmp_path, monkeypatch):
+    from plan_analysis.targets import extract_targets
+    from plan_analysis.tokenize import tokenize_corpus
+
+    corpus = _two_batch_corpus(tmp_path, monkeypatch)
+    assert corpus._snapshot_pieces("documents") is not None
+    doc = corpus.documents["doc_id"].iloc[17]
+    edited = "规上工业总产值增长99%。"
+    corpus.documents.loc[corpus.documents["doc_id"] == doc, "text"] = edited
+    # the column is no longer the snapshot's buffers: every stage reads the text as it now is
+    assert corpus._snapshot_pieces("documents") is None
+    assert tokenize_corpus(corpus, workers=1)[doc] == ["规上工业总产值", "增长", "99%"]
+    figures = extract_targets(corpus, workers=1)
+    assert figures.loc[figures["doc_id"] == doc, "figure"].tolist() == ["99%"]
+    corpus.sentences["text"] = corpus.sentences["text"].str.replace("增长", "提高")
+    assert corpus._snapshot_pieces("sentences") is None and corpus._snapshot_pieces("documents") is None
+
+
+def test_stages_give_the_same_from_the_snapshot_as_from_the_tables(tmp_path):
+    from plan_analysis.phrasing import extract_slogans
+    from plan_analysis.targets import extract_targets
+    from plan_analysis.themes import score_themes
+    from plan_analysis.tokenize import tokenize_corpus
+
+    snap = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    plain = load_corpus(RAW, cache=False, progress=False)
+    assert snap._snapshot_pieces("documents") is not None and plain._snapshot_pieces("documents") is None
+    for stage in (extract_targets, extract_slogans, tokenize_corpus, lambda c: score_themes(c, unit="sentence")):
+        got, want = stage(snap), stage(plain)
+        assert len(got) >= len(snap.documents)
+        (pd.testing.assert_series_equal if isinstance(got, pd.Series) else pd.testing.assert_frame_equal)(got, want)
+
+
+def test_piece_offsets_map_spans_as_each_files_offset_map_does(corpus):
+    # what a worker gets to map its piece's spans (extract_targets) against the offset map of each file, built from
+    # its edits one by one: the same raw spans, also for pieces that cut a compilation's documents apart
+    docs = corpus.documents
+    files = docs["source_file"].tolist()
+    inside = next(i for i in range(1, len(files)) if files[i] == files[i - 1])  # a cut between two of one file's
+    name = corpus._piece_offsets()
+    rng = np.random.default_rng(7)
+    for a, b in [(0, len(docs)), (0, inside), (inside, len(docs)), (inside, inside + 1)]:
+        local = rng.integers(0, b - a, size=300)
+        lens = docs["n_chars"].to_numpy(dtype=np.int64)[a + local]
+        starts = rng.integers(0, lens + 1)
+        ends = np.minimum(starts + rng.integers(0, 60, size=len(starts)), lens)
+        got = name(a, b).raw_spans(local, starts, ends)
+        want = [corpus.raw_span(docs["doc_id"].iloc[a + i], s, e) for i, s, e in zip(local, starts, ends)]
+        assert list(zip(got[0].tolist(), got[1].tolist())) == want
+
+
+def test_stages_run_on_after_the_snapshot_is_rotated_out(tmp_path):
+    # another load may remove a snapshot a corpus was read from (the cache keeps the last few): the corpus still has
+    # its tables mapped, and the stages read their texts from those, before their work starts or while it runs
+    from plan_analysis.corpus import SnapshotRows
+    from plan_analysis.targets import extract_targets
+    from plan_analysis.themes import score_themes
+    from plan_analysis.tokenize import tokenize_corpus
+
+    corpus = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    before = (extract_targets(corpus), tokenize_corpus(corpus), score_themes(corpus, unit="sentence"))
+    lengths, name = corpus._snapshot_pieces("sentences")
+    folder = corpus._snapshot_folder()
+    drop_snapshots(tmp_path)
+    assert not folder.exists()
+    assert name(0, 3) == corpus.sentences["text"].iloc[0:3].tolist()  # named while the stage ran: given as texts
+    with pytest.raises(FileNotFoundError, match="removed while a stage was reading it.*run the stage again"):
+        SnapshotRows(str(folder / "sentences.arrow"), "text", 0, 3).read()
+    after = (extract_targets(corpus), tokenize_corpus(corpus), score_themes(corpus, unit="sentence"))
+    pd.testing.assert_frame_equal(before[0], after[0])
+    pd.testing.assert_series_equal(before[1], after[1])
+    pd.testing.assert_frame_equal(before[2], after[2])

@@ -292,7 +292,7 @@ def test_inheriting_from_headings_equals_walking_up_each_sentences_sections(sect
     names = [themes[m[0]].name for m in _slots(themes)]
     table = pd.DataFrame(sections, columns=["section_id", "parent_id", "title"], dtype=object)
     sids, roles = [s for s, _ in sentences], [r for _, r in sentences]
-    titles = _code_many([(table["title"], None)], themes, 1, True)[0]
+    titles = _code_many([(table["title"], None, None)], themes, 1, True)[0]
     sent, slot, hits, found = _inheritance(pd.Series(sids, dtype=object), pd.Series(roles, dtype=object), table,
                                            titles, True)
     assert list(zip(sent.tolist(), slot.tolist())) == sorted(zip(sent.tolist(), slot.tolist()))
