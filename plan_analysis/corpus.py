@@ -1147,8 +1147,9 @@ def piece_texts(piece: Any) -> list[str]:
     return piece if isinstance(piece, list) else piece.tolist()
 
 
-def text_pieces(docs: pd.DataFrame, corpus: "Corpus | None") -> tuple[list[int], Callable[[int, int], Any]]:
-    """The length of each document's text and how to name rows ``a:b`` of them for a worker.
+def text_pieces(docs: pd.DataFrame, corpus: "Corpus | None") -> tuple[list[int], Callable[..., Any]]:
+    """The length of each document's text and how to name rows ``a:b`` of them for a worker (``name(a, b,
+    take=rows)``: only ``rows`` of them, counted from ``a``).
 
     Named as :class:`SnapshotRows` when ``docs`` are the corpus's documents as read from its snapshot (the lengths
     then come from ``n_chars``, so this process reads no text), else as the column's rows themselves.
@@ -1158,7 +1159,11 @@ def text_pieces(docs: pd.DataFrame, corpus: "Corpus | None") -> tuple[list[int],
     named = corpus._snapshot_pieces("documents") if corpus is not None and docs is corpus.documents else None
     if named is None:
         text = docs["text"]
-        return (text_lengths(text) if len(docs) else []), (lambda a, b: text.iloc[a:b])
+
+        def rows(a: int, b: int, take: np.ndarray | None = None) -> pd.Series:
+            return text.iloc[a:b] if take is None else text.iloc[a + np.asarray(take, dtype=np.int64)]
+
+        return (text_lengths(text) if len(docs) else []), rows
     return named[0].tolist(), named[1]
 
 

@@ -507,11 +507,15 @@ def sentence_openings(source: "Corpus | str", *, workers: int | None = None, pro
     return out
 
 
-def _doc_openings(docs: list[tuple[str, list[int], list[int]]]) -> list[tuple[Any, ...]]:
-    """For each document ``(text, its sentences' starts, their ends)``: the sentences' first words and opening
-    verbs, then the counts of :func:`register_features` that need the document's words or text."""
+def _doc_openings(piece: tuple[Any, list[list[int]], list[list[int]]]) -> list[tuple[Any, ...]]:
+    """For each document of ``(texts, its sentences' starts, their ends)`` (``texts``: what
+    :func:`~plan_analysis.corpus.piece_texts` takes): the sentences' first words and opening verbs, then the counts
+    of :func:`register_features` that need the document's words or text."""
+    from .corpus import piece_texts
     from .tokenize import word_spans_of
 
+    texts, all_starts, all_ends = piece
+    docs = [(str(t), a, b) for t, a, b in zip(piece_texts(texts), all_starts, all_ends)]
     out = []
     # each document's words and offsets, as tokenize() gives them, without a Token object each
     for (text, sent_starts, sent_ends), spans in zip(docs, word_spans_of((d[0] for d in docs), drop_punct=True)):
@@ -549,17 +553,20 @@ def _openings(corpus: "Corpus", *, workers: int | None, progress: bool = False,
     key = f"openings:{lexicon_fingerprint()}"  # a lexicon edit (a verb, a policy term) changes the words
     with progress_bar(len(corpus.documents), desc=desc, unit="doc", enabled=progress) as bar:
         got = corpus._derived(key, (corpus.documents, corpus.sentences),
-                              lambda docs, sents: _openings_pass(docs, sents, workers=workers, bar=bar))
+                              lambda docs, sents: _openings_pass(docs, sents, workers=workers, bar=bar,
+                                                                 corpus=corpus))
         if bar is not None:
             bar.update(bar.total - bar.n)  # kept from an earlier call: done at once
     return got
 
 
-def _openings_pass(docs: pd.DataFrame, s: pd.DataFrame, *, workers: int | None,
-                   bar: Any = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[tuple[Any, ...]]]:
+def _openings_pass(docs: pd.DataFrame, s: pd.DataFrame, *, workers: int | None, bar: Any = None,
+                   corpus: "Corpus | None" = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[tuple[Any, ...]]]:
     """:func:`_openings` worked out: every document tokenised, over ``workers`` processes (``bar``: a bar of
-    documents done, or None)."""
-    from .parallel import map_chunks, plan_pieces, text_lengths
+    documents done, or None; ``corpus``: the one ``docs`` are of, whose snapshot the workers may read the texts
+    from)."""
+    from .corpus import text_pieces
+    from .parallel import map_chunks, plan_pieces
     from .tokenize import has_tag
 
     rows = np.flatnonzero(s["role"].isin(["body", "heading"]).to_numpy(dtype=bool))
@@ -569,7 +576,7 @@ def _openings_pass(docs: pd.DataFrame, s: pd.DataFrame, *, workers: int | None,
     verb = np.full(len(rows), "", dtype=object)
     if len(docs):
         has_tag("", tags=_OPENING_TAGS)  # the verb set, loaded once here for forked workers to share
-    lengths = text_lengths(docs["text"]) if len(docs) else []
+    lengths, texts_of = text_pieces(docs, corpus)
     n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=200_000)
     ids = docs["doc_id"].astype(str).tolist()
     # the workers cut each sentence out of its document's text: the sentences' text column, read here, would bring
@@ -579,11 +586,8 @@ def _openings_pass(docs: pd.DataFrame, s: pd.DataFrame, *, workers: int | None,
 
     def pieces():  # each piece's texts are made only when the workers are ready for them
         for a, b in bounds:
-            piece = []
-            for doc_id, text in zip(ids[a:b], docs["text"].iloc[a:b].tolist()):
-                at = by_doc.get(doc_id, none)
-                piece.append((str(text), starts[at].tolist(), ends[at].tolist()))
-            yield piece
+            at = [by_doc.get(doc_id, none) for doc_id in ids[a:b]]
+            yield texts_of(a, b), [starts[k].tolist() for k in at], [ends[k].tolist() for k in at]
 
     per_doc: list[tuple[Any, ...]] = []
     words: dict[str, str] = {}  # one string per distinct word: the pass is kept, and its words come back as copies
@@ -815,11 +819,12 @@ def _counts_frame(table: "pa.Table") -> pd.DataFrame:
 
 def _count_terms(corpus: "Corpus", *, unit: Unit, workers: int | None, progress: bool) -> pd.DataFrame:
     """:func:`term_counts`, counted."""
-    from .parallel import map_chunks, plan_pieces, progress_bar, text_lengths
+    from .corpus import text_pieces
+    from .parallel import map_chunks, plan_pieces, progress_bar
 
     docs = corpus.documents
     extra = tuple(slogan_words(corpus)) if unit == "token" else ()
-    lengths = text_lengths(docs["text"]) if len(docs) else []
+    lengths, texts_of = text_pieces(docs, corpus)
     # character n-grams are counted here: sending them back from workers costs more than counting them
     n, bounds = plan_pieces(lengths, workers=workers if unit == "token" else 1, parallel_min=PARALLEL_MIN_CHARS,
                             serial_piece=200_000)
@@ -829,7 +834,7 @@ def _count_terms(corpus: "Corpus", *, unit: Unit, workers: int | None, progress:
 
     def pieces():  # each piece's texts are made only when the workers are ready for them
         for a, b in bounds:
-            yield [str(t) for t in docs["text"].iloc[a:b].tolist()], extra, unit
+            yield texts_of(a, b), extra, unit
 
     frames = []  # a table per piece: the rows never all exist as Python tuples and strings at once
     with progress_bar(len(ids), desc="term counts", unit="doc", enabled=progress) as bar:
@@ -847,10 +852,13 @@ def _count_terms(corpus: "Corpus", *, unit: Unit, workers: int | None, progress:
     return pd.concat(frames, ignore_index=True)
 
 
-def _doc_term_counts(args: tuple[list[str], tuple[str, ...], str]) -> tuple[list[int], list[str], list[int]]:
-    """For a piece's texts: how many distinct terms each has, then every text's terms and counts, in the
-    order the terms first appear (see :func:`term_counts`)."""
+def _doc_term_counts(args: tuple[Any, tuple[str, ...], str]) -> tuple[list[int], list[str], list[int]]:
+    """For a piece's texts (what :func:`~plan_analysis.corpus.piece_texts` takes): how many distinct terms each has,
+    then every text's terms and counts, in the order the terms first appear (see :func:`term_counts`)."""
+    from .corpus import piece_texts
+
     texts, extra, unit = args
+    texts = [str(t) for t in piece_texts(texts)]
     sizes: list[int] = []
     terms: list[str] = []
     counts: list[int] = []
@@ -871,11 +879,12 @@ def _term_totals(corpus: "Corpus", keys: Sequence[int | None], *, unit: Unit, wo
     tens of millions of rows. Tokens and n-grams both go over ``workers`` processes above
     :data:`PARALLEL_MIN_CHARS` characters.
     """
-    from .parallel import map_chunks, plan_pieces, progress_bar, text_lengths
+    from .corpus import text_pieces
+    from .parallel import map_chunks, plan_pieces, progress_bar
 
     docs = corpus.documents
     extra = tuple(slogan_words(corpus)) if unit == "token" else ()
-    lengths = text_lengths(docs["text"]) if len(docs) else []
+    lengths, texts_of = text_pieces(docs, corpus)
     lengths = [n if k is not None else 0 for n, k in zip(lengths, keys)]
     n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=200_000)
     if n > 1 and unit == "token":
@@ -883,8 +892,13 @@ def _term_totals(corpus: "Corpus", keys: Sequence[int | None], *, unit: Unit, wo
 
     def pieces():  # each piece's texts are made only when the workers are ready for them
         for a, b in bounds:
-            kept = [(str(t), k) for t, k in zip(docs["text"].iloc[a:b].tolist(), keys[a:b]) if k is not None]
-            yield [t for t, _ in kept], [k for _, k in kept], extra, unit
+            take = [i for i, k in enumerate(keys[a:b]) if k is not None]
+            if not take:
+                yield [], [], extra, unit
+                continue
+            first, last = take[0], take[-1] + 1  # the rows from the first kept to the last, and which of them
+            yield (texts_of(a + first, a + last, take=np.asarray(take, dtype=np.int64) - first),
+                   [keys[a + i] for i in take], extra, unit)
 
     totals: dict[int, Counter] = {}
     with progress_bar(len(docs), desc="term counts", unit="doc", enabled=progress) as bar:
@@ -899,9 +913,13 @@ def _term_totals(corpus: "Corpus", keys: Sequence[int | None], *, unit: Unit, wo
     return totals
 
 
-def _piece_term_totals(args: tuple[list[str], list[int], tuple[str, ...], str]) -> dict[int, Counter]:
-    """One counter of terms per key over a piece's texts (see :func:`_term_totals`)."""
+def _piece_term_totals(args: tuple[Any, list[int], tuple[str, ...], str]) -> dict[int, Counter]:
+    """One counter of terms per key over a piece's texts (what :func:`~plan_analysis.corpus.piece_texts` takes; see
+    :func:`_term_totals`)."""
+    from .corpus import piece_texts
+
     texts, keys, extra, unit = args
+    texts = [str(t) for t in piece_texts(texts)]
     out: dict[int, Counter] = {}
     for found, k in zip(_terms_of(texts, extra, unit), keys):
         out.setdefault(k, Counter()).update(found)

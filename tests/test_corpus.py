@@ -554,7 +554,8 @@ def test_an_edited_text_column_is_not_read_from_the_snapshot(tmp_path, monkeypat
 
 
 def test_stages_give_the_same_from_the_snapshot_as_from_the_tables(tmp_path):
-    from plan_analysis.phrasing import extract_slogans
+    from plan_analysis.phrasing import (extract_slogans, keyness, register_features, sentence_openings,
+                                        term_counts)
     from plan_analysis.targets import extract_targets
     from plan_analysis.themes import score_themes
     from plan_analysis.tokenize import tokenize_corpus
@@ -562,9 +563,13 @@ def test_stages_give_the_same_from_the_snapshot_as_from_the_tables(tmp_path):
     snap = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
     plain = load_corpus(RAW, cache=False, progress=False)
     assert snap._snapshot_pieces("documents") is not None and plain._snapshot_pieces("documents") is None
-    for stage in (extract_targets, extract_slogans, tokenize_corpus, lambda c: score_themes(c, unit="sentence")):
+    place = snap.documents["place"].dropna().iloc[0]
+    for stage in (extract_targets, extract_slogans, tokenize_corpus, lambda c: score_themes(c, unit="sentence"),
+                  sentence_openings, register_features, lambda c: term_counts(c, unit="token"),
+                  lambda c: term_counts(c, unit="char2"),
+                  lambda c: keyness(c, by="place", target=place, unit="token", min_freq=1, top=None, max_rest=3)):
         got, want = stage(snap), stage(plain)
-        assert len(got) >= len(snap.documents)
+        assert len(got) >= 5
         (pd.testing.assert_series_equal if isinstance(got, pd.Series) else pd.testing.assert_frame_equal)(got, want)
 
 
