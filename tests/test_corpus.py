@@ -612,3 +612,31 @@ def test_stages_run_on_after_the_snapshot_is_rotated_out(tmp_path):
     pd.testing.assert_frame_equal(before[0], after[0])
     pd.testing.assert_series_equal(before[1], after[1])
     pd.testing.assert_frame_equal(before[2], after[2])
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)),
+                      min_size=1, max_size=30),
+       batch=st.integers(1, 7), data=st.data())
+def test_snapshot_rows_read_any_rows_of_any_text(tmp_path_factory, texts, batch, data):
+    # any text (none missing: read as ""), any cut into record batches, any run of rows and selection of it
+    import pyarrow as pa
+
+    from plan_analysis.corpus import SnapshotRows, batch_starts
+
+    path = tmp_path_factory.mktemp("rows") / "t.arrow"
+    table = pa.table({"n": pa.array(range(len(texts))), "text": pa.array(texts, type=pa.large_string())})
+    with pa.ipc.new_file(str(path), table.schema) as writer:
+        writer.write_table(table, max_chunksize=batch)
+    starts = batch_starts(path)
+    assert starts.tolist() == list(range(0, len(texts), batch)) + [len(texts)]
+    a = data.draw(st.integers(0, len(texts) - 1))
+    b = data.draw(st.integers(a + 1, len(texts)))
+    take = data.draw(st.lists(st.integers(0, b - a - 1), unique=True).map(sorted))
+    k = int(np.searchsorted(starts, a, side="right")) - 1
+    want = ["" if t is None else t for t in texts]
+    for first in [(0, 0), (k, int(starts[k]))]:  # from the first batch on, or from the one holding row a
+        rows = SnapshotRows(str(path), "text", a, b, batch=first[0], batch_start=first[1])
+        assert rows.read() == want[a:b]
+        picked = SnapshotRows(str(path), "text", a, b, batch=first[0], batch_start=first[1], take=np.asarray(take))
+        assert picked.read() == [want[a + i] for i in take]
