@@ -1203,11 +1203,13 @@ class _EditColumns:
     first: np.ndarray
 
 
-def _arrow_column(values: pd.Series) -> Any:
-    """A column as Arrow: its own buffers when it has them, else converted."""
+def _arrow_strings(values: pd.Series) -> Any:
+    """A column of text as Arrow ``large_string``: its own buffers when it has them, else converted (a column of
+    only missing values too)."""
     import pyarrow as pa
 
-    return pa.array(values.array) if hasattr(values.array, "__arrow_array__") else pa.array(values.astype(object))
+    column = pa.array(values.array) if hasattr(values.array, "__arrow_array__") else pa.array(values.astype(object))
+    return column if column.type == pa.large_string() else column.cast(pa.large_string())
 
 
 def _edit_columns(edits: pd.DataFrame, files: pd.Index) -> _EditColumns:
@@ -1219,15 +1221,16 @@ def _edit_columns(edits: pd.DataFrame, files: pd.Index) -> _EditColumns:
     if not len(edits):
         zero = np.zeros(0, dtype=np.int64)
         return _EditColumns(zero, zero, zero, zero, np.zeros(len(files) + 1, dtype=np.int64))
-    file_of = pc.index_in(_arrow_column(edits["source_file"]), value_set=pa.array([str(f) for f in files]))
-    keep = pc.and_(pc.is_in(_arrow_column(edits["kind"]), value_set=pa.array(sorted(EDIT_KINDS))),
-                   pc.is_valid(file_of))
+    file_of = pc.index_in(_arrow_strings(edits["source_file"]),
+                          value_set=pa.array([str(f) for f in files], type=pa.large_string()))
+    kinds = pa.array(sorted(EDIT_KINDS), type=pa.large_string())
+    keep = pc.and_(pc.is_in(_arrow_strings(edits["kind"]), value_set=kinds), pc.is_valid(file_of))
     keep = pc.fill_null(keep, False)
     mask = np.asarray(keep.to_numpy(zero_copy_only=False) if isinstance(keep, pa.Array)
                       else np.concatenate([np.zeros(0, dtype=bool)]
                                           + [c.to_numpy(zero_copy_only=False) for c in keep.chunks]), dtype=bool)
     of = np.asarray(pc.filter(file_of, keep).to_numpy(), dtype=np.int64)
-    new_lens = pc.fill_null(pc.utf8_length(pc.filter(_arrow_column(edits["inserted"].astype("str")), keep)), 0)
+    new_lens = pc.fill_null(pc.utf8_length(pc.filter(_arrow_strings(edits["inserted"]), keep)), 0)
     order = np.argsort(of, kind="stable")
     of = of[order]
     return _EditColumns(of, edits["raw_start"].to_numpy(dtype=np.int64, na_value=0)[mask][order],

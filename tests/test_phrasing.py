@@ -671,6 +671,7 @@ _PLAN_BITS = ["推进乡村振兴战略，", "全年完成固定资产投资12�
 @given(st.lists(st.lists(st.one_of(st.sampled_from(_PLAN_BITS), st.text(max_size=6)), max_size=14).map("".join),
                 min_size=2, max_size=5),
        st.sampled_from(["sentence", "clause"]), st.booleans())
+@example(["", "\n"], "sentence", False)  # no edit has a file: its column was Arrow's null type, not text
 def test_reuse_and_slogans_never_raise_and_their_spans_map_back(texts, unit, merge):
     """Plan-like documents that share sentences, with arbitrary characters between: reuse pairs join two
     different documents, score within [0, 1], and every span's raw offsets are those of mapping it alone;
