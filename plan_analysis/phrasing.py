@@ -286,17 +286,19 @@ _SLOGAN_DTYPES = {"count": "int64", "raw_start": "int64", "raw_end": "int64", "s
 _SLOGAN_PIECE_COLUMNS = ["_doc", "slogan", "start", "end", "kind", "quoted", "count", "placeholder", "sentence"]
 
 
-def _doc_slogans(args: tuple[Any, np.ndarray, np.ndarray, np.ndarray, int, int]) -> pd.DataFrame:
+def _doc_slogans(args: tuple[Any, np.ndarray, np.ndarray, np.ndarray, int, int, Any]) -> pd.DataFrame:
     """The slogans and formulae of a piece of documents, each at its first occurrence in its document.
 
-    ``args``: the documents' texts (what :func:`~plan_analysis.corpus.piece_texts` takes); their sentences' starts and ends, by document then start; where each
-    document's sentences begin in those (one more entry than texts); ``min_len``; ``max_len``. Rows
-    (:data:`_SLOGAN_PIECE_COLUMNS`) go by document, then by first occurrence. The table is made here, in the
-    worker: it travels back as a few buffers, not as a tuple per slogan."""
+    ``args``: the documents' texts (what :func:`~plan_analysis.corpus.piece_texts` takes); their sentences' starts
+    and ends, by document then start; where each document's sentences begin in those (one more entry than texts);
+    ``min_len``; ``max_len``; the piece's :class:`~plan_analysis.corpus.PieceOffsets` or ``None``. Rows
+    (:data:`_SLOGAN_PIECE_COLUMNS`, then ``raw_start`` and ``raw_end`` with offsets) go by document, then by first
+    occurrence. The table is made here, in the worker: it travels back as a few buffers, not as a tuple per
+    slogan."""
     from .corpus import piece_texts
     from .lexicons import pinned_lexicons
 
-    texts, sent_starts, sent_ends, cuts, min_len, max_len = args
+    texts, sent_starts, sent_ends, cuts, min_len, max_len, offsets = args
     texts = [str(text) for text in piece_texts(texts)]
     rows: list[tuple[Any, ...]] = []
     # a piece's phrases recur from document to document: each is classified and searched for placeholders once
@@ -322,7 +324,10 @@ def _doc_slogans(args: tuple[Any, np.ndarray, np.ndarray, np.ndarray, int, int])
             got = sorted(found.items(), key=lambda item: item[1][0])  # by first occurrence; stable
             rows += [(d, phrase, s, e, kind, q, max(text.count(phrase), 1), has_placeholder(phrase),
                       _sentence_around(text, starts, ends, s)) for phrase, (s, e, kind, q) in got]
-    return pd.DataFrame(rows, columns=_SLOGAN_PIECE_COLUMNS)
+    table = pd.DataFrame(rows, columns=_SLOGAN_PIECE_COLUMNS)
+    if offsets is not None and len(table):
+        table["raw_start"], table["raw_end"] = offsets.raw_spans(table["_doc"], table["start"], table["end"])
+    return table
 
 
 def extract_slogans(source: "Corpus | str", *, min_len: int = 2, max_len: int = 20, workers: int | None = None,
@@ -376,6 +381,7 @@ def extract_slogans(source: "Corpus | str", *, min_len: int = 2, max_len: int = 
     doc_cuts = np.searchsorted(codes[by_start], np.arange(len(sent_docs) + 1))
     slot = {str(d): k for k, d in enumerate(sent_docs)}
     ids = docs["doc_id"].astype(str).tolist()
+    offsets_of = corpus._piece_offsets()  # each worker maps its slogans to raw offsets
 
     def pieces():  # each piece's texts are made only when the workers are ready for them
         for a, b in bounds:
@@ -384,8 +390,7 @@ def extract_slogans(source: "Corpus | str", *, min_len: int = 2, max_len: int = 
                      for k in ks]
             take = np.concatenate(takes)
             cuts = np.concatenate([[0], np.cumsum([len(t) for t in takes])]).astype(np.int64)
-            yield (texts_of(a, b), s_start[take], s_end[take], cuts,
-                   min_len, max_len)
+            yield texts_of(a, b), s_start[take], s_end[take], cuts, min_len, max_len, offsets_of(a, b)
 
     parts: list[pd.DataFrame] = []
     found = 0
@@ -404,7 +409,7 @@ def extract_slogans(source: "Corpus | str", *, min_len: int = 2, max_len: int = 
     del parts
     rows = got["_doc"].to_numpy(dtype=np.int64)
     start_a, end_a = got["start"].to_numpy(dtype=np.int64), got["end"].to_numpy(dtype=np.int64)
-    raw_start, raw_end = corpus._raw_spans_of_rows(rows, start_a, end_a)
+    raw_start, raw_end = got["raw_start"].to_numpy(dtype=np.int64), got["raw_end"].to_numpy(dtype=np.int64)
     places = ["" if pd.isna(p) else str(p) for p in docs["place"].astype(object)]
     df = pd.DataFrame({
         "doc_id": pd.array(ids, dtype="str").take(rows),
