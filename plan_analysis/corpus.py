@@ -38,7 +38,7 @@ from .load import LoadError, RawText, decode_file, find_files, read_raw
 from .meta import label_document, prepare_labelling
 from .normalize import EDIT_KINDS, clean_text, placeholder_spans
 from .offsets import Edit, OffsetMap, OffsetTable, offset_map, offset_table
-from .parallel import default_workers, map_chunks
+from .parallel import arrow_strings, default_workers, map_chunks
 from .split import Heading, _lines, parse_heading, split_documents, split_sentences
 
 __all__ = ["Corpus", "RawTexts", "FileResult", "load_corpus", "process_text", "process_file", "decode_file", "TABLES",
@@ -1068,11 +1068,9 @@ class Corpus:
 def _buffer_key(values: pd.Series) -> tuple | None:
     """Where a column's Arrow buffers are (chunk offsets, lengths, buffer addresses), ``None`` when it has none: the
     same key means the same, unedited, values."""
-    import pyarrow as pa
-
-    if not (isinstance(values.dtype, pd.StringDtype) and str(values.dtype.storage).startswith("pyarrow")):
+    column = arrow_strings(values)
+    if column is None:
         return None
-    column = pa.array(values.array)  # the column's own buffers, not a copy
     return tuple((c.offset, len(c), tuple(b.address if b is not None else 0 for b in c.buffers()))
                  for c in getattr(column, "chunks", [column]))
 
@@ -1203,12 +1201,13 @@ class _EditColumns:
     first: np.ndarray
 
 
-def _arrow_strings(values: pd.Series) -> Any:
-    """A column of text as Arrow ``large_string``: its own buffers when it has them, else converted (a column of
-    only missing values too)."""
+def _large_strings(values: pd.Series) -> Any:
+    """A column of text as Arrow ``large_string``: its own buffers when it has them (:func:`arrow_strings`), else
+    converted (a column of only missing values too, which Arrow reads as its null type)."""
     import pyarrow as pa
 
-    column = pa.array(values.array) if hasattr(values.array, "__arrow_array__") else pa.array(values.astype(object))
+    column = arrow_strings(values)
+    column = pa.array(values.astype(object)) if column is None else column
     return column if column.type == pa.large_string() else column.cast(pa.large_string())
 
 
@@ -1221,16 +1220,13 @@ def _edit_columns(edits: pd.DataFrame, files: pd.Index) -> _EditColumns:
     if not len(edits):
         zero = np.zeros(0, dtype=np.int64)
         return _EditColumns(zero, zero, zero, zero, np.zeros(len(files) + 1, dtype=np.int64))
-    file_of = pc.index_in(_arrow_strings(edits["source_file"]),
+    file_of = pc.index_in(_large_strings(edits["source_file"]),
                           value_set=pa.array([str(f) for f in files], type=pa.large_string()))
     kinds = pa.array(sorted(EDIT_KINDS), type=pa.large_string())
-    keep = pc.and_(pc.is_in(_arrow_strings(edits["kind"]), value_set=kinds), pc.is_valid(file_of))
-    keep = pc.fill_null(keep, False)
-    mask = np.asarray(keep.to_numpy(zero_copy_only=False) if isinstance(keep, pa.Array)
-                      else np.concatenate([np.zeros(0, dtype=bool)]
-                                          + [c.to_numpy(zero_copy_only=False) for c in keep.chunks]), dtype=bool)
+    keep = pc.fill_null(pc.and_(pc.is_in(_large_strings(edits["kind"]), value_set=kinds), pc.is_valid(file_of)), False)
+    mask = np.asarray(keep, dtype=bool)
     of = np.asarray(pc.filter(file_of, keep).to_numpy(), dtype=np.int64)
-    new_lens = pc.fill_null(pc.utf8_length(pc.filter(_arrow_strings(edits["inserted"]), keep)), 0)
+    new_lens = pc.fill_null(pc.utf8_length(pc.filter(_large_strings(edits["inserted"]), keep)), 0)
     order = np.argsort(of, kind="stable")
     of = of[order]
     return _EditColumns(of, edits["raw_start"].to_numpy(dtype=np.int64, na_value=0)[mask][order],

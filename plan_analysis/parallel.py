@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from itertools import chain, islice
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
-__all__ = ["default_workers", "stop_pool", "cut_by_size", "plan_pieces", "text_lengths", "map_chunks", "progress_bar"]
+__all__ = ["default_workers", "stop_pool", "cut_by_size", "plan_pieces", "text_lengths", "arrow_strings", "map_chunks",
+           "progress_bar"]
 
 T = TypeVar("T")
 
@@ -131,6 +132,24 @@ def text_lengths(texts: Any) -> list[int]:
     except AttributeError:  # not a column of strings: measure what each value would be as text
         lengths = texts.fillna("").astype(str).str.len()
     return lengths.fillna(0).astype("int64").tolist()
+
+
+def arrow_strings(values: Any) -> Any:
+    """The Arrow array (or chunked array) behind a column of Arrow-backed strings (its own buffers, not a copy), else
+    None.
+
+    >>> import pandas as pd
+    >>> arrow_strings(pd.Series(["推进"], dtype="string[pyarrow]")).to_pylist(), arrow_strings(pd.Series([1]))
+    (['推进'], None)
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    dtype = values.dtype
+    if not (isinstance(dtype, pd.StringDtype) and str(dtype.storage).startswith("pyarrow")):
+        return None
+    column = pa.array(values.array)
+    return column if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) else None
 
 
 def map_chunks(fn: Callable[[Any], T], chunks: Iterable[Any], *, workers: int | None = None) -> Iterator[T]:

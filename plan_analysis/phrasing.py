@@ -566,7 +566,8 @@ def _openings(corpus: "Corpus", *, workers: int | None, progress: bool = False,
 
 
 def _openings_pass(docs: pd.DataFrame, s: pd.DataFrame, *, workers: int | None, bar: Any = None,
-                   corpus: "Corpus | None" = None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[tuple[Any, ...]]]:
+                   corpus: "Corpus | None" = None
+                   ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[tuple[Any, ...]]]:
     """:func:`_openings` worked out: every document tokenised, over ``workers`` processes (``bar``: a bar of
     documents done, or None; ``corpus``: the one ``docs`` are of, whose snapshot the workers may read the texts
     from)."""

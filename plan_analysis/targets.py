@@ -575,12 +575,13 @@ def _piece_sections(sections: pd.DataFrame, doc_ids: pd.Series
     order = np.argsort(sec_doc, kind="stable") if (np.diff(sec_doc) < 0).any() else None
     if order is not None:
         sec_doc = sec_doc[order]
+    needed = sections[_SECTION_COLUMNS]
 
     def sections_of(a: int, b: int) -> pd.DataFrame | dict[str, list[tuple[int, int, str]]]:
         i, j = np.searchsorted(sec_doc, a), np.searchsorted(sec_doc, b)
         if i == j:
             return {}
-        return sections[_SECTION_COLUMNS].iloc[i:j] if order is None else sections[_SECTION_COLUMNS].iloc[order[i:j]]
+        return needed.iloc[i:j] if order is None else needed.iloc[order[i:j]]
 
     return sections_of
 
@@ -796,8 +797,9 @@ def _targets_chunk(docs: tuple[Any, Sequence[Any], Sequence[Any], Any, Any]) -> 
 
     ``texts`` is what :func:`~plan_analysis.corpus.piece_texts` takes (a column of text, or a snapshot's rows):
     the Python strings are made here, in the worker, as are the spans of ``sections`` (their rows, or
-    :func:`_section_spans` of them made already: see :func:`_piece_sections`). With ``offsets`` (:class:`~plan_analysis.corpus.PieceOffsets`)
-    the rows' raw spans are found here too (``raw_start``, ``raw_end``). The table is made here: it travels back
+    :func:`_section_spans` of them made already: see :func:`_piece_sections`). With ``offsets``
+    (:class:`~plan_analysis.corpus.PieceOffsets`) the rows' raw spans are found here too (``raw_start``,
+    ``raw_end``). The table is made here: it travels back
     as a few buffers, not as a tuple per row."""
     from .corpus import piece_texts
     from .lexicons import pinned_lexicons

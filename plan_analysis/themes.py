@@ -39,6 +39,7 @@ import pandas as pd
 
 from ._patterns import code_points
 from .lexicons import LexiconError, lexicon_dir, parse_regex
+from .parallel import arrow_strings
 
 if TYPE_CHECKING:  # pragma: no cover
     from .corpus import Corpus
@@ -768,22 +769,11 @@ def _take(values: pd.Series, rows: np.ndarray) -> pd.Series:
     return span if len(rows) == len(span) and (np.diff(rows) == 1).all() else span.iloc[rows - lo]
 
 
-def _arrow_strings(values: pd.Series) -> Any:
-    """The Arrow array (or chunked array) behind a column of Arrow-backed strings, else None."""
-    import pyarrow as pa
-
-    dtype = values.dtype
-    if not (isinstance(dtype, pd.StringDtype) and str(dtype.storage).startswith("pyarrow")):
-        return None
-    column = pa.array(values.array)  # the column's own buffers, not a copy
-    return column if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) else None
-
-
 def _text_lengths(values: pd.Series, rows: np.ndarray) -> np.ndarray:
     """The length of what :func:`_as_text` makes of each value at positions ``rows``."""
     import pyarrow.compute as pc
 
-    column = _arrow_strings(values)
+    column = arrow_strings(values)
     if column is not None:
         return np.asarray(pc.fill_null(pc.utf8_length(column), 0).to_numpy(), dtype=np.int64)[rows]
     step = 100_000  # a block at a time: no copy of all the texts at once
@@ -830,7 +820,7 @@ def _joined(values: pd.Series, rows: np.ndarray | None = None) -> str | bytes:
     '推进招商引资'
     """
     rows = np.arange(len(values), dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
-    column = _arrow_strings(values)
+    column = arrow_strings(values)
     if column is None:
         return "".join(_as_text(_take(values, rows)).tolist())
     return b"".join(_utf8_pieces(column, rows))

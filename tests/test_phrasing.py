@@ -254,7 +254,8 @@ def test_openings_and_register_features_tokenise_the_corpus_once(corpus, monkeyp
     alone_reg = ph.register_features(_fresh(corpus), workers=1)
     calls = []
     real = ph._doc_openings
-    monkeypatch.setattr(ph, "_doc_openings", lambda piece: calls.append(len(piece[1])) or real(piece))  # (texts, starts, ends)
+    # a piece is (texts, their sentences' starts, ends): len(piece[1]) documents
+    monkeypatch.setattr(ph, "_doc_openings", lambda piece: calls.append(len(piece[1])) or real(piece))
     c = _fresh(corpus)
     reg = ph.register_features(c, workers=1)
     assert sum(calls) == len(c.documents)  # every document tokenised once …
