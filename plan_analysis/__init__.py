@@ -10,7 +10,7 @@ The flow runs one way: raw file → :func:`read_texts` (decode, load report) →
 '过去一年，前江街道完成90%'
 """
 
-from .corpus import Corpus, load_corpus, process_text
+from .corpus import Corpus, load_corpus, process_text, texts_corpus
 from .fonts import find_cjk_font, missing_glyphs, use_cjk_font
 from .load import decode_bytes, read_raw, read_texts
 from .meta import classify_doc_type, estimate_years, find_place, find_province, label_document
@@ -20,7 +20,7 @@ from .split import find_headings, parse_heading, split_documents, split_sentence
 __version__ = "0.1.0"
 
 __all__ = [
-    "Corpus", "load_corpus", "process_text",
+    "Corpus", "load_corpus", "process_text", "texts_corpus",
     "read_texts", "read_raw", "decode_bytes",
     "clean_text", "find_placeholders", "edits_frame",
     "split_documents", "find_headings", "parse_heading", "split_sentences",

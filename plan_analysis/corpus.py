@@ -42,7 +42,8 @@ from .parallel import arrow_strings, default_workers, map_chunks
 from .split import Heading, _lines, parse_heading, split_documents, split_sentences
 
 __all__ = ["Corpus", "RawTexts", "FileResult", "load_corpus", "process_text", "process_file", "decode_file", "TABLES",
-           "default_cache_dir", "default_workers", "PARALLEL_MIN_BYTES", "MAX_FILE_MB"]
+           "texts_corpus", "as_corpus", "documents_of", "require_columns", "default_cache_dir", "default_workers",
+           "PARALLEL_MIN_BYTES", "MAX_FILE_MB"]
 
 log = logging.getLogger(__name__)
 
@@ -299,6 +300,107 @@ def process_text(raw: RawText) -> dict[str, pd.DataFrame]:
     (1, ['铁西街道'])
     """
     return {name: _frame_from_columns(name, cols) for name, cols in _file_columns(raw).items()}
+
+
+def as_corpus(source: Any, *, what: str = "this function") -> "Corpus":
+    """Return the corpus a function works on: a :class:`Corpus` as it is, or one made of a text or a mapping.
+
+    A string, or a mapping name → text, becomes a corpus by :func:`texts_corpus`; anything else raises a
+    ``TypeError`` that names ``what`` (the calling function) and what to give instead.
+
+    >>> as_corpus("推进改革。").documents["doc_id"].tolist()
+    ['text-1']
+    """
+    if isinstance(source, Corpus):
+        return source
+    if isinstance(source, str):
+        return texts_corpus({"text": source})
+    if isinstance(source, Mapping) and source and all(isinstance(v, str) for v in source.values()):
+        return texts_corpus(source)
+    hint = _input_hint(source)
+    if isinstance(source, pd.DataFrame):
+        hint = ("; a table is not enough here, the corpus's sections and sentences are needed too (for some of its "
+                "documents give corpus.select(doc_ids))")
+    raise TypeError(f"{what} takes a Corpus (plan_analysis.load_corpus(...)), a str or a mapping name → text; "
+                    f"got {type(source).__name__}{hint}")
+
+
+def _input_hint(source: Any) -> str:
+    """What to do instead, for a few things a user may pass where a corpus is wanted."""
+    if isinstance(source, (os.PathLike, bytes)):
+        return "; to read files, load them first: plan_analysis.load_corpus(path)"
+    if isinstance(source, (list, tuple)):
+        return "; for texts in memory give a mapping name → text (plan_analysis.texts_corpus)"
+    return ""
+
+
+def documents_of(source: Any, *, what: str) -> tuple[pd.DataFrame, "Corpus | None"]:
+    """Return the documents table a function works on, and the corpus it belongs to (``None`` for a table alone).
+
+    ``source`` is a :class:`Corpus`, a mapping name → text (made a corpus by :func:`texts_corpus`), or a table with
+    ``doc_id`` and ``text``; anything else raises an error that names ``what`` (the calling function).
+
+    >>> documents_of({"甲镇": "推进改革。"}, what="f")[0]["doc_id"].tolist()
+    ['甲镇-1']
+    """
+    if isinstance(source, Corpus):
+        return source.documents, source
+    if isinstance(source, pd.DataFrame):
+        require_columns(source, ("doc_id", "text"), what=what, make="corpus.documents")
+        return source, None
+    if isinstance(source, Mapping) and source and all(isinstance(v, str) for v in source.values()):
+        corpus = texts_corpus(source)
+        return corpus.documents, corpus
+    raise TypeError(f"{what} takes a Corpus (plan_analysis.load_corpus(...)), a documents table with doc_id and "
+                    f"text, or a mapping name → text; got {type(source).__name__}{_input_hint(source)}")
+
+
+def require_columns(table: Any, columns: Sequence[str], *, what: str, make: str) -> None:
+    """Raise unless ``table`` is a data frame with ``columns``, naming those it lacks and where to get one (``make``).
+
+    >>> require_columns(pd.DataFrame({"doc_id": []}), ["doc_id", "placeholder"], what="count_hidden",
+    ...                 make="extract_targets(corpus)")
+    Traceback (most recent call last):
+    ...
+    ValueError: count_hidden: the table has no column(s) placeholder (it has doc_id); give it a table from extract_targets(corpus)
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"{what} takes a table (a pandas DataFrame) from {make}, got {type(table).__name__}")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        has = ", ".join(map(str, table.columns[:12])) + (" …" if len(table.columns) > 12 else "") or "no columns"
+        raise ValueError(f"{what}: the table has no column(s) {', '.join(missing)} (it has {has}); "
+                         f"give it a table from {make}")
+
+
+def texts_corpus(texts: Mapping[str, str]) -> "Corpus":
+    """Build a :class:`~plan_analysis.corpus.Corpus` from in-memory texts, one file per name.
+
+    Each text is cleaned, split and labelled as if read from ``<name>.txt``; raw offsets index
+    the text given. Handy for examples and tests; documents are named ``<name>-1``, ``<name>-2`` ….
+
+    >>> texts_corpus({"a": "聚焦发展。", "b": "推进改革。"}).documents["doc_id"].tolist()
+    ['a-1', 'b-1']
+    """
+    if not texts:
+        raise ValueError("texts is empty: give at least one name → text")
+    parts: dict[str, list[pd.DataFrame]] = {}
+    report, raw_texts = [], {}
+    for name, text in texts.items():
+        if not isinstance(text, str):
+            raise TypeError(f"text of {name!r} must be a str, got {type(text).__name__}")
+        data = text.encode("utf-8")
+        raw = RawText(source_file=f"{name}.txt", path=Path(f"{name}.txt"), text=text, encoding="utf-8",
+                      sha256=hashlib.sha256(data).hexdigest(), n_bytes=len(data))
+        for table, df in process_text(raw).items():
+            parts.setdefault(table, []).append(df)
+        report.append({"source_file": raw.source_file, "status": "loaded", "encoding": "utf-8",
+                       "n_bytes": raw.n_bytes, "n_chars": len(text), "reason": ""})
+        raw_texts[raw.source_file] = text
+    frames = {t: pd.concat(dfs, ignore_index=True) for t, dfs in parts.items()}
+    return Corpus(**frames, load_report=pd.DataFrame(report, columns=["source_file", "status", "encoding", "n_bytes",
+                                                                     "n_chars", "reason"]),
+                  raw_texts=raw_texts)
 
 
 #: the modules the per-file pipeline runs (tests/test_corpus.py checks the list is complete): editing any
@@ -839,7 +941,7 @@ class Corpus:
         def rows(a: int, b: int, take: np.ndarray | None = None) -> SnapshotRows | list[str]:
             if not os.path.exists(path):  # rotated out of the cache since (this process still has it mapped)
                 texts = frame["text"].iloc[a:b] if take is None else frame["text"].iloc[a + np.asarray(take)]
-                return ["" if pd.isna(t) else str(t) for t in texts.tolist()]
+                return piece_texts(texts)
             k = int(np.searchsorted(starts, a, side="right")) - 1
             return SnapshotRows(path, "text", a, b, batch=k, batch_start=int(starts[k]), take=take)
 
@@ -1134,15 +1236,32 @@ def batch_starts(path: str | os.PathLike) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64)
 
 
-def piece_texts(piece: Any) -> list[str]:
-    """The texts of a piece of work: a :class:`SnapshotRows` read, a column of text as a list, a list as it is.
+def text_of(value: Any) -> str:
+    """A value of a text column as text: a string as it is, ``""`` for a missing one (None, NA, NaN), else ``str``.
 
-    >>> piece_texts(pd.Series(["推进", "落实"], dtype="str"))
-    ['推进', '落实']
+    >>> text_of("推进"), text_of(None), text_of(float("nan")), text_of(2024)
+    ('推进', '', '', '2024')
+    """
+    if isinstance(value, str):
+        return value
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+def piece_texts(piece: Any) -> list[str]:
+    """The texts of a piece of work (a :class:`SnapshotRows` read, a column of text, or a list), as strings.
+
+    Every stage's workers take their texts from here, so each stage reads a missing text as ``""`` (as
+    :func:`text_of` does), whichever way the piece came.
+
+    >>> piece_texts(pd.Series(["推进", None, "落实"], dtype="str"))
+    ['推进', '', '落实']
     """
     if isinstance(piece, SnapshotRows):
         return piece.read()
-    return piece if isinstance(piece, list) else piece.tolist()
+    texts = piece if isinstance(piece, list) else piece.tolist()
+    return texts if all(type(t) is str for t in texts) else [text_of(t) for t in texts]
 
 
 def text_pieces(docs: pd.DataFrame, corpus: "Corpus | None") -> tuple[list[int], Callable[..., Any]]:

@@ -25,7 +25,6 @@ name → text, is made into a corpus of its own by :func:`texts_corpus`); option
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from bisect import bisect_left, bisect_right
@@ -38,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from . import _patterns as P
+from .corpus import as_corpus, texts_corpus  # noqa: F401 - texts_corpus: also plan_analysis.phrasing's, as before
 from .normalize import placeholder_spans
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -209,55 +209,6 @@ def _bare_formulae(text: str, quoted: list[tuple[int, int, str]]) -> list[tuple[
     return spans
 
 
-def _as_corpus(source: Any) -> "Corpus":
-    """A Corpus as is; a string, or a mapping name → text, becomes a corpus of its own."""
-    from .corpus import Corpus
-
-    if isinstance(source, Corpus):
-        return source
-    if isinstance(source, str):
-        return texts_corpus({"text": source})
-    if isinstance(source, Mapping) and source and all(isinstance(v, str) for v in source.values()):
-        return texts_corpus(source)
-    raise TypeError(f"expected a Corpus (plan_analysis.load_corpus(...)), a str or a mapping name → text, "
-                    f"got {type(source).__name__}")
-
-
-def texts_corpus(texts: Mapping[str, str]) -> "Corpus":
-    """Build a :class:`~plan_analysis.corpus.Corpus` from in-memory texts, one file per name.
-
-    Each text is cleaned, split and labelled as if read from ``<name>.txt``; raw offsets index
-    the text given. Handy for examples and tests; documents are named ``<name>-1``, ``<name>-2`` ….
-
-    >>> texts_corpus({"a": "聚焦发展。", "b": "推进改革。"}).documents["doc_id"].tolist()
-    ['a-1', 'b-1']
-    """
-    from pathlib import Path
-
-    from .corpus import Corpus, process_text
-    from .load import RawText
-
-    if not texts:
-        raise ValueError("texts is empty: give at least one name → text")
-    parts: dict[str, list[pd.DataFrame]] = {}
-    report, raw_texts = [], {}
-    for name, text in texts.items():
-        if not isinstance(text, str):
-            raise TypeError(f"text of {name!r} must be a str, got {type(text).__name__}")
-        data = text.encode("utf-8")
-        raw = RawText(source_file=f"{name}.txt", path=Path(f"{name}.txt"), text=text, encoding="utf-8",
-                      sha256=hashlib.sha256(data).hexdigest(), n_bytes=len(data))
-        for table, df in process_text(raw).items():
-            parts.setdefault(table, []).append(df)
-        report.append({"source_file": raw.source_file, "status": "loaded", "encoding": "utf-8",
-                       "n_bytes": raw.n_bytes, "n_chars": len(text), "reason": ""})
-        raw_texts[raw.source_file] = text
-    frames = {t: pd.concat(dfs, ignore_index=True) for t, dfs in parts.items()}
-    return Corpus(**frames, load_report=pd.DataFrame(report, columns=["source_file", "status", "encoding", "n_bytes",
-                                                                     "n_chars", "reason"]),
-                  raw_texts=raw_texts)
-
-
 def _doc_records(corpus: "Corpus") -> list[dict[str, Any]]:
     docs = corpus.documents
     out = []
@@ -358,7 +309,7 @@ def extract_slogans(source: "Corpus | str", *, min_len: int = 2, max_len: int = 
     from .corpus import text_pieces
     from .parallel import map_chunks, plan_pieces, progress_bar
 
-    corpus = _as_corpus(source)
+    corpus = as_corpus(source, what="extract_slogans")
     docs = corpus.documents
     cols = list(SLOGAN_FIELDS) + ["raw_end", "sentence", "start", "end", "quoted", "placeholder"]
     lengths, texts_of = text_pieces(docs, corpus)
@@ -505,7 +456,8 @@ def sentence_openings(source: "Corpus | str", *, workers: int | None = None, pro
     >>> sentence_openings("一是坚持党建引领。二是积极推进招商引资。")[["first_word", "verb"]].values.tolist()
     [['坚持', '坚持'], ['积极', '推进']]
     """
-    sel, first, verb, _ = _openings(_as_corpus(source), workers=workers, progress=progress, desc="openings")
+    sel, first, verb, _ = _openings(as_corpus(source, what="sentence_openings"), workers=workers, progress=progress,
+                                    desc="openings")
     # the columns stay in Arrow: the sentences' text is not made into a Python string per sentence
     out = pd.DataFrame({c: sel[c].astype("str").array for c in ("doc_id", "sent_id", "role", "text")})
     out["first_word"], out["verb"] = first, verb
@@ -520,7 +472,7 @@ def _doc_openings(piece: tuple[Any, list[list[int]], list[list[int]]]) -> list[t
     from .tokenize import word_spans_of
 
     texts, all_starts, all_ends = piece
-    docs = [(str(t), a, b) for t, a, b in zip(piece_texts(texts), all_starts, all_ends)]
+    docs = list(zip(piece_texts(texts), all_starts, all_ends))
     out = []
     # each document's words and offsets, as tokenize() gives them, without a Token object each
     for (text, sent_starts, sent_ends), spans in zip(docs, word_spans_of((d[0] for d in docs), drop_punct=True)):
@@ -653,7 +605,7 @@ def register_features(source: "Corpus | str", *, workers: int | None = None, pro
     >>> f.set_index("feature").loc[["enum_yishi", "enum_fangmian", "opens:坚持"], "value"].tolist()
     [2.0, 1.0, 1.0]
     """
-    corpus = _as_corpus(source)
+    corpus = as_corpus(source, what="register_features")
     from .parallel import text_lengths
 
     _, _, _, per_doc = _openings(corpus, workers=workers, progress=progress, desc="register")
@@ -711,7 +663,7 @@ def verb_profile(source: "Corpus | str", *, verbs: Sequence[str] = POLICY_VERBS)
     verbs = list(dict.fromkeys(verbs))
     if not verbs or not all(isinstance(v, str) and v for v in verbs):
         raise ValueError(f"verbs must be non-empty strings, got {verbs!r}")
-    corpus = _as_corpus(source)
+    corpus = as_corpus(source, what="verb_profile")
     rows = []
     for doc in _doc_records(corpus):
         text = doc["text"]
@@ -782,7 +734,7 @@ def term_counts(source: "Corpus | str", *, unit: Unit = "token", workers: int | 
     [['推进', 2], ['千万工程', 1], ['乡村振兴', 1]]
     """
     _check_unit(unit)
-    corpus = _as_corpus(source)
+    corpus = as_corpus(source, what="term_counts")
     if unit != "token" or corpus._snapshot_folder() is None:  # nowhere to keep them: no Arrow round trip
         return _count_terms(corpus, unit=unit, workers=workers, progress=progress)
     return _counts_frame(_token_counts_table(corpus, workers=workers, progress=progress))
@@ -864,7 +816,7 @@ def _doc_term_counts(args: tuple[Any, tuple[str, ...], str]) -> tuple[list[int],
     from .corpus import piece_texts
 
     texts, extra, unit = args
-    texts = [str(t) for t in piece_texts(texts)]
+    texts = piece_texts(texts)
     sizes: list[int] = []
     terms: list[str] = []
     counts: list[int] = []
@@ -925,7 +877,7 @@ def _piece_term_totals(args: tuple[Any, list[int], tuple[str, ...], str]) -> dic
     from .corpus import piece_texts
 
     texts, keys, extra, unit = args
-    texts = [str(t) for t in piece_texts(texts)]
+    texts = piece_texts(texts)
     out: dict[int, Counter] = {}
     for found, k in zip(_terms_of(texts, extra, unit), keys):
         out.setdefault(k, Counter()).update(found)
@@ -1133,7 +1085,7 @@ def keyness(source: "Corpus | str", *, by: "str | Mapping[str, Any] | pd.Series"
     if max_rest is not None and max_rest < 1:
         raise ValueError(f"max_rest must be at least 1 (or None for the whole rest), got {max_rest}")
     _check_unit(unit)
-    corpus = _as_corpus(source)
+    corpus = as_corpus(source, what="keyness")
     in_target = _target_mask(_known_labels(corpus, by), target, by)
     is_target = in_target.to_numpy(dtype=bool)
     rest = in_target.index[~is_target]
@@ -1170,7 +1122,7 @@ def keyness_by_group(source: "Corpus", *, by: "str | Mapping[str, Any] | pd.Seri
     if min_freq < 1:
         raise ValueError(f"min_freq must be at least 1, got {min_freq}")
     _check_unit(unit)
-    corpus = _as_corpus(source)
+    corpus = as_corpus(source, what="keyness_by_group")
     if targets is None:
         targets = [v for v in dict.fromkeys(_group_labels(corpus, by)) if v is not None and v == v and str(v) != ""]
     targets = list(targets)
@@ -1230,7 +1182,7 @@ def kwic(source: "Corpus | str", pattern: str, *, regex: bool = False, window: i
     except re.error as exc:
         raise ValueError(f"pattern {pattern!r} is not a valid regular expression ({exc}); "
                          "pass regex=False to search for it literally") from None
-    corpus = _as_corpus(source)
+    corpus = as_corpus(source, what="kwic")
     raw_span = corpus.raw_span
     rows = []
     for doc in _doc_records(corpus):
@@ -1463,7 +1415,7 @@ def find_reuse(source: "Corpus | str", *, min_chars: int = 12, threshold: float 
         raise ValueError(f"num_perm must be a positive multiple of {rows_per_band}, got {num_perm}")
     from .parallel import progress_bar
 
-    corpus = _as_corpus(source)
+    corpus = as_corpus(source, what="find_reuse")
     docs = {d["doc_id"]: d for d in _doc_records(corpus)}
     order = {d: i for i, d in enumerate(docs)}
     place_masker = _make_masker(d["place"] for d in docs.values())
@@ -1842,7 +1794,7 @@ def word_frequencies(source: Any, *, by: str = "place", group: Any = None, min_l
 
         stop = load_stopwords()
         return _clean((w, 1) for w in words if w not in stop)
-    corpus = _as_corpus(source)
+    corpus = as_corpus(source, what="word_frequencies")
     docs = corpus.documents
     if group is not None:
         if by not in docs.columns:

@@ -801,7 +801,7 @@ def _targets_chunk(docs: tuple[Any, Sequence[Any], Sequence[Any], Any, Any]) -> 
     (:class:`~plan_analysis.corpus.PieceOffsets`) the rows' raw spans are found here too (``raw_start``,
     ``raw_end``). The table is made here: it travels back
     as a few buffers, not as a tuple per row."""
-    from .corpus import piece_texts
+    from .corpus import piece_texts, text_of
     from .lexicons import pinned_lexicons
 
     texts, types, ids, sections, offsets = docs
@@ -811,7 +811,7 @@ def _targets_chunk(docs: tuple[Any, Sequence[Any], Sequence[Any], Any, Any]) -> 
     rows: list[tuple[Any, ...]] = []
     with pinned_lexicons():  # one lexicon version for the chunk: per-figure lookups do not list the folder again
         for text, doc_type, spans in zip(piece_texts(texts), types, doc_spans):
-            doc_rows = _doc_rows(text, str(doc_type or ""), spans)
+            doc_rows = _doc_rows(text, text_of(doc_type), spans)
             counts.append(len(doc_rows))
             rows += doc_rows
     table = pd.DataFrame(rows, columns=_ROW_FIELDS)
@@ -844,7 +844,8 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
     """Extract every figure from a corpus, a documents table, or plain text.
 
     ``source`` is a :class:`~plan_analysis.corpus.Corpus` (its sections give each figure a
-    plan or summary context), a documents DataFrame (with ``doc_id`` and ``text``), or a
+    plan or summary context), a documents DataFrame (with ``doc_id`` and ``text``), a mapping
+    name → text (:func:`~plan_analysis.corpus.texts_corpus`), or a
     string (cleaned first; offsets then index that string). Columns: :data:`TARGET_FIELDS`
     plus ``section`` (the heading path). Figures hidden by placeholders have no value and
     ``placeholder`` true; drop them with ``include_placeholders=False``. Documents are shared out
@@ -855,8 +856,6 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
     >>> extract_targets("完成固定资产投资7.06亿元，同比增长xx%")[["figure", "kind", "placeholder"]].values.tolist()
     [['7.06亿元', 'actual', False], ['xx%', 'actual', True]]
     """
-    from .corpus import Corpus
-
     cols = list(TARGET_FIELDS) + ["section"]
     if isinstance(source, str):
         from .normalize import clean_text
@@ -870,11 +869,10 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
         else:
             df = pd.DataFrame([], columns=cols)
     else:
-        from .corpus import text_pieces
+        from .corpus import documents_of, text_pieces
         from .parallel import map_chunks, plan_pieces, progress_bar
 
-        corpus = source if isinstance(source, Corpus) else None
-        docs = corpus.documents if corpus is not None else source
+        docs, corpus = documents_of(source, what="extract_targets")
         sections = corpus.sections if corpus is not None else None
         sections_of = _piece_sections(sections, docs["doc_id"]) if sections is not None else lambda a, b: {}
         lengths, texts_of = text_pieces(docs, corpus)
@@ -915,6 +913,12 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
                                               "is_growth_rate": "bool", "placeholder": "bool"})
 
 
+def _require_targets(targets: Any, columns: Sequence[str], *, what: str) -> None:
+    from .corpus import require_columns
+
+    require_columns(targets, columns, what=what, make="extract_targets(corpus)")
+
+
 def count_hidden(targets: pd.DataFrame) -> pd.DataFrame:
     """Per document: figures found, figures hidden behind placeholders, and the hidden share.
 
@@ -923,6 +927,7 @@ def count_hidden(targets: pd.DataFrame) -> pd.DataFrame:
     >>> count_hidden(extract_targets("增速xx.xx%，完成投资3亿元，新建x个站点"))[["figures", "hidden"]].values.tolist()
     [[3, 2]]
     """
+    _require_targets(targets, ("doc_id", "placeholder"), what="count_hidden")
     g = targets.groupby("doc_id")["placeholder"]
     out = pd.DataFrame({"figures": g.size(), "hidden": g.sum().astype(int)}).reset_index()
     out["hidden_share"] = out["hidden"] / out["figures"]
@@ -939,6 +944,8 @@ def main_growth_targets(targets: pd.DataFrame, *, indicator: str = "地区生产
     >>> main_growth_targets(t)[["value", "qualifier"]].values.tolist()
     [[5.0, '左右']]
     """
+    _require_targets(targets, ("doc_id", "indicator_canonical", "kind", "is_growth_rate", "period", "placeholder",
+                               "value"), what="main_growth_targets")
     sel = targets[(targets["indicator_canonical"] == indicator) & (targets["kind"] == "target")
                   & targets["is_growth_rate"] & (targets["period"] == "") & ~targets["placeholder"]]
     counts = sel.groupby("doc_id")["value"].transform("size")
@@ -957,6 +964,8 @@ def pair_targets(targets: pd.DataFrame, *, by: str = "doc_id") -> pd.DataFrame:
     >>> pair_targets(t)[["target", "actual", "difference"]].values.round(1).tolist()
     [[5.0, 5.2, 0.2]]
     """
+    _require_targets(targets, (by, "indicator_canonical", "unit", "is_growth_rate", "kind", "period", "placeholder",
+                               "value", "qualifier", "clause"), what="pair_targets")
     t = targets[(targets["indicator_canonical"] != "") & ~targets["placeholder"] & (targets["period"] != "年均")]
     keys = [by, "indicator_canonical", "unit", "is_growth_rate"]
     t = t.dropna(subset=keys)  # as a group-by would: a figure with no group is not paired

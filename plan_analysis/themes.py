@@ -32,12 +32,13 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import compress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ._patterns import code_points
+from .corpus import as_corpus
 from .lexicons import LexiconError, lexicon_dir, parse_regex
 from .parallel import arrow_strings
 
@@ -874,9 +875,12 @@ def _code_many(columns: Sequence[_Column], themes: tuple[Theme, ...],
         return [_concat(coded(bounds)) for _, _, _, bounds, _ in plans]
 
 
-def code_sentences(corpus: Corpus, *, themes: Sequence[Theme] | str | os.PathLike | None = None,
-                   headings: bool = True, workers: int | None = None, progress: bool = False) -> pd.DataFrame:
+def code_sentences(corpus: "Corpus | str | Mapping[str, str]", *,
+                   themes: Sequence[Theme] | str | os.PathLike | None = None, headings: bool = True, workers: int | None = None, progress: bool = False) -> pd.DataFrame:
     """Code every sentence of ``corpus``: one row per (sentence, theme) it is coded with.
+
+    ``corpus`` is a :class:`~plan_analysis.corpus.Corpus`, or a text or a mapping name → text
+    (:func:`~plan_analysis.corpus.texts_corpus`), as for every function here that takes one.
 
     Columns (:data:`CODE_FIELDS`): ``doc_id``, ``sent_id``, ``section_id``, ``role``, ``theme``, ``hits`` (matches in
     the sentence's own text), ``terms`` (those matches, joined with 、), ``heading_hits`` and ``heading_terms``
@@ -894,6 +898,7 @@ def code_sentences(corpus: Corpus, *, themes: Sequence[Theme] | str | os.PathLik
     >>> rows.loc[rows["text"].str.startswith("二是夯实安全监管责任"), ["theme", "via"]].values.tolist()
     [['安全生产', 'text'], ['平安稳定与信访', 'heading']]
     """
+    corpus = as_corpus(corpus, what="code_sentences")
     return _code_table(corpus, _themes(themes), headings=headings, workers=workers, progress=progress)
 
 
@@ -1181,7 +1186,7 @@ _SUMMARY_TYPES = {"summary"}
 _MIXED_TYPES = {"summary+plan", "half-year summary+plan", "work report"}
 
 
-def sentence_parts(corpus: Corpus) -> pd.Series:
+def sentence_parts(corpus: "Corpus | str | Mapping[str, str]") -> pd.Series:
     """Which part of its document each sentence is in: ``summary``, ``plan`` or ``other`` (index: ``sent_id``).
 
     The first heading above a sentence (from the top) that reads like a review (总结, 回顾, 成效, 存在问题,
@@ -1194,6 +1199,7 @@ def sentence_parts(corpus: Corpus) -> pd.Series:
     >>> sentence_parts(c).value_counts().to_dict()
     {'summary': 44, 'plan': 11}
     """
+    corpus = as_corpus(corpus, what="sentence_parts")
     sections = corpus.sections
     sids = sections["section_id"].astype(str).tolist()
     titles = dict(zip(sids, sections["title"].fillna("").astype(str).tolist()))
@@ -1374,7 +1380,7 @@ def _unit_scores(unit: str, s: pd.DataFrame, members: tuple[np.ndarray, Any, Any
     return table, unit_doc[row_unit]
 
 
-def score_themes(corpus: Corpus, *, unit: Unit = "document", include_all: bool = False,
+def score_themes(corpus: "Corpus | str | Mapping[str, str]", *, unit: Unit = "document", include_all: bool = False,
                  themes: Sequence[Theme] | str | os.PathLike | None = None, headings: bool = True,
                  progress: bool = False) -> pd.DataFrame:
     """Tidy theme scores per sentence, section, part (plan / summary) or document.
@@ -1399,6 +1405,7 @@ def score_themes(corpus: Corpus, *, unit: Unit = "document", include_all: bool =
     >>> doc.loc["安全生产", ["hits", "sentences", "n_sentences"]].tolist()
     [11, 2, 26]
     """
+    corpus = as_corpus(corpus, what="score_themes")
     if unit not in ("sentence", "section", "part", "document"):
         raise ValueError(f"unit must be 'sentence', 'section', 'part' or 'document', not {unit!r}")
     th = _themes(themes)
@@ -1413,7 +1420,7 @@ def score_themes(corpus: Corpus, *, unit: Unit = "document", include_all: bool =
     return df[list(SCORE_FIELDS)].reset_index(drop=True)
 
 
-def document_themes(corpus: Corpus, *, include_all: bool = False,
+def document_themes(corpus: "Corpus | str | Mapping[str, str]", *, include_all: bool = False,
                     themes: Sequence[Theme] | str | os.PathLike | None = None) -> pd.DataFrame:
     """Document-level theme scores in exactly :data:`THEME_FIELDS`, with a ``(none)`` row per document.
 
@@ -1427,10 +1434,11 @@ def document_themes(corpus: Corpus, *, include_all: bool = False,
     >>> list(t.columns), t["theme"].iloc[-1]
     (['doc_id', 'source_file', 'place', 'theme', 'hits', 'share'], '(none)')
     """
+    corpus = as_corpus(corpus, what="document_themes")
     return score_themes(corpus, unit="document", include_all=include_all, themes=themes)[list(THEME_FIELDS)]
 
 
-def theme_coverage(corpus: Corpus, *, include_all: bool = False,
+def theme_coverage(corpus: "Corpus | str | Mapping[str, str]", *, include_all: bool = False,
                    themes: Sequence[Theme] | str | os.PathLike | None = None) -> pd.DataFrame:
     """Lexicon coverage per document: how many sentences the dictionary codes, with and without heading inheritance.
 
@@ -1442,6 +1450,7 @@ def theme_coverage(corpus: Corpus, *, include_all: bool = False,
     >>> theme_coverage(c)[["n_sentences", "coded", "uncoded"]].values.tolist()
     [[26, 26, 0]]
     """
+    corpus = as_corpus(corpus, what="theme_coverage")
     th = _themes(themes)
     docs, s, codes = _selected(corpus, include_all, th, True, columns=(), parts=False, fields=("sent_id", "hits"))
     coded = _isin(s["sent_id"], codes["sent_id"])
@@ -1460,7 +1469,7 @@ def theme_coverage(corpus: Corpus, *, include_all: bool = False,
                 "coded_text", "uncoded_text_share"]]
 
 
-def theme_sentences(corpus: Corpus, *, theme: str | None = None, doc_id: str | None = None,
+def theme_sentences(corpus: "Corpus | str | Mapping[str, str]", *, theme: str | None = None, doc_id: str | None = None,
                     include_all: bool = False, themes: Sequence[Theme] | str | os.PathLike | None = None,
                     via: Literal["any", "text", "heading"] = "any") -> pd.DataFrame:
     """The sentences behind the numbers: every coded (sentence, theme), filtered by theme and/or document.
@@ -1475,6 +1484,7 @@ def theme_sentences(corpus: Corpus, *, theme: str | None = None, doc_id: str | N
     >>> theme_sentences(c, theme="安全生产", via="text")["terms"].tolist()
     ['应急', '安全监管、安委会、安全生产、事故、事故、安全生产、消防、安全隐患、安全监管、事故']
     """
+    corpus = as_corpus(corpus, what="theme_sentences")
     th = _themes(themes)
     names = {t.name for t in th} | {NONE_THEME}
     if theme is not None and theme not in names:
@@ -1771,7 +1781,7 @@ def _given_words(words: list[str]) -> list[str]:
     return words
 
 
-def discover_topics(corpus: Corpus, *, n_topics: int = 8, unit: Literal["sentence", "section"] = "sentence",
+def discover_topics(corpus: "Corpus | str | Mapping[str, str]", *, n_topics: int = 8, unit: Literal["sentence", "section"] = "sentence",
                     random_state: int = 0, include_all: bool = False, n_terms: int = 10, n_examples: int = 3,
                     themes: Sequence[Theme] | str | os.PathLike | None = None,
                     workers: int | None = None) -> pd.DataFrame:
@@ -1792,6 +1802,7 @@ def discover_topics(corpus: Corpus, *, n_topics: int = 8, unit: Literal["sentenc
     >>> len(t), int(t["units"].sum()) <= 26
     (2, True)
     """
+    corpus = as_corpus(corpus, what="discover_topics")
     from sklearn.decomposition import NMF
     from sklearn.feature_extraction.text import TfidfVectorizer
     import numpy as np

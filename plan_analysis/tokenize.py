@@ -532,7 +532,7 @@ def _words_chunk(args: tuple[Any, dict, dict[str, str] | None]) -> list[list[str
     from .corpus import piece_texts
 
     texts, kwargs, seen = args
-    texts = [_as_text(t) for t in piece_texts(texts)]
+    texts = piece_texts(texts)
     # one object per distinct word: smaller to send back and to keep (``seen``: the caller's, across chunks)
     seen = {} if seen is None else seen
     return [[seen.setdefault(w, w) for w, _, _ in spans] for spans in word_spans_of(texts, **kwargs)]
@@ -548,20 +548,11 @@ def tokenize_many(texts: Sequence[str], *, workers: int | None = None, progress:
     >>> tokenize_many(["推进规上工业增长", "招商引资"], workers=1)
     [['推进', '规上工业', '增长'], ['招商引资']]
     """
-    texts = [_as_text(t) for t in texts]
+    from .corpus import piece_texts
+
+    texts = piece_texts(list(texts))
     return _words_of_pieces([len(t) for t in texts], lambda a, b: texts[a:b], workers=workers, progress=progress,
                             kwargs=kwargs)
-
-
-def _as_text(value) -> str:
-    """A text to tokenise: a string as it is, nothing for a missing value (None, NA, NaN), else ``str(value)``."""
-    import pandas as pd
-
-    if isinstance(value, str):
-        return value
-    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
-        return ""
-    return str(value)
 
 
 def _words_of_pieces(lengths: Sequence[int], texts_of: Callable[[int, int], Any], *, workers: int | None,
@@ -590,8 +581,9 @@ def _words_of_pieces(lengths: Sequence[int], texts_of: Callable[[int, int], Any]
 
 
 def tokenize_corpus(corpus, *, workers: int | None = None, progress: bool = False, **kwargs):
-    """Return the words of every document of ``corpus`` (a Corpus or a documents table), by ``doc_id``.
+    """Return the words of every document of ``corpus``, by ``doc_id``.
 
+    ``corpus`` is a Corpus, a documents table (``doc_id`` and ``text``), or a mapping name → text.
     A ``pandas.Series`` of word lists named ``tokens``, in document order, identical to
     tokenising each document's ``text`` with :func:`tokenize` (``kwargs`` are passed on), but
     parallel over documents (see :func:`tokenize_many`).
@@ -603,9 +595,12 @@ def tokenize_corpus(corpus, *, workers: int | None = None, progress: bool = Fals
     """
     import pandas as pd
 
-    from .corpus import Corpus, text_pieces
+    from .corpus import documents_of, text_pieces
 
-    docs = getattr(corpus, "documents", corpus)
-    lengths, texts_of = text_pieces(docs, corpus if isinstance(corpus, Corpus) else None)
+    if isinstance(corpus, str):
+        raise TypeError("tokenize_corpus takes a corpus, not one text: for one text use tokenize(text) or "
+                        "cut_words(text)")
+    docs, corpus = documents_of(corpus, what="tokenize_corpus")
+    lengths, texts_of = text_pieces(docs, corpus)
     words = _words_of_pieces(lengths, texts_of, workers=workers, progress=progress, kwargs=kwargs)
     return pd.Series(words, index=pd.Index(docs["doc_id"].tolist(), name="doc_id"), name="tokens", dtype=object)

@@ -711,3 +711,79 @@ def test_the_snapshots_kept_are_the_ones_used_last(tmp_path, monkeypatch):
     assert len(list(cache.rglob("corpus-*"))) == 2
     with pytest.raises(AssertionError, match="processed again"):
         load_corpus(folders["b"], cache=True, cache_dir=cache, progress=False)
+
+
+# --- tables a user edited or built: missing texts, and the wrong kind of input --------------------
+
+@pytest.mark.parametrize("missing", [None, math.nan])
+def test_a_missing_text_in_a_documents_table_is_read_as_empty_by_every_stage(corpus_of, missing):
+    from plan_analysis.phrasing import term_counts
+    from plan_analysis.targets import extract_targets
+    from plan_analysis.tokenize import tokenize_corpus
+
+    c = corpus_of({"a": TEXT, "b": "xx镇2024年工作计划\n一、抓招商\n完成固定资产投资7.06亿元。\n"},
+                  folder_name="missing")
+    whole = extract_targets(c.documents, workers=1)
+    docs = c.documents.copy()
+    docs["text"] = docs["text"].astype(object)
+    gone = docs["doc_id"].iloc[1]
+    docs.loc[docs.index[1], "text"] = missing
+    targets = extract_targets(docs, workers=1)  # raised TypeError (a str joined to None) before
+    assert not (targets["doc_id"] == gone).any()
+    kept = whole[whole["doc_id"] != gone].reset_index(drop=True)
+    pd.testing.assert_frame_equal(targets, kept)
+    assert tokenize_corpus(docs, workers=1)[gone] == []
+    # a corpus whose texts the user edited: the missing one has no words (it was counted as the word "None")
+    c.documents = docs
+    counts = term_counts(c, workers=1)
+    assert not (counts["doc_id"] == gone).any()
+    assert "None" not in set(counts["term"]) and "nan" not in set(counts["term"])
+
+
+def test_theme_functions_take_text_and_say_what_a_table_lacks():
+    from plan_analysis import texts_corpus
+    from plan_analysis.themes import code_sentences, score_themes
+
+    text = "一、安全生产\n夯实安全监管责任，开展隐患排查整治。\n"
+    assert code_sentences(text).equals(code_sentences(texts_corpus({"text": text})))
+    assert "安全生产" in set(code_sentences(text)["theme"])
+    c = texts_corpus({"a": text})
+    with pytest.raises(TypeError, match=r"^score_themes takes a Corpus .*got DataFrame; .*corpus\.select"):
+        score_themes(c.documents)  # was AttributeError: 'DataFrame' object has no attribute 'documents'
+
+
+@pytest.mark.parametrize("call, wrong, says", [
+    ("extract_targets", Path("a.txt"), r"^extract_targets takes a Corpus .*got PosixPath; .*load_corpus\(path\)"),
+    ("tokenize_corpus", ["推进改革。"], r"^tokenize_corpus takes a Corpus .*got list; .*texts_corpus"),
+    ("tokenize_corpus", "推进改革。", r"^tokenize_corpus takes a corpus, not one text: .*tokenize\(text\)"),
+    ("extract_slogans", b"abc", r"^extract_slogans takes a Corpus .*got bytes; .*load_corpus\(path\)"),
+    ("count_hidden", None, r"^count_hidden takes a table \(a pandas DataFrame\) from extract_targets\(corpus\), got NoneType"),
+])
+def test_the_wrong_kind_of_input_is_named_with_what_to_give(call, wrong, says):
+    from plan_analysis import phrasing, targets, tokenize
+
+    fn = next(getattr(m, call) for m in (targets, tokenize, phrasing) if hasattr(m, call))
+    with pytest.raises(TypeError, match=says):
+        fn(wrong)
+
+
+@pytest.mark.parametrize("call", ["extract_targets", "tokenize_corpus"])
+def test_a_documents_table_without_text_names_the_column(call):
+    from plan_analysis import texts_corpus, targets, tokenize
+
+    docs = texts_corpus({"a": "完成投资7亿元。"}).documents.drop(columns=["text"])
+    fn = getattr(targets, call, None) or getattr(tokenize, call)
+    with pytest.raises(ValueError, match=rf"^{call}: the table has no column\(s\) text \(it has doc_id, .*corpus\.documents"):
+        fn(docs)
+
+
+@pytest.mark.parametrize("call", ["count_hidden", "main_growth_targets", "pair_targets"])
+def test_a_table_that_is_not_a_targets_table_names_what_it_lacks(call):
+    from plan_analysis import targets, texts_corpus
+
+    docs = texts_corpus({"a": "完成投资7亿元。"}).documents
+    with pytest.raises(ValueError, match=rf"^{call}: the table has no column\(s\) .*placeholder.*extract_targets\(corpus\)"):
+        getattr(targets, call)(docs)
+    fig = targets.extract_targets({"a": "一、2025年工作回顾\n地区生产总值增长5.2%。\n二、2026年工作安排\n"
+                                         "今年的主要预期目标是：地区生产总值增长5%左右。"})
+    assert len(getattr(targets, call)(fig)) == 1  # a targets table passes the check
