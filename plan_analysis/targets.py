@@ -856,6 +856,8 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
     >>> extract_targets("完成固定资产投资7.06亿元，同比增长xx%")[["figure", "kind", "placeholder"]].values.tolist()
     [['7.06亿元', 'actual', False], ['xx%', 'actual', True]]
     """
+    if kind not in ("all", "target", "actual"):
+        raise ValueError(f"kind must be 'all', 'target' or 'actual', not {kind!r}")
     cols = list(TARGET_FIELDS) + ["section"]
     if isinstance(source, str):
         from .normalize import clean_text

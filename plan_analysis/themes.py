@@ -300,6 +300,9 @@ def load_themes(path: str | os.PathLike | None = None) -> tuple[Theme, ...]:
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
+        if path is not None:  # the caller's own file
+            raise LexiconError(f"{p}:0: theme dictionary not found: no such file (give the path of a YAML or TSV "
+                               f"theme dictionary; {lexicon_dir() / 'themes.yaml'} shows the format)") from None
         raise LexiconError(f"{p}:0: theme dictionary not found (is the project's data/ folder present?)") from None
     except UnicodeDecodeError as exc:
         raise LexiconError(f"{p}:0: not UTF-8 ({exc.reason} at byte {exc.start}); save it as UTF-8") from None

@@ -787,3 +787,14 @@ def test_a_table_that_is_not_a_targets_table_names_what_it_lacks(call):
     fig = targets.extract_targets({"a": "一、2025年工作回顾\n地区生产总值增长5.2%。\n二、2026年工作安排\n"
                                          "今年的主要预期目标是：地区生产总值增长5%左右。"})
     assert len(getattr(targets, call)(fig)) == 1  # a targets table passes the check
+
+
+def test_options_out_of_range_are_refused_with_the_choices():
+    from plan_analysis.lexicons import LexiconError
+    from plan_analysis.targets import extract_targets
+    from plan_analysis.themes import score_themes
+
+    with pytest.raises(ValueError, match=r"^kind must be 'all', 'target' or 'actual', not 'targets'"):
+        extract_targets("完成投资7亿元。", kind="targets")  # gave an empty table
+    with pytest.raises(LexiconError, match=r"my_themes\.yaml:0: theme dictionary not found: no such file .*themes\.yaml shows"):
+        score_themes("推进改革。", themes="/nonexistent/my_themes.yaml")  # blamed a missing data/ folder
