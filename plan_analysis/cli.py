@@ -23,12 +23,16 @@ DOCUMENT_FIELDS = ("doc_id", "source_file", "title", "place", "admin_level", "pr
                    "n_chars", "n_placeholders", "raw_start", "raw_end")
 
 
-def _write(df, fmt: str, out) -> None:
-    if fmt == "csv":
-        df.to_csv(out, index=False)
-    else:
-        text = df.to_json(orient="records", lines=True, force_ascii=False)
-        out.write(text if text.endswith("\n") or not text else text + "\n")
+def _write(tables, fmt: str, out) -> None:
+    """Write a table, or the pieces of one in order (as one CSV: one header), to ``out``."""
+    import pandas as pd
+
+    for i, df in enumerate([tables] if isinstance(tables, pd.DataFrame) else tables):
+        if fmt == "csv":
+            df.to_csv(out, index=False, header=i == 0)
+        else:
+            text = df.to_json(orient="records", lines=True, force_ascii=False)
+            out.write(text if text.endswith("\n") or not text else text + "\n")
 
 
 def _load(args: argparse.Namespace):
@@ -55,10 +59,17 @@ def _documents_table(corpus, args: argparse.Namespace):
 
 
 def _targets_table(corpus, args: argparse.Namespace):
-    from .targets import TARGET_FIELDS, extract_targets
+    """The figures a piece at a time, so that a province's worth is printed without holding it all."""
+    import pandas as pd
 
-    t = extract_targets(corpus, include_placeholders=not args.no_placeholders, kind=args.kind, progress=args.progress)
-    return t[list(TARGET_FIELDS)]
+    from .targets import TARGET_FIELDS, iter_targets
+
+    parts = iter_targets(corpus, include_placeholders=not args.no_placeholders, kind=args.kind,
+                         progress=args.progress)
+    first = next(parts, None)
+    yield (first if first is not None else pd.DataFrame(columns=list(TARGET_FIELDS)))[list(TARGET_FIELDS)]
+    for part in parts:
+        yield part[list(TARGET_FIELDS)]
 
 
 def _themes_table(corpus, args: argparse.Namespace):

@@ -15,10 +15,12 @@ value and ``placeholder`` set, so a reader can count what was hidden.
 from __future__ import annotations
 
 import math
+import os
 import re
 from bisect import bisect_left, bisect_right
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import accumulate
+from pathlib import Path
 from typing import Any, Callable, Iterator, Literal, NamedTuple, Sequence
 
 import numpy as np
@@ -26,7 +28,7 @@ import pandas as pd
 
 from . import _patterns as P
 
-__all__ = ["extract_targets", "find_figures", "canonical_indicator", "mask_list_markers", "count_hidden",
+__all__ = ["extract_targets", "iter_targets", "write_targets", "find_figures", "canonical_indicator", "mask_list_markers", "count_hidden",
            "main_growth_targets", "pair_targets", "TARGET_FIELDS"]
 
 #: the columns of :func:`extract_targets`, in order (also the CLI's fields)
@@ -851,68 +853,147 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
     ``placeholder`` true; drop them with ``include_placeholders=False``. Documents are shared out
     over ``workers`` processes (default: the CPUs available) when there are more than
     :data:`PARALLEL_MIN_CHARS` characters of text; the result is the same. ``progress`` shows a bar of
-    documents done.
+    documents done. For more figures than memory holds, :func:`write_targets` writes the same table to a file.
 
     >>> extract_targets("完成固定资产投资7.06亿元，同比增长xx%")[["figure", "kind", "placeholder"]].values.tolist()
     [['7.06亿元', 'actual', False], ['xx%', 'actual', True]]
     """
+    parts = list(iter_targets(source, include_placeholders=include_placeholders, kind=kind, workers=workers,
+                              progress=progress))
+    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame([], columns=_COLUMNS)
+    return _typed(df.reset_index(drop=True))
+
+
+def write_targets(source: Any, path: str | os.PathLike, *, include_placeholders: bool = True,
+                  kind: Literal["all", "target", "actual"] = "all", workers: int | None = None,
+                  progress: bool = False) -> Path:
+    """Write the table :func:`extract_targets` gives to a Parquet file, a piece of documents at a time.
+
+    For corpora whose figures do not fit in memory (a province over a decade): only one piece's rows are held at
+    a time. The file is written whole or not at all (a temporary file renamed into place). Options as for
+    :func:`extract_targets`; ``pandas.read_parquet(path)`` gives the same table. Returns the path written.
+
+    >>> import pandas as pd, tempfile, os
+    >>> f = write_targets({"甲镇": "完成固定资产投资7.06亿元，同比增长xx%"}, os.path.join(tempfile.mkdtemp(), "t.parquet"))
+    >>> pd.read_parquet(f)[["figure", "placeholder"]].values.tolist()
+    [['7.06亿元', False], ['xx%', True]]
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .corpus import _write_atomic
+
+    types = _arrow_types()
+    schema = pa.schema([(c, types.get(c, pa.large_string())) for c in _COLUMNS])
+    parts = iter_targets(source, include_placeholders=include_placeholders, kind=kind, workers=workers,
+                         progress=progress)
+
+    def write(fh: Any) -> None:
+        with pq.ParquetWriter(fh, schema, compression="zstd") as writer:
+            for part in parts:
+                writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
+
+    out = Path(path)
+    _write_atomic(out, write)
+    return out
+
+
+#: the columns of :func:`extract_targets`'s table
+_COLUMNS = list(TARGET_FIELDS) + ["section"]
+_DTYPES = {"value": "float64", "value_high": "float64", "base_value": "float64", "is_growth_rate": "bool",
+           "placeholder": "bool"}
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    return df.astype(_DTYPES)
+
+
+def _arrow_types() -> dict[str, Any]:
+    import pyarrow as pa
+
+    return {**{c: pa.float64() for c in ("value", "value_high", "base_value")},
+            **{c: pa.bool_() for c in ("is_growth_rate", "placeholder")},
+            **{c: pa.int64() for c in ("raw_start", "raw_end")}}
+
+
+def iter_targets(source: Any, *, include_placeholders: bool = True, kind: Literal["all", "target", "actual"] = "all",
+                 workers: int | None = None, progress: bool = False) -> Iterator[pd.DataFrame]:
+    """Yield the table :func:`extract_targets` gives, a piece of documents at a time.
+
+    Joined, the pieces are that table (same columns, types and row order); each is a few hundred documents'
+    figures, so a caller can send them on (to a file, a database) without holding every figure at once.
+    ``source`` and the options are as for :func:`extract_targets`, and are checked at the call, before any piece
+    is made.
+
+    >>> [len(part) for part in iter_targets({"甲镇": "完成投资7亿元，增长5%。", "乙镇": "新建2个村。"})]
+    [3]
+    """
     if kind not in ("all", "target", "actual"):
         raise ValueError(f"kind must be 'all', 'target' or 'actual', not {kind!r}")
-    cols = list(TARGET_FIELDS) + ["section"]
+    kept = partial(_kept, include_placeholders=include_placeholders, kind=kind)
     if isinstance(source, str):
-        from .normalize import clean_text
+        return _text_parts(source, kept=kept)
+    from .corpus import documents_of
 
-        cleaned = clean_text(source)
-        counts, rows = _targets_chunk((pd.Series([cleaned.text]), [""], ["text"], {}, None))
-        if len(rows):
-            df = _frame(["text"], [""], counts, rows)
-            df["raw_start"], df["raw_end"] = cleaned.offsets.raw_spans(df["_start"], df["_end"])
-            df = df[cols]
-        else:
-            df = pd.DataFrame([], columns=cols)
-    else:
-        from .corpus import documents_of, text_pieces
-        from .parallel import map_chunks, plan_pieces, progress_bar
+    docs, corpus = documents_of(source, what="extract_targets")
+    return _corpus_parts(docs, corpus, kept=kept, workers=workers, progress=progress)
 
-        docs, corpus = documents_of(source, what="extract_targets")
-        sections = corpus.sections if corpus is not None else None
-        sections_of = _piece_sections(sections, docs["doc_id"]) if sections is not None else lambda a, b: {}
-        lengths, texts_of = text_pieces(docs, corpus)
-        offsets_of = corpus._piece_offsets() if corpus is not None else lambda a, b: None
-        # here too in pieces: rows become a table a piece at a time
-        n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=500_000)
-        if n > 1:
-            _warm_up()  # here, once: the forked workers share it instead of each loading its own
 
-        def pieces():  # each piece's documents are read out only when the workers are ready for them
-            for a, b in bounds:
-                ids = docs["doc_id"].iloc[a:b].tolist()
-                types = docs["doc_type"].iloc[a:b].tolist() if "doc_type" in docs else [""] * (b - a)
-                yield texts_of(a, b), types, ids, sections_of(a, b), offsets_of(a, b)
-
-        frames, found = [], 0
-        with progress_bar(len(docs), desc="targets", unit="doc", enabled=progress) as bar:
-            for (a, b), (counts, rows) in zip(bounds, map_chunks(_targets_chunk, pieces(), workers=n)):
-                found += len(rows)
-                if bar is not None:
-                    bar.update(b - a)
-                    bar.set_postfix(figures=found, refresh=False)
-                if not len(rows):
-                    continue
-                ids = docs["doc_id"].iloc[a:b].tolist()
-                files = docs["source_file"].iloc[a:b].tolist() if "source_file" in docs else [""] * (b - a)
-                part = _frame(ids, files, counts, rows)
-                del rows
-                if corpus is None:  # a documents table: its texts are the raw ones
-                    part["raw_start"], part["raw_end"] = part["_start"], part["_end"]
-                frames.append(part[cols])
-        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame([], columns=cols)
+def _kept(df: pd.DataFrame, *, include_placeholders: bool, kind: str) -> pd.DataFrame:
     if not include_placeholders:
         df = df[~df["placeholder"].astype(bool)]
     if kind != "all":
         df = df[df["kind"] == kind]
-    return df.reset_index(drop=True).astype({"value": "float64", "value_high": "float64", "base_value": "float64",
-                                              "is_growth_rate": "bool", "placeholder": "bool"})
+    return df
+
+
+def _text_parts(source: str, *, kept: Callable[[pd.DataFrame], pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    from .normalize import clean_text
+
+    cleaned = clean_text(source)
+    counts, rows = _targets_chunk((pd.Series([cleaned.text]), [""], ["text"], {}, None))
+    if len(rows):
+        df = _frame(["text"], [""], counts, rows)
+        df["raw_start"], df["raw_end"] = cleaned.offsets.raw_spans(df["_start"], df["_end"])
+        yield _typed(kept(df[_COLUMNS]))
+
+
+def _corpus_parts(docs: pd.DataFrame, corpus: Any, *, kept: Callable[[pd.DataFrame], pd.DataFrame],
+                  workers: int | None, progress: bool) -> Iterator[pd.DataFrame]:
+    from .corpus import text_pieces
+    from .parallel import map_chunks, plan_pieces, progress_bar
+
+    sections = corpus.sections if corpus is not None else None
+    sections_of = _piece_sections(sections, docs["doc_id"]) if sections is not None else lambda a, b: {}
+    lengths, texts_of = text_pieces(docs, corpus)
+    offsets_of = corpus._piece_offsets() if corpus is not None else lambda a, b: None
+    # here too in pieces: rows become a table a piece at a time
+    n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=500_000)
+    if n > 1:
+        _warm_up()  # here, once: the forked workers share it instead of each loading its own
+
+    def pieces():  # each piece's documents are read out only when the workers are ready for them
+        for a, b in bounds:
+            ids = docs["doc_id"].iloc[a:b].tolist()
+            types = docs["doc_type"].iloc[a:b].tolist() if "doc_type" in docs else [""] * (b - a)
+            yield texts_of(a, b), types, ids, sections_of(a, b), offsets_of(a, b)
+
+    found = 0
+    with progress_bar(len(docs), desc="targets", unit="doc", enabled=progress) as bar:
+        for (a, b), (counts, rows) in zip(bounds, map_chunks(_targets_chunk, pieces(), workers=n)):
+            found += len(rows)
+            if bar is not None:
+                bar.update(b - a)
+                bar.set_postfix(figures=found, refresh=False)
+            if not len(rows):
+                continue
+            ids = docs["doc_id"].iloc[a:b].tolist()
+            files = docs["source_file"].iloc[a:b].tolist() if "source_file" in docs else [""] * (b - a)
+            part = _frame(ids, files, counts, rows)
+            del rows
+            if corpus is None:  # a documents table: its texts are the raw ones
+                part["raw_start"], part["raw_end"] = part["_start"], part["_end"]
+            yield _typed(kept(part[_COLUMNS]))
 
 
 def _require_targets(targets: Any, columns: Sequence[str], *, what: str) -> None:

@@ -188,7 +188,8 @@ def test_benchmark_runs_and_prints_the_table(tmp_path):
                          capture_output=True, text=True, check=False, cwd=ROOT, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     text = out.stdout
-    for stage in ("read+regex", "load", "targets", "jieba.lcut", "tokenise×1", "tokenise", "slogans", "full", "cached"):
+    for stage in ("read+regex", "load", "targets", "targets→file", "jieba.lcut", "tokenise×1", "tokenise", "slogans",
+                  "full", "cached"):
         assert f"\n{stage} " in text, stage
     assert "goals (issue #7):" in text and "× read+regex" in text
     assert ("themes: not available" in text) or ("\nthemes " in text)

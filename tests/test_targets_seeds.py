@@ -645,3 +645,41 @@ def test_the_main_work_of_the_plan_year_is_a_plan(tmp_path):
         "（一）聚力促进更高水平开放。服务贸易增长10%。\n", encoding="utf-8")
     t = extract_targets(load_corpus(tmp_path, cache=False, progress=False))
     assert t[["figure", "kind"]].values.tolist() == [["12%", "actual"], ["5.5%", "target"], ["10%", "target"]]
+
+
+# --- the table written to a file, a piece at a time ------------------------------------------------
+
+@pytest.mark.parametrize("options", [{}, {"include_placeholders": False}, {"kind": "target"}])
+def test_the_targets_file_holds_the_table_extract_targets_gives(all_extracted, tmp_path, options):
+    from plan_analysis.targets import write_targets
+
+    corpus, _ = all_extracted
+    want = extract_targets(corpus, workers=2, **options)
+    path = write_targets(corpus, tmp_path / "targets.parquet", workers=2, **options)
+    assert path == tmp_path / "targets.parquet"
+    got = pd.read_parquet(path)
+    assert len(got) > 0
+    pd.testing.assert_frame_equal(got, want)
+    assert [p.name for p in tmp_path.iterdir()] == ["targets.parquet"]  # no temporary file left
+
+
+def test_a_targets_file_cut_short_is_never_left_in_place(all_extracted, tmp_path, monkeypatch):
+    import plan_analysis.targets as targets_mod
+
+    corpus, _ = all_extracted
+    path = tmp_path / "targets.parquet"
+    path.write_bytes(b"the last run's file")
+    real = targets_mod._corpus_parts
+
+    def one_piece_then_fail(*args, **kwargs):
+        yield next(iter(real(*args, **kwargs)))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(targets_mod, "_corpus_parts", one_piece_then_fail)
+    with pytest.raises(KeyboardInterrupt):
+        targets_mod.write_targets(corpus, path, workers=1)
+    assert path.read_bytes() == b"the last run's file"  # not half a new file
+    assert [p.name for p in tmp_path.iterdir()] == ["targets.parquet"]
+    with pytest.raises(ValueError, match="kind must be"):  # options are checked before a file is opened
+        targets_mod.write_targets(corpus, tmp_path / "other.parquet", kind="plans")
+    assert not (tmp_path / "other.parquet").exists()
