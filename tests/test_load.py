@@ -122,3 +122,38 @@ def test_log_files_false_leaves_file_problems_to_the_load_report(tmp_path, monke
         said = [r.getMessage() for r in caplog.records if "空的.txt" in r.getMessage()]
         assert c.load_report.set_index("source_file").loc["空的.txt", "status"] == "skipped"
         assert said if log_files else not said, (log_files, said)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_cli_targets_printed_a_piece_at_a_time_are_the_whole_table(monkeypatch, capsys, fmt):
+    import io
+
+    import plan_analysis.targets as targets_mod
+    from plan_analysis.cli import main
+    from plan_analysis.corpus import load_corpus
+
+    raw = Path(__file__).resolve().parent.parent / "data" / "raw"
+    want = io.StringIO()
+    table = targets_mod.extract_targets(load_corpus(raw, cache=False, progress=False))[list(targets_mod.TARGET_FIELDS)]
+    if fmt == "csv":
+        table.to_csv(want, index=False)
+    else:
+        want.write(table.to_json(orient="records", lines=True, force_ascii=False))
+    import plan_analysis.parallel as parallel_mod
+
+    plan = parallel_mod.plan_pieces
+    monkeypatch.setattr(parallel_mod, "plan_pieces",  # pieces of 20,000 characters: many, even for the bundled corpus
+                        lambda lengths, **kw: plan(lengths, **{**kw, "workers": 1, "serial_piece": 20_000}))
+    pieces = []
+    real = targets_mod.iter_targets
+
+    def counted(*args, **kwargs):
+        for part in real(*args, **kwargs):
+            pieces.append(len(part))
+            yield part
+
+    monkeypatch.setattr(targets_mod, "iter_targets", counted)
+    assert main(["targets", str(raw), "--no-cache", "--format", fmt]) == 0
+    got = capsys.readouterr().out
+    assert len(pieces) > 1  # printed as several pieces …
+    assert got.rstrip("\n") == want.getvalue().rstrip("\n")  # … that make one table, with one header
