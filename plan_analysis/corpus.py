@@ -315,7 +315,7 @@ def as_corpus(source: Any, *, what: str = "this function") -> "Corpus":
         return source
     if isinstance(source, str):
         return texts_corpus({"text": source})
-    if isinstance(source, Mapping) and source and all(isinstance(v, str) for v in source.values()):
+    if _is_texts(source):
         return texts_corpus(source)
     hint = _input_hint(source)
     if isinstance(source, pd.DataFrame):
@@ -323,6 +323,11 @@ def as_corpus(source: Any, *, what: str = "this function") -> "Corpus":
                 "documents give corpus.select(doc_ids))")
     raise TypeError(f"{what} takes a Corpus (plan_analysis.load_corpus(...)), a str or a mapping name → text; "
                     f"got {type(source).__name__}{hint}")
+
+
+def _is_texts(source: Any) -> bool:
+    """Is ``source`` a mapping name → text, as :func:`texts_corpus` takes?"""
+    return isinstance(source, Mapping) and bool(source) and all(isinstance(v, str) for v in source.values())
 
 
 def _input_hint(source: Any) -> str:
@@ -348,7 +353,7 @@ def documents_of(source: Any, *, what: str) -> tuple[pd.DataFrame, "Corpus | Non
     if isinstance(source, pd.DataFrame):
         require_columns(source, ("doc_id", "text"), what=what, make="corpus.documents")
         return source, None
-    if isinstance(source, Mapping) and source and all(isinstance(v, str) for v in source.values()):
+    if _is_texts(source):
         corpus = texts_corpus(source)
         return corpus.documents, corpus
     raise TypeError(f"{what} takes a Corpus (plan_analysis.load_corpus(...)), a documents table with doc_id and "

@@ -28,7 +28,8 @@ import pandas as pd
 
 from . import _patterns as P
 
-__all__ = ["extract_targets", "iter_targets", "write_targets", "find_figures", "canonical_indicator", "mask_list_markers", "count_hidden",
+__all__ = ["extract_targets", "iter_targets", "write_targets", "find_figures", "canonical_indicator", "mask_list_markers",
+           "count_hidden",
            "main_growth_targets", "pair_targets", "TARGET_FIELDS"]
 
 #: the columns of :func:`extract_targets`, in order (also the CLI's fields)
@@ -860,8 +861,7 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
     """
     parts = list(iter_targets(source, include_placeholders=include_placeholders, kind=kind, workers=workers,
                               progress=progress))
-    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame([], columns=_COLUMNS)
-    return _typed(df.reset_index(drop=True))
+    return pd.concat(parts, ignore_index=True) if parts else _typed(pd.DataFrame([], columns=_COLUMNS))
 
 
 def write_targets(source: Any, path: str | os.PathLike, *, include_placeholders: bool = True,
@@ -909,11 +909,11 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _arrow_types() -> dict[str, Any]:
+    """The Arrow type of each column that is not text: those of :data:`_DTYPES`, and the raw offsets."""
     import pyarrow as pa
 
-    return {**{c: pa.float64() for c in ("value", "value_high", "base_value")},
-            **{c: pa.bool_() for c in ("is_growth_rate", "placeholder")},
-            **{c: pa.int64() for c in ("raw_start", "raw_end")}}
+    types = {**_DTYPES, "raw_start": "int64", "raw_end": "int64"}
+    return {c: pa.from_numpy_dtype(np.dtype(t)) for c, t in types.items()}
 
 
 def iter_targets(source: Any, *, include_placeholders: bool = True, kind: Literal["all", "target", "actual"] = "all",

@@ -879,7 +879,8 @@ def _code_many(columns: Sequence[_Column], themes: tuple[Theme, ...],
 
 
 def code_sentences(corpus: "Corpus | str | Mapping[str, str]", *,
-                   themes: Sequence[Theme] | str | os.PathLike | None = None, headings: bool = True, workers: int | None = None, progress: bool = False) -> pd.DataFrame:
+                   themes: Sequence[Theme] | str | os.PathLike | None = None, headings: bool = True,
+                   workers: int | None = None, progress: bool = False) -> pd.DataFrame:
     """Code every sentence of ``corpus``: one row per (sentence, theme) it is coded with.
 
     ``corpus`` is a :class:`~plan_analysis.corpus.Corpus`, or a text or a mapping name → text
@@ -1472,8 +1473,9 @@ def theme_coverage(corpus: "Corpus | str | Mapping[str, str]", *, include_all: b
                 "coded_text", "uncoded_text_share"]]
 
 
-def theme_sentences(corpus: "Corpus | str | Mapping[str, str]", *, theme: str | None = None, doc_id: str | None = None,
-                    include_all: bool = False, themes: Sequence[Theme] | str | os.PathLike | None = None,
+def theme_sentences(corpus: "Corpus | str | Mapping[str, str]", *, theme: str | None = None,
+                    doc_id: str | None = None, include_all: bool = False,
+                    themes: Sequence[Theme] | str | os.PathLike | None = None,
                     via: Literal["any", "text", "heading"] = "any") -> pd.DataFrame:
     """The sentences behind the numbers: every coded (sentence, theme), filtered by theme and/or document.
 
@@ -1784,7 +1786,8 @@ def _given_words(words: list[str]) -> list[str]:
     return words
 
 
-def discover_topics(corpus: "Corpus | str | Mapping[str, str]", *, n_topics: int = 8, unit: Literal["sentence", "section"] = "sentence",
+def discover_topics(corpus: "Corpus | str | Mapping[str, str]", *, n_topics: int = 8,
+                    unit: Literal["sentence", "section"] = "sentence",
                     random_state: int = 0, include_all: bool = False, n_terms: int = 10, n_examples: int = 3,
                     themes: Sequence[Theme] | str | os.PathLike | None = None,
                     workers: int | None = None) -> pd.DataFrame:
