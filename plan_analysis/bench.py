@@ -398,10 +398,10 @@ def run_stage(stage: str, corpus_dir: str | os.PathLike, cache_dir: str | os.Pat
                 result["seconds"] = time.perf_counter() - t0
                 result["note"] = f"{n} tokens, one process"
             elif stage in ("tokenise", "tokenise×1"):
-                from .corpus import default_workers
+                from .parallel import resolve_workers
                 from .tokenize import get_tokenizer, tokenize_corpus
 
-                n = 1 if stage == "tokenise×1" else (workers or default_workers())
+                n = 1 if stage == "tokenise×1" else resolve_workers(workers)
                 get_tokenizer()  # like jieba.initialize() for the baseline: forked workers inherit it
                 t0 = time.perf_counter()
                 tokens = tokenize_corpus(corpus, workers=n)
@@ -541,7 +541,9 @@ def run_benchmark(*, docs: int = 10_000, mb: float = 100.0, workers: int | None 
     """Build (or reuse) a corpus, measure every stage, print the table and the goals; return the figures.
 
     With ``memory_pass``, each stage runs a second time for its peak memory (see :data:`SAMPLING`)."""
-    from .corpus import default_workers
+    from .parallel import resolve_workers
+
+    n_workers = resolve_workers(workers)  # a bad number fails here, before building a corpus
 
     def say(text: str = "") -> None:
         print(text, file=out, flush=True)
@@ -566,7 +568,6 @@ def run_benchmark(*, docs: int = 10_000, mb: float = 100.0, workers: int | None 
         if "load" in stages or not cache.is_dir():  # "load" fills it cold; other stages may reuse a kept one
             shutil.rmtree(cache, ignore_errors=True)
             cache.mkdir()
-        n_workers = workers or default_workers()
         say(f"machine: {os.cpu_count()} CPUs, {n_workers} workers; Python {sys.version.split()[0]}; "
             f"each stage {'in a fresh process' if isolate else 'in this process'}")
         results: dict[str, dict[str, Any]] = {}

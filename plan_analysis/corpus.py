@@ -38,7 +38,7 @@ from .load import LoadError, RawText, decode_file, find_files, read_raw
 from .meta import label_document, prepare_labelling
 from .normalize import EDIT_KINDS, clean_text, placeholder_spans
 from .offsets import Edit, OffsetMap, OffsetTable, offset_map, offset_table
-from .parallel import arrow_strings, default_workers, map_chunks
+from .parallel import arrow_strings, default_workers, map_chunks, resolve_workers
 from .split import Heading, _lines, parse_heading, split_documents, split_sentences
 
 __all__ = ["Corpus", "RawTexts", "FileResult", "load_corpus", "process_text", "process_file", "decode_file", "TABLES",
@@ -1580,6 +1580,7 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
     """
     if engine not in ("serial", "process", "dask"):
         raise ValueError(f"engine must be 'serial', 'process' or 'dask', not {engine!r}")
+    n_workers = resolve_workers(workers)
     found, problems = find_files(paths)
     cdir = Path(cache_dir) if cache_dir else default_cache_dir()
     fp = code_fingerprint() if cache else ""
@@ -1592,7 +1593,6 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
             _mark_used(cdir / fp)
             return corpus
     tasks = _tasks(found, cdir / fp if cache else None, max_bytes)
-    n_workers = max(1, int(workers) if workers else default_workers())
     if engine == "process" and (n_workers == 1 or len(tasks) < 2 or _total_bytes(found) < PARALLEL_MIN_BYTES):
         engine = "serial"
     if engine == "process":  # forked workers inherit the dictionaries instead of each loading them (1 s, 80 MB)

@@ -11,6 +11,7 @@ what a serial one does. Ctrl-C or a failure in a worker stops the whole pool at 
 
 from __future__ import annotations
 
+import numbers
 import os
 import signal
 from collections import deque
@@ -18,8 +19,8 @@ from contextlib import contextmanager
 from itertools import chain, islice
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
-__all__ = ["default_workers", "stop_pool", "cut_by_size", "plan_pieces", "text_lengths", "arrow_strings", "map_chunks",
-           "progress_bar"]
+__all__ = ["default_workers", "resolve_workers", "stop_pool", "cut_by_size", "plan_pieces", "text_lengths",
+           "arrow_strings", "map_chunks", "progress_bar"]
 
 T = TypeVar("T")
 
@@ -34,6 +35,23 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return max(1, os.cpu_count() or 1)
+
+
+def resolve_workers(workers: Any) -> int:
+    """The number of processes a ``workers=`` option asks for: ``None`` for one per CPU, else a whole number ≥ 1.
+
+    >>> resolve_workers(2), resolve_workers(None) == default_workers()
+    (2, True)
+    """
+    if workers is None:
+        return default_workers()
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral):
+        raise TypeError(f"workers must be a whole number of processes or None, not {workers!r} "
+                        f"({type(workers).__name__})")
+    if workers < 1:
+        raise ValueError(f"workers={workers!r}: give 1 or more processes (1 works here, without a pool), "
+                         f"or None for one per CPU ({default_workers()} on this machine)")
+    return int(workers)
 
 
 def _start_worker() -> None:
@@ -111,7 +129,7 @@ def plan_pieces(lengths: Sequence[int], *, workers: int | None, parallel_min: in
     >>> plan_pieces([3, 3, 3], workers=2, parallel_min=100, serial_piece=5)
     (1, [(0, 2), (2, 3)])
     """
-    n = max(1, int(workers) if workers else default_workers())
+    n = resolve_workers(workers)
     total = int(sum(lengths))
     if n == 1 or len(lengths) < 2 or total < parallel_min:
         n, target = 1, serial_piece
@@ -162,7 +180,7 @@ def map_chunks(fn: Callable[[Any], T], chunks: Iterable[Any], *, workers: int | 
     >>> list(map_chunks(sum, [[1, 2], [3]], workers=1))
     [3, 3]
     """
-    n = max(1, int(workers) if workers else default_workers())
+    n = resolve_workers(workers)
     it = iter(chunks)
     if n == 1:
         for chunk in it:

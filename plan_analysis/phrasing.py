@@ -39,6 +39,7 @@ import pandas as pd
 from . import _patterns as P
 from .corpus import as_corpus, texts_corpus  # noqa: F401 - texts_corpus: also plan_analysis.phrasing's, as before
 from .normalize import placeholder_spans
+from .parallel import resolve_workers
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -1085,6 +1086,7 @@ def keyness(source: "Corpus | str", *, by: "str | Mapping[str, Any] | pd.Series"
     if max_rest is not None and max_rest < 1:
         raise ValueError(f"max_rest must be at least 1 (or None for the whole rest), got {max_rest}")
     _check_unit(unit)
+    resolve_workers(workers)  # checked even when counts kept or given leave nothing to count
     corpus = as_corpus(source, what="keyness")
     in_target = _target_mask(_known_labels(corpus, by), target, by)
     is_target = in_target.to_numpy(dtype=bool)
@@ -1122,6 +1124,7 @@ def keyness_by_group(source: "Corpus", *, by: "str | Mapping[str, Any] | pd.Seri
     if min_freq < 1:
         raise ValueError(f"min_freq must be at least 1, got {min_freq}")
     _check_unit(unit)
+    resolve_workers(workers)
     corpus = as_corpus(source, what="keyness_by_group")
     if targets is None:
         targets = [v for v in dict.fromkeys(_group_labels(corpus, by)) if v is not None and v == v and str(v) != ""]

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import _patterns as P
+from .parallel import resolve_workers
 
 __all__ = ["extract_targets", "iter_targets", "write_targets", "find_figures", "canonical_indicator", "mask_list_markers",
            "count_hidden",
@@ -930,6 +931,7 @@ def iter_targets(source: Any, *, include_placeholders: bool = True, kind: Litera
     """
     if kind not in ("all", "target", "actual"):
         raise ValueError(f"kind must be 'all', 'target' or 'actual', not {kind!r}")
+    resolve_workers(workers)  # here, at the call: the pieces are made only when asked for
     kept = partial(_kept, include_placeholders=include_placeholders, kind=kind)
     if isinstance(source, str):
         return _text_parts(source, kept=kept)

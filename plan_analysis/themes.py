@@ -40,7 +40,7 @@ import pandas as pd
 from ._patterns import code_points
 from .corpus import as_corpus
 from .lexicons import LexiconError, lexicon_dir, parse_regex
-from .parallel import arrow_strings
+from .parallel import arrow_strings, resolve_workers
 
 if TYPE_CHECKING:  # pragma: no cover
     from .corpus import Corpus
@@ -1817,6 +1817,7 @@ def discover_topics(corpus: "Corpus | str | Mapping[str, str]", *, n_topics: int
         raise ValueError(f"unit must be 'sentence' or 'section', not {unit!r}")
     if n_topics < 1:
         raise ValueError(f"n_topics must be at least 1, not {n_topics}")
+    resolve_workers(workers)  # checked here, before the coding it would only reach after
     th = _themes(themes)
     docs, s, codes = _selected(corpus, include_all, th, False, columns=("section_id", "text"), parts=False,
                                fields=("sent_id", "theme", "hits"))
@@ -1838,8 +1839,9 @@ def discover_topics(corpus: "Corpus | str | Mapping[str, str]", *, n_topics: int
         raise ValueError(f"only {len(texts)} {unit}s to model; need at least {max(n_topics, 2)} "
                          "(lower n_topics, or use unit='sentence' / include_all=True)")
     vec = TfidfVectorizer(analyzer=_given_words, min_df=2, max_df=0.5, sublinear_tf=True)
-    try:
-        X = vec.fit_transform(_content_words(texts, unit_docs, workers=workers))
+    words = _content_words(texts, unit_docs, workers=workers)
+    try:  # only the vectorizer's own complaint (no terms left) is this one
+        X = vec.fit_transform(words)
     except ValueError as exc:
         raise ValueError(f"no words left to model after filtering ({exc}); add documents or use unit='sentence'") from None
     if X.shape[1] < n_topics:

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import plan_analysis.corpus as corpus_mod
-from plan_analysis import load_corpus, process_text
+from plan_analysis import load_corpus, phrasing, process_text, targets, themes, tokenize
 from plan_analysis.corpus import TABLES, _cache_dump, _cache_load, process_file
 from plan_analysis.load import RawText
 from plan_analysis.normalize import clean_text
@@ -760,8 +760,6 @@ def test_theme_functions_take_text_and_say_what_a_table_lacks():
     ("count_hidden", None, r"^count_hidden takes a table \(a pandas DataFrame\) from extract_targets\(corpus\), got NoneType"),
 ])
 def test_the_wrong_kind_of_input_is_named_with_what_to_give(call, wrong, says):
-    from plan_analysis import phrasing, targets, tokenize
-
     fn = next(getattr(m, call) for m in (targets, tokenize, phrasing) if hasattr(m, call))
     with pytest.raises(TypeError, match=says):
         fn(wrong)
@@ -769,7 +767,7 @@ def test_the_wrong_kind_of_input_is_named_with_what_to_give(call, wrong, says):
 
 @pytest.mark.parametrize("call", ["extract_targets", "tokenize_corpus"])
 def test_a_documents_table_without_text_names_the_column(call):
-    from plan_analysis import texts_corpus, targets, tokenize
+    from plan_analysis import texts_corpus
 
     docs = texts_corpus({"a": "完成投资7亿元。"}).documents.drop(columns=["text"])
     fn = getattr(targets, call, None) or getattr(tokenize, call)
@@ -779,7 +777,7 @@ def test_a_documents_table_without_text_names_the_column(call):
 
 @pytest.mark.parametrize("call", ["count_hidden", "main_growth_targets", "pair_targets"])
 def test_a_table_that_is_not_a_targets_table_names_what_it_lacks(call):
-    from plan_analysis import targets, texts_corpus
+    from plan_analysis import texts_corpus
 
     docs = texts_corpus({"a": "完成投资7亿元。"}).documents
     with pytest.raises(ValueError, match=rf"^{call}: the table has no column\(s\) .*placeholder.*extract_targets\(corpus\)"):
@@ -798,3 +796,49 @@ def test_options_out_of_range_are_refused_with_the_choices():
         extract_targets("完成投资7亿元。", kind="targets")  # gave an empty table
     with pytest.raises(LexiconError, match=r"my_themes\.yaml:0: theme dictionary not found: no such file .*themes\.yaml shows"):
         score_themes("推进改革。", themes="/nonexistent/my_themes.yaml")  # blamed a missing data/ folder
+
+
+_WORKER_CALLS = {  # every public function with a workers= option, called on the smallest input it takes
+    "load_corpus": lambda w, tmp: load_corpus(tmp, cache=False, progress=False, workers=w),
+    "extract_targets": lambda w, tmp: targets.extract_targets("增长5%", workers=w),
+    "iter_targets": lambda w, tmp: targets.iter_targets("增长5%", workers=w),
+    "write_targets": lambda w, tmp: targets.write_targets({"a": "增长5%"}, tmp / "t.parquet", workers=w),
+    "tokenize_corpus": lambda w, tmp: tokenize.tokenize_corpus({"a": "推进"}, workers=w),
+    "tokenize_many": lambda w, tmp: tokenize.tokenize_many(["推进"], workers=w),
+    "code_sentences": lambda w, tmp: themes.code_sentences("推进改革。", workers=w),
+    "discover_topics": lambda w, tmp: themes.discover_topics("推进改革。", workers=w),
+    "extract_slogans": lambda w, tmp: phrasing.extract_slogans("推进改革。", workers=w),
+    "sentence_openings": lambda w, tmp: phrasing.sentence_openings("推进改革。", workers=w),
+    "register_features": lambda w, tmp: phrasing.register_features("推进改革。", workers=w),
+    "term_counts": lambda w, tmp: phrasing.term_counts("推进改革。", workers=w),
+    "keyness": lambda w, tmp: phrasing.keyness(
+        {"a": "推进。", "b": "聚焦。"}, by="doc_id", target="a-1", counts=pd.DataFrame(
+            {"doc_id": ["a-1"], "term": ["推进"], "count": [1]}), workers=w),
+    "keyness_by_group": lambda w, tmp: phrasing.keyness_by_group({"a": "推进。", "b": "聚焦。"}, by="doc_id", workers=w),
+}
+
+
+def test_every_function_with_a_workers_option_is_in_the_check():
+    import inspect
+
+    import plan_analysis
+
+    found = {name for m in (plan_analysis, corpus_mod, phrasing, targets, themes, tokenize) for name in getattr(m, "__all__", ())
+             if callable(getattr(m, name, None)) and "workers" in inspect.signature(getattr(m, name)).parameters}
+    assert found and found <= set(_WORKER_CALLS), sorted(found - set(_WORKER_CALLS))
+
+
+@pytest.mark.parametrize("call", sorted(_WORKER_CALLS))
+@pytest.mark.parametrize("workers, error, says", [
+    (0, ValueError, r"^workers=0: give 1 or more processes .*or None for one per CPU"),
+    (-1, ValueError, r"^workers=-1: give 1 or more processes"),
+    (1.5, TypeError, r"^workers must be a whole number of processes or None, not 1\.5 \(float\)"),
+    ("2", TypeError, r"^workers must be a whole number of processes or None, not '2' \(str\)"),
+    (True, TypeError, r"^workers must be a whole number of processes or None, not True \(bool\)"),
+])
+def test_a_number_of_workers_that_means_nothing_is_refused_at_the_call(call, workers, error, says, tmp_path):
+    # 0 and negative numbers ran on all CPUs or on one, silently (joblib's -1 means all CPUs); a text or a
+    # keyness from given counts, which start no pool, took any value
+    (tmp_path / "a.txt").write_text("推进改革。", encoding="utf-8")
+    with pytest.raises(error, match=says):
+        _WORKER_CALLS[call](workers, tmp_path)
