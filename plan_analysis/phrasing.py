@@ -1799,9 +1799,9 @@ def word_frequencies(source: Any, *, by: str = "place", group: Any = None, min_l
         return _clean((w, 1) for w in words if w not in stop)
     corpus = as_corpus(source, what="word_frequencies")
     docs = corpus.documents
+    if by not in docs.columns:  # checked with or without a group: a misspelt column is never ignored
+        raise KeyError(f"by={by!r} is not a column of corpus.documents; use place, doc_id, doc_type …")
     if group is not None:
-        if by not in docs.columns:
-            raise KeyError(f"by={by!r} is not a column of corpus.documents; use place, doc_id, doc_type …")
         wanted = _as_set(group)
         docs = docs[docs[by].astype(object).isin(wanted)]
         if docs.empty:

@@ -731,6 +731,13 @@ def test_word_frequencies_keep_slogans_and_drop_placeholders(corpus):
     assert "的" not in f
 
 
+@pytest.mark.parametrize("group", [None, "xx街道"])
+def test_word_frequencies_name_a_by_column_the_corpus_lacks(corpus, group):
+    # without a group the misspelt column was ignored and the whole corpus counted
+    with pytest.raises(KeyError, match=r"by='plcae' is not a column of corpus\.documents; use place"):
+        ph.word_frequencies(corpus, by="plcae", group=group)
+
+
 def test_word_cloud_refuses_a_font_without_the_glyphs(corpus):
     latin = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
     with pytest.raises(ValueError, match="no glyph"):
