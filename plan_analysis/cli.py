@@ -41,7 +41,8 @@ def _load(args: argparse.Namespace):
 
     # every file problem is in the load report, printed below once per file: the loader's own log
     # lines about files would say the same thing a second time
-    corpus = load_corpus(args.paths, cache=not args.no_cache, progress=args.progress, log_files=args.verbose)
+    corpus = load_corpus(args.paths, cache=not args.no_cache, cache_dir=args.cache_dir, progress=args.progress,
+                         workers=args.workers, log_files=args.verbose)
     for row in corpus.load_report.itertuples(index=False):
         if row.status != "loaded":
             print(f"plan-analysis: {row.source_file}: {row.reason}", file=sys.stderr)
@@ -65,7 +66,7 @@ def _targets_table(corpus, args: argparse.Namespace):
     from .targets import TARGET_FIELDS, iter_targets
 
     parts = iter_targets(corpus, include_placeholders=not args.no_placeholders, kind=args.kind,
-                         progress=args.progress)
+                         workers=args.workers, progress=args.progress)
     first = next(parts, None)
     yield (first if first is not None else pd.DataFrame(columns=list(TARGET_FIELDS)))[list(TARGET_FIELDS)]
     for part in parts:
@@ -81,7 +82,7 @@ def _themes_table(corpus, args: argparse.Namespace):
 def _slogans_table(corpus, args: argparse.Namespace):
     from .phrasing import SLOGAN_FIELDS, extract_slogans
 
-    return extract_slogans(corpus, progress=args.progress)[list(SLOGAN_FIELDS)]
+    return extract_slogans(corpus, workers=args.workers, progress=args.progress)[list(SLOGAN_FIELDS)]
 
 
 def _reuse_table(corpus, args: argparse.Namespace):
@@ -104,16 +105,31 @@ def _corpus_command(sub, name: str, help_: str, table) -> argparse.ArgumentParse
     p.add_argument("paths", nargs="+", help="files or folders of .txt documents")
     p.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     p.add_argument("--no-cache", action="store_true", help="do not read or write data/processed/")
+    p.add_argument("--cache-dir", metavar="DIR", default=None,
+                   help="where the cache is kept (default: data/processed/, or $PLAN_ANALYSIS_CACHE)")
     p.add_argument("--progress", action="store_true", help="show progress bars (files read, documents done) on stderr")
+    p.add_argument("--workers", type=_positive, default=None, metavar="N",
+                   help="processes to use for loading and extracting (default: one per CPU; 1: no pool)")
     p.set_defaults(func=_cmd_table, table=table)
     return p
 
 
-def _non_negative(value: str) -> int:
+def _positive(value: str) -> int:
+    n = _whole(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {n}")
+    return n
+
+
+def _whole(value: str) -> int:
     try:
-        n = int(value)
+        return int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+
+
+def _non_negative(value: str) -> int:
+    n = _whole(value)
     if n < 0:
         raise argparse.ArgumentTypeError(f"expected 0 or more, got {n}")
     return n

@@ -157,3 +157,39 @@ def test_cli_targets_printed_a_piece_at_a_time_are_the_whole_table(monkeypatch, 
     got = capsys.readouterr().out
     assert len(pieces) > 1  # printed as several pieces …
     assert got.rstrip("\n") == want.getvalue().rstrip("\n")  # … that make one table, with one header
+
+
+@pytest.mark.parametrize("command, stage", [("targets", "iter_targets"), ("slogans", "extract_slogans"),
+                                            ("documents", None)])
+def test_cli_workers_and_cache_dir_reach_the_library(tmp_path, monkeypatch, capsys, command, stage):
+    import plan_analysis.corpus as corpus_mod
+    import plan_analysis.phrasing as phrasing_mod
+    import plan_analysis.targets as targets_mod
+    from plan_analysis.cli import main
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "甲镇.txt").write_text(TEXT + "持续推进“千万工程”。\n", encoding="utf-8")
+    seen: dict[str, object] = {}
+    for mod, name in ((corpus_mod, "load_corpus"), (targets_mod, "iter_targets"), (phrasing_mod, "extract_slogans")):
+        real = getattr(mod, name)
+
+        def spy(*args, _real=real, _name=name, **kwargs):
+            seen[_name] = kwargs
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(mod, name, spy)
+    assert main([command, str(tmp_path / "in"), "--workers", "1", "--cache-dir", str(tmp_path / "cache")]) == 0
+    assert "甲镇.txt" in capsys.readouterr().out
+    assert seen["load_corpus"]["workers"] == 1 and seen["load_corpus"]["cache_dir"] == str(tmp_path / "cache")
+    assert any((tmp_path / "cache").iterdir())  # the cache went where it was told
+    if stage:
+        assert seen[stage]["workers"] == 1
+
+
+@pytest.mark.parametrize("value, says", [("0", "expected 1 or more, got 0"), ("-2", "expected 1 or more, got -2"),
+                                         ("two", "expected a whole number, got 'two'")])
+def test_cli_refuses_a_number_of_workers_that_means_nothing(value, says):
+    out = subprocess.run([sys.executable, "-m", "plan_analysis", "targets", "data/raw", "--workers", value],
+                         capture_output=True, text=True, check=False, cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 2 and f"argument --workers: {says}" in out.stderr, out.stderr
+    assert out.stdout == ""
