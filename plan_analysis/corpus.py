@@ -1581,6 +1581,8 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
     if engine not in ("serial", "process", "dask"):
         raise ValueError(f"engine must be 'serial', 'process' or 'dask', not {engine!r}")
     n_workers = resolve_workers(workers)
+    if max_file_mb is not None and not max_file_mb > 0:  # 0 or less skipped every file as "too large"
+        raise ValueError(f"max_file_mb must be more than 0 (or None for no limit), got {max_file_mb!r}")
     found, problems = find_files(paths)
     cdir = Path(cache_dir) if cache_dir else default_cache_dir()
     fp = code_fingerprint() if cache else ""

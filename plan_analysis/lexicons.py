@@ -105,7 +105,8 @@ def read_table(name: str | os.PathLike, *, columns: Mapping[str, str]) -> list[d
     plan_analysis.lexicons.LexiconError: ...bad.tsv:3: column 'year' must be a whole number, got 'soon'
     """
     path = Path(name)
-    if not path.is_absolute() and not path.exists():
+    own = path.is_absolute() or path.exists() or len(path.parts) > 1  # a file of the caller's, not a bundled name
+    if not own:
         path = lexicon_dir() / path
     for kind in columns.values():
         if kind not in _TYPES:
@@ -113,6 +114,8 @@ def read_table(name: str | os.PathLike, *, columns: Mapping[str, str]) -> list[d
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
+        if own:
+            raise LexiconError(f"{path}:0: no such file (give the path of a UTF-8 TSV file)") from None
         raise LexiconError(f"{path}:0: lexicon file not found (is the project's data/ folder present?)") from None
     except UnicodeDecodeError as exc:
         raise LexiconError(f"{path}:0: not UTF-8 ({exc.reason} at byte {exc.start}); save it as UTF-8") from None

@@ -234,6 +234,8 @@ def clean_text(text: str, *, max_rounds: int = 4) -> Cleaned:
     """
     if not isinstance(text, str):
         raise TypeError(f"clean_text needs a str, got {type(text).__name__}")
+    if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 1:
+        raise ValueError(f"max_rounds must be 1 or more (each round runs every cleaning pass), got {max_rounds!r}")
     edits: list[Edit] = []
     cur, omap = apply_edits(text, edits)
     for _ in range(max_rounds):

@@ -26,6 +26,7 @@ name → text, is made into a corpus of its own by :func:`texts_corpus`); option
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
@@ -37,9 +38,10 @@ import numpy as np
 import pandas as pd
 
 from . import _patterns as P
-from .corpus import as_corpus, texts_corpus  # noqa: F401 - texts_corpus: also plan_analysis.phrasing's, as before
+from .corpus import _is_texts, as_corpus, texts_corpus  # noqa: F401 - texts_corpus: also plan_analysis.phrasing's, as before
 from .normalize import placeholder_spans
 from .parallel import resolve_workers
+from .tokenize import _as_words
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -661,7 +663,7 @@ def verb_profile(source: "Corpus | str", *, verbs: Sequence[str] = POLICY_VERBS)
     >>> verb_profile("坚持稳中求进，持续推进可持续发展。", verbs=("坚持", "持续"))[["坚持", "持续"]].round(1).values.tolist()
     [[58.8, 58.8]]
     """
-    verbs = list(dict.fromkeys(verbs))
+    verbs = list(dict.fromkeys(_as_words(verbs)))  # one verb given as a string is that verb, not its characters
     if not verbs or not all(isinstance(v, str) and v for v in verbs):
         raise ValueError(f"verbs must be non-empty strings, got {verbs!r}")
     corpus = as_corpus(source, what="verb_profile")
@@ -1011,6 +1013,11 @@ _KEYNESS_COLUMNS = ["term", "freq_target", "freq_rest", "g2", "p_value", "p_bonf
                     "rate_target", "rate_rest"]
 
 
+def _check_top(top: int | None) -> None:
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+        raise ValueError(f"top is how many terms to keep each way, 1 or more (None keeps all), got {top!r}")
+
+
 def _keyness_table(ft: pd.Series, fr: pd.Series, corpus: "Corpus", *, min_freq: int, top: int | None,
                    drop_places: bool) -> pd.DataFrame:
     """The keyness statistics of term counts in the target (``ft``) against the rest (``fr``); see :func:`keyness`."""
@@ -1083,6 +1090,7 @@ def keyness(source: "Corpus | str", *, by: "str | Mapping[str, Any] | pd.Series"
     """
     if min_freq < 1:
         raise ValueError(f"min_freq must be at least 1, got {min_freq}")
+    _check_top(top)
     if max_rest is not None and max_rest < 1:
         raise ValueError(f"max_rest must be at least 1 (or None for the whole rest), got {max_rest}")
     _check_unit(unit)
@@ -1123,12 +1131,13 @@ def keyness_by_group(source: "Corpus", *, by: "str | Mapping[str, Any] | pd.Seri
     """
     if min_freq < 1:
         raise ValueError(f"min_freq must be at least 1, got {min_freq}")
+    _check_top(top)
     _check_unit(unit)
     resolve_workers(workers)
     corpus = as_corpus(source, what="keyness_by_group")
     if targets is None:
         targets = [v for v in dict.fromkeys(_group_labels(corpus, by)) if v is not None and v == v and str(v) != ""]
-    targets = list(targets)
+    targets = [targets] if isinstance(targets, str) else list(targets)  # one group named as a string: that group
     labels = _known_labels(corpus, by)
     masks = [_target_mask(labels, t, by) for t in targets]  # every target checked before anything is counted
     if counts is None and unit == "token" and targets:
@@ -1241,7 +1250,7 @@ def mask_text(text: str, *, places: Iterable[str] = ()) -> str:
     >>> mask_text("前江街道完成投资9.5亿元，百禄镇完成xx亿元。", places=["前江街道"])
     '#街道完成投资#亿元#镇完成#亿元'
     """
-    return _make_masker(places)(text)
+    return _make_masker(_as_words(places))(text)
 
 
 def _make_masker(places: Iterable[str]) -> Callable[[str], str]:
@@ -1770,8 +1779,9 @@ def word_frequencies(source: Any, *, by: str = "place", group: Any = None, min_l
 
     Stopwords exclude the policy verbs (坚持, 推进 … are kept); numbers and placeholders never
     count. ``source`` is a corpus (``group`` selects the documents whose ``by`` column equals it, or
-    is in it when a list), a text, a sequence of words or :class:`~plan_analysis.tokenize.Token`
-    objects, or a mapping word → frequency (used as is, placeholders removed). ``slogans`` are
+    is in it when a list), a text, a mapping name → text (as :func:`~plan_analysis.corpus.texts_corpus` takes), a
+    sequence of words or :class:`~plan_analysis.tokenize.Token` objects, or a mapping word → frequency (numbers:
+    used as is, placeholders removed). ``slogans`` are
     the words kept whole (default: :func:`slogan_words` of the whole corpus; pass them to
     save recomputing them for each group).
 
@@ -1789,7 +1799,11 @@ def word_frequencies(source: Any, *, by: str = "place", group: Any = None, min_l
             out[w] += f
         return out
 
-    if isinstance(source, Mapping):
+    if isinstance(source, Mapping) and not _is_texts(source):
+        bad = next((f for f in source.values() if not isinstance(f, numbers.Real)), None)
+        if bad is not None:
+            raise TypeError(f"word_frequencies reads a mapping as word → frequency (a number) or name → text, not "
+                            f"a mix: got {bad!r} ({type(bad).__name__})")
         return _clean((w, float(f)) for w, f in source.items() if f and f > 0)
     if isinstance(source, (list, tuple)) and not isinstance(source, str):
         words = [t.word if hasattr(t, "word") else str(t) for t in source]
@@ -1808,7 +1822,7 @@ def word_frequencies(source: Any, *, by: str = "place", group: Any = None, min_l
             present = sorted({str(v) for v in corpus.documents[by].dropna()})
             raise ValueError(f"no document has {by} in {sorted(map(str, wanted))}; "
                              f"values present: {', '.join(present[:30])}")
-    extra = slogan_words(corpus) if slogans is None else list(slogans)
+    extra = slogan_words(corpus) if slogans is None else list(_as_words(slogans))
     cnt: Counter = Counter()
     for found in _token_lists(docs["text"].astype(str), extra, min_len=min_len):
         cnt.update(found)
@@ -1835,6 +1849,9 @@ def word_cloud(source: Any, *, by: str = "place", group: Any = None, font_path: 
 
     from .fonts import find_cjk_font, missing_glyphs
 
+    for name, value in (("max_words", max_words), ("width", width), ("height", height)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number of 1 or more, got {value!r}")
     freqs = word_frequencies(source, by=by, group=group, min_len=min_len, slogans=slogans)
     if not freqs:
         raise ValueError("no words to draw: the selection is empty once stopwords, numbers and placeholders are out")

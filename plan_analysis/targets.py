@@ -158,20 +158,27 @@ def _split_scale(unit: str) -> tuple[float | None, str]:
 
 @lru_cache(maxsize=2)
 def _indicator_rules(_key: str) -> tuple[tuple[re.Pattern[str], str, str], ...]:
-    from .lexicons import read_table
+    return _read_indicator_rules("indicators.tsv")
 
-    rows = read_table("indicators.tsv", columns={"pattern": "regex", "canonical": "str", "applies": "str", "note": "str?"})
+
+def _read_indicator_rules(name: str | os.PathLike) -> tuple[tuple[re.Pattern[str], str, str], ...]:
+    """The rows of an indicator table (``indicators.tsv``, or a file of the same columns) as rules."""
+    from .lexicons import LexiconError, read_table
+
+    rows = read_table(name, columns={"pattern": "regex", "canonical": "str", "applies": "str", "note": "str?"})
     for r in rows:
         if r["applies"] not in ("rate", "level", "any"):
-            from .lexicons import LexiconError
-
-            raise LexiconError(f"indicators.tsv:{r['_line']}: applies must be rate, level or any, got {r['applies']!r}")
+            raise LexiconError(f"{Path(name).name}:{r['_line']}: applies must be rate, level or any, got {r['applies']!r}")
     return tuple((r["pattern"], r["canonical"], r["applies"]) for r in rows)
 
 
 def canonical_indicator(indicator: str, *, is_growth_rate: bool = False,
-                        rules: tuple[tuple[re.Pattern[str], str, str], ...] | None = None) -> str:
+                        rules: str | os.PathLike | tuple[tuple[re.Pattern[str], str, str], ...] | None = None) -> str:
     """Return the canonical name of ``indicator`` from ``data/lexicons/indicators.tsv``, or ``""``.
+
+    ``rules`` is another table of the same columns (``pattern``, ``canonical``, ``applies``: rate, level or any; a
+    path to a TSV file, read and checked on each call), or the rules read from one; the first row that matches
+    names the indicator.
 
     >>> canonical_indicator("规模以上工业总产值"), canonical_indicator("经济", is_growth_rate=True)
     ('规上工业总产值', '地区生产总值')
@@ -180,6 +187,12 @@ def canonical_indicator(indicator: str, *, is_growth_rate: bool = False,
     """
     from .lexicons import lexicon_fingerprint
 
+    if isinstance(rules, (str, os.PathLike)):
+        rules = _read_indicator_rules(rules)
+    elif rules is not None and not (isinstance(rules, tuple) and all(isinstance(r, tuple) and len(r) == 3
+                                                                      for r in rules)):
+        raise TypeError(f"rules must be the path of an indicator table (pattern, canonical, applies) or the rules "
+                        f"read from one, not {type(rules).__name__}")
     if not indicator:
         return ""
     if rules is None:

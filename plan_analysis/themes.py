@@ -1542,6 +1542,8 @@ def top_themes(scores: pd.DataFrame, *, n: int = 3) -> pd.DataFrame:
     >>> top_themes(s).loc[0, ["top_themes", "shares"]].tolist()
     ['安全生产 · 党建', '50% · 20%']
     """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n is how many themes to list per unit, 1 or more, got {n!r}")
     need = {"doc_id", "unit_id", "theme", "share", "n_sentences"}
     missing = sorted(need - set(scores.columns))
     if missing:
@@ -1817,6 +1819,9 @@ def discover_topics(corpus: "Corpus | str | Mapping[str, str]", *, n_topics: int
         raise ValueError(f"unit must be 'sentence' or 'section', not {unit!r}")
     if n_topics < 1:
         raise ValueError(f"n_topics must be at least 1, not {n_topics}")
+    if n_terms < 1 or n_examples < 0:
+        raise ValueError(f"need n_terms of 1 or more and n_examples of 0 or more, got n_terms={n_terms}, "
+                         f"n_examples={n_examples}")
     resolve_workers(workers)  # checked here, before the coding it would only reach after
     th = _themes(themes)
     docs, s, codes = _selected(corpus, include_all, th, False, columns=("section_id", "text"), parts=False,

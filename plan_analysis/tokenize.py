@@ -349,6 +349,15 @@ def _word_spans(text: str, *, key: str, extra_words: Sequence[str] = (), drop_pu
     return out
 
 
+def _as_words(words: str | Iterable[str]) -> tuple[str, ...]:
+    """A word or words as a tuple of words: one string is one word, not a sequence of characters.
+
+    >>> _as_words("乡村振兴"), _as_words(["坚持", "推进"])
+    (('乡村振兴',), ('坚持', '推进'))
+    """
+    return (words,) if isinstance(words, str) else tuple(words)
+
+
 def tokenize(text: str, *, extra_words: Sequence[str] = (), drop_punct: bool = True,
              drop_stopwords: bool = False, hmm: bool = True) -> list[Token]:
     """Segment ``text`` into :class:`Token` objects with offsets into ``text``.
@@ -359,7 +368,7 @@ def tokenize(text: str, *, extra_words: Sequence[str] = (), drop_punct: bool = T
     >>> [t.word for t in tokenize("深化“红色领航+产业链党建”品牌", extra_words=["红色领航+产业链党建"])]
     ['深化', '红色领航+产业链党建', '品牌']
     """
-    spans = _word_spans(text, key=_lexicon_key(), extra_words=extra_words, drop_punct=drop_punct,
+    spans = _word_spans(text, key=_lexicon_key(), extra_words=_as_words(extra_words), drop_punct=drop_punct,
                         drop_stopwords=drop_stopwords, hmm=hmm)
     return [Token(w, s, e) for w, s, e in spans]
 
@@ -375,6 +384,7 @@ def word_spans_of(texts: Iterable[str], *, extra_words: Sequence[str] = (), drop
     [['推进', '乡村振兴'], ['抓', '党建']]
     """
     key = _lexicon_key()
+    extra_words = _as_words(extra_words)
     for text in texts:
         yield _word_spans(text, key=key, extra_words=extra_words, drop_punct=drop_punct,
                           drop_stopwords=drop_stopwords, hmm=hmm)
@@ -496,7 +506,7 @@ def has_tag(word: str, *, tags: Iterable[str] = ("v", "vn", "vd")) -> bool:
     >>> has_tag("发挥"), has_tag("企业"), has_tag("企业", tags=("n",))
     (True, False, True)
     """
-    return word in _tagged_words(tags if isinstance(tags, frozenset) else frozenset(tags))
+    return word in _tagged_words(tags if isinstance(tags, frozenset) else frozenset(_as_words(tags)))
 
 
 _PROPER = ("ns", "nr", "nz", "nt")

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import plan_analysis.corpus as corpus_mod
-from plan_analysis import load_corpus, phrasing, process_text, targets, themes, tokenize
+from plan_analysis import load_corpus, phrasing, process_text, targets, texts_corpus, themes, tokenize
 from plan_analysis.corpus import TABLES, _cache_dump, _cache_load, process_file
 from plan_analysis.load import RawText
 from plan_analysis.normalize import clean_text
@@ -842,3 +842,65 @@ def test_a_number_of_workers_that_means_nothing_is_refused_at_the_call(call, wor
     (tmp_path / "a.txt").write_text("推进改革。", encoding="utf-8")
     with pytest.raises(error, match=says):
         _WORKER_CALLS[call](workers, tmp_path)
+
+
+_SMALL = {"甲镇": "甲镇2024年工作计划\n持续推进“千万工程”，推进乡村振兴。\n", "乙镇": "乙镇2024年工作计划\n聚焦发展。聚焦民生。\n"}
+
+
+@pytest.mark.parametrize("call, says", [
+    # each was taken silently before: an empty table, every row but the last, or every file skipped as too large
+    (lambda: phrasing.keyness(_SMALL, by="doc_id", target="甲镇-1", top=0), r"^top is how many terms .*got 0"),
+    (lambda: phrasing.keyness(_SMALL, by="doc_id", target="甲镇-1", top=-1), r"^top is how many terms .*got -1"),
+    (lambda: phrasing.keyness_by_group(_SMALL, by="doc_id", top=-2), r"^top is how many terms .*got -2"),
+    (lambda: phrasing.word_cloud(_SMALL, width=-5), r"^width must be a whole number of 1 or more, got -5"),
+    (lambda: themes.top_themes(themes.score_themes(_SMALL), n=0), r"^n is how many themes to list per unit, .*got 0"),
+    (lambda: themes.discover_topics(_SMALL, n_terms=0), r"^need n_terms of 1 or more .*n_terms=0"),
+    (lambda: themes.discover_topics(_SMALL, n_examples=-1), r"^need n_terms .*n_examples of 0 or more.*n_examples=-1"),
+    (lambda: clean_text("推进 ,工作", max_rounds=0), r"^max_rounds must be 1 or more .*got 0"),
+    (lambda: load_corpus("data/raw", cache=False, progress=False, max_file_mb=0),
+     r"^max_file_mb must be more than 0 \(or None for no limit\), got 0"),
+])
+def test_an_option_that_means_nothing_is_refused_with_what_it_takes(call, says):
+    with pytest.raises(ValueError, match=says):
+        call()
+
+
+def test_one_word_given_as_a_string_is_that_word_not_its_characters():
+    assert [t.word for t in tokenize.tokenize("推进乡村振兴", extra_words="乡村振兴")] == ["推进", "乡村振兴"]
+    assert [[w for w, _, _ in s] for s in tokenize.word_spans_of(["推进乡村振兴"], extra_words="乡村振兴")] \
+        == [["推进", "乡村振兴"]]
+    assert tokenize.has_tag("企业", tags="n") and not tokenize.has_tag("企业", tags="v")  # "vn" was {"v", "n"}
+    assert tokenize.has_tag("发挥", tags="vn") == tokenize.has_tag("发挥", tags=("vn",))
+    profile = phrasing.verb_profile(_SMALL, verbs="推进")
+    assert list(profile.columns) == ["doc_id", "place", "n_chars", "推进"]  # was a column each for 推 and 进
+    assert phrasing.mask_text("前江街道完成投资", places="前江街道") == phrasing.mask_text("前江街道完成投资", places=["前江街道"])
+    assert phrasing.mask_text("前江街道完成投资", places="前江街道") != "前江街道完成投资"
+    whole = phrasing.word_frequencies(_SMALL, slogans="千万工程")
+    assert whole["千万工程"] == 1 and "千" not in whole
+    by_group = phrasing.keyness_by_group(_SMALL, by="doc_id", targets="甲镇-1", min_freq=1)
+    assert set(by_group["group"]) == {"甲镇-1"}  # was a target for each character
+
+
+def test_canonical_indicator_takes_the_path_of_a_table_of_ones_own(tmp_path):
+    from plan_analysis.lexicons import LexiconError
+    from plan_analysis.targets import canonical_indicator
+
+    mine = tmp_path / "my_indicators.tsv"
+    mine.write_text("# my own\npattern\tcanonical\tapplies\tnote\n蓝莓\t特色农业产值\tany\t\n", encoding="utf-8")
+    assert canonical_indicator("蓝莓基地", rules=mine) == "特色农业产值"
+    assert canonical_indicator("蓝莓基地", rules=str(mine)) == "特色农业产值"
+    assert canonical_indicator("蓝莓基地") == ""
+    with pytest.raises(LexiconError, match=r"nope\.tsv:0: no such file"):  # was: not enough values to unpack
+        canonical_indicator("蓝莓基地", rules=tmp_path / "nope.tsv")
+    mine.write_text("pattern\tcanonical\tapplies\tnote\n蓝莓\t特色农业产值\tsometimes\t\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"my_indicators\.tsv:2: applies must be rate, level or any, got 'sometimes'"):
+        canonical_indicator("蓝莓基地", rules=mine)
+    with pytest.raises(TypeError, match=r"^rules must be the path of an indicator table"):
+        canonical_indicator("蓝莓基地", rules=["蓝莓"])
+
+
+def test_word_frequencies_read_a_mapping_of_texts_as_texts_and_refuse_a_mix():
+    assert phrasing.word_frequencies(_SMALL) == phrasing.word_frequencies(texts_corpus(_SMALL))  # raised '>' on str
+    assert phrasing.word_frequencies({"推进": 3, "聚焦": 2.0}) == {"推进": 3.0, "聚焦": 2.0}
+    with pytest.raises(TypeError, match=r"^word_frequencies reads a mapping as word → frequency .*got '三' \(str\)"):
+        phrasing.word_frequencies({"推进": 3, "聚焦": "三"})
