@@ -23,18 +23,6 @@ DOCUMENT_FIELDS = ("doc_id", "source_file", "title", "place", "admin_level", "pr
                    "n_chars", "n_placeholders", "raw_start", "raw_end")
 
 
-def _write(tables, fmt: str, out) -> None:
-    """Write a table, or the pieces of one in order (as one CSV: one header), to ``out``."""
-    import pandas as pd
-
-    for i, df in enumerate([tables] if isinstance(tables, pd.DataFrame) else tables):
-        if fmt == "csv":
-            df.to_csv(out, index=False, header=i == 0)
-        else:
-            text = df.to_json(orient="records", lines=True, force_ascii=False)
-            out.write(text if text.endswith("\n") or not text else text + "\n")
-
-
 def _load(args: argparse.Namespace):
     """Load the corpus, reporting every file problem on stderr; ``None`` when nothing loaded."""
     from .corpus import load_corpus
@@ -96,7 +84,9 @@ def _cmd_table(args: argparse.Namespace) -> int:
     corpus = _load(args)
     if corpus is None:
         return 1
-    _write(args.table(corpus, args), args.format, sys.stdout)
+    from .corpus import write_pieces
+
+    write_pieces(args.table(corpus, args), args.format, sys.stdout)
     return 0
 
 

@@ -702,6 +702,26 @@ def _write_atomic(file: Path, data: bytes | Callable[[Any], None], *, mode: int 
         raise
 
 
+def write_pieces(pieces: Any, fmt: Literal["csv", "jsonl"], out: Any) -> None:
+    """Write a table, or the pieces of one in order, to the text stream ``out`` as CSV (one header) or JSON lines.
+
+    >>> import io
+    >>> buf = io.StringIO()
+    >>> write_pieces(iter([pd.DataFrame({"镇": ["甲"]}), pd.DataFrame({"镇": ["乙"]})]), "csv", buf)
+    >>> buf.getvalue().splitlines()
+    ['镇', '甲', '乙']
+    """
+    if fmt not in ("csv", "jsonl"):
+        raise ValueError(f"fmt must be 'csv' or 'jsonl', not {fmt!r}")
+    for i, df in enumerate([pieces] if isinstance(pieces, pd.DataFrame) else pieces):
+        if fmt == "csv":
+            df.to_csv(out, index=False, header=i == 0)
+        else:
+            text = df.to_json(orient="records", lines=True, force_ascii=False)
+            if text.strip():  # an empty table is no line at all (pandas gives one blank line)
+                out.write(text if text.endswith("\n") else text + "\n")
+
+
 def _load_one(path: str, source_file: str, folder: str | None, entries: Sequence[tuple[str, str, int, int]],
               max_bytes: int | None) -> tuple[FileResult, tuple[str, bytes] | None]:
     """Read one file, then take its tables from the cache or :func:`process_file` (run in workers).

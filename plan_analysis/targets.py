@@ -19,7 +19,7 @@ import os
 import re
 from bisect import bisect_left, bisect_right
 from functools import lru_cache, partial
-from itertools import accumulate
+from itertools import accumulate, chain
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal, NamedTuple, Sequence
 
@@ -881,35 +881,57 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
 def write_targets(source: Any, path: str | os.PathLike, *, include_placeholders: bool = True,
                   kind: Literal["all", "target", "actual"] = "all", workers: int | None = None,
                   progress: bool = False) -> Path:
-    """Write the table :func:`extract_targets` gives to a Parquet file, a piece of documents at a time.
+    """Write the table :func:`extract_targets` gives to a file, a piece of documents at a time.
 
-    For corpora whose figures do not fit in memory (a province over a decade): only one piece's rows are held at
-    a time. The file is written whole or not at all (a temporary file renamed into place). Options as for
-    :func:`extract_targets`; ``pandas.read_parquet(path)`` gives the same table. Returns the path written.
+    The file's suffix says the format: ``.parquet`` (or ``.pq``: Parquet, zstd; ``pandas.read_parquet(path)`` gives
+    the same table), ``.csv`` (UTF-8, one header) or ``.jsonl`` (a JSON object per line), as the command line
+    prints them. For corpora whose figures do not fit in memory (a province over a decade): only one piece's rows
+    are held at a time. The file is written whole or not at all (a temporary file renamed into place). Options as
+    for :func:`extract_targets`, checked with the path before any figure is sought. Returns the path written.
 
     >>> import pandas as pd, tempfile, os
     >>> f = write_targets({"甲镇": "完成固定资产投资7.06亿元，同比增长xx%"}, os.path.join(tempfile.mkdtemp(), "t.parquet"))
     >>> pd.read_parquet(f)[["figure", "placeholder"]].values.tolist()
     [['7.06亿元', False], ['xx%', True]]
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import io
 
-    from .corpus import _write_atomic
+    from .corpus import _write_atomic, write_pieces
 
-    types = _arrow_types()
-    schema = pa.schema([(c, types.get(c, pa.large_string())) for c in _COLUMNS])
+    out = Path(path)
+    if out.is_dir():
+        raise IsADirectoryError(f"{out} is a folder; give the path of a file in it, such as {out / 'targets.parquet'}")
+    fmt = _FILE_FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{out}: write_targets writes {', '.join(_FILE_FORMATS)} files; end the name with one of "
+                         f"these (it has {repr(out.suffix) if out.suffix else 'no suffix'})")
     parts = iter_targets(source, include_placeholders=include_placeholders, kind=kind, workers=workers,
                          progress=progress)
 
     def write(fh: Any) -> None:
+        if fmt != "parquet":
+            text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+            first = next(parts, None)
+            # a header even when there is no figure
+            write_pieces(chain([first if first is not None else pd.DataFrame(columns=_COLUMNS)], parts), fmt, text)
+            text.flush()
+            text.detach()
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        types = _arrow_types()
+        schema = pa.schema([(c, types.get(c, pa.large_string())) for c in _COLUMNS])
         with pq.ParquetWriter(fh, schema, compression="zstd") as writer:
             for part in parts:
                 writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
 
-    out = Path(path)
     _write_atomic(out, write)
     return out
+
+
+#: the formats :func:`write_targets` writes, by file suffix
+_FILE_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl"}
 
 
 #: the columns of :func:`extract_targets`'s table

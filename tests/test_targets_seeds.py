@@ -683,3 +683,32 @@ def test_a_targets_file_cut_short_is_never_left_in_place(all_extracted, tmp_path
     with pytest.raises(ValueError, match="kind must be"):  # options are checked before a file is opened
         targets_mod.write_targets(corpus, tmp_path / "other.parquet", kind="plans")
     assert not (tmp_path / "other.parquet").exists()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_targets_file_in_csv_or_json_lines_is_what_the_command_line_prints(all_extracted, tmp_path, suffix):
+    from plan_analysis.targets import write_targets
+
+    corpus, _ = all_extracted
+    want = extract_targets(corpus, workers=1)
+    path = write_targets(corpus, tmp_path / f"targets{suffix}", workers=1)
+    got = path.read_text(encoding="utf-8")
+    if suffix == ".csv":
+        assert got == want.to_csv(index=False)  # one header, though written a piece at a time
+        back = pd.read_csv(path, keep_default_na=False, na_values={"value": [""]})
+        pd.testing.assert_frame_equal(back[["figure", "value"]], want[["figure", "value"]], check_dtype=False)
+    else:
+        assert got.rstrip("\n") == want.to_json(orient="records", lines=True, force_ascii=False).rstrip("\n")
+    assert len(got.splitlines()) == len(want) + (suffix == ".csv")
+    empty = write_targets({"甲镇": "没有数字。"}, tmp_path / f"none{suffix}")
+    assert empty.read_text(encoding="utf-8") == (want.iloc[:0].to_csv(index=False) if suffix == ".csv" else "")
+
+
+def test_write_targets_says_what_a_path_it_cannot_write_should_be(tmp_path):
+    from plan_analysis.targets import write_targets
+
+    with pytest.raises(IsADirectoryError, match=r"is a folder; give the path of a file in it, such as .*targets\.parquet"):
+        write_targets({"甲镇": "增长5%"}, tmp_path)  # was: the whole extraction, then IsADirectoryError from a rename
+    with pytest.raises(ValueError, match=r"t\.txt: write_targets writes \.parquet, \.pq, \.csv, \.jsonl files; .*'\.txt'"):
+        write_targets({"甲镇": "增长5%"}, tmp_path / "t.txt")  # was: Parquet bytes in a file named .txt
+    assert list(tmp_path.iterdir()) == []
