@@ -336,6 +336,11 @@ def _input_hint(source: Any) -> str:
         return "; to read files, load them first: plan_analysis.load_corpus(path)"
     if isinstance(source, (list, tuple)):
         return "; for texts in memory give a mapping name → text (plan_analysis.texts_corpus)"
+    if isinstance(source, Mapping):
+        if not source:
+            return "; this mapping is empty: give at least one name → text"
+        name, value = next((k, v) for k, v in source.items() if not isinstance(v, str))
+        return f"; a mapping's values must be texts, but {name!r} holds a {type(value).__name__}"
     return ""
 
 
@@ -1136,6 +1141,9 @@ class Corpus:
         ids = docs["doc_id"].astype(str)
         if isinstance(documents, str):
             documents = [documents]
+        if documents is None or isinstance(documents, (int, float, bool, np.generic)):
+            raise TypeError(f"select takes a boolean mask over corpus.documents or doc_ids, not {documents!r}; for "
+                            "the first n documents give corpus.documents['doc_id'][:n], for a random n corpus.sample(n)")
         if isinstance(documents, pd.Series) and pd.api.types.is_bool_dtype(documents.dtype):
             values = documents.to_numpy(dtype=bool, na_value=False)
         else:

@@ -904,3 +904,20 @@ def test_word_frequencies_read_a_mapping_of_texts_as_texts_and_refuse_a_mix():
     assert phrasing.word_frequencies({"推进": 3, "聚焦": 2.0}) == {"推进": 3.0, "聚焦": 2.0}
     with pytest.raises(TypeError, match=r"^word_frequencies reads a mapping as word → frequency .*got '三' \(str\)"):
         phrasing.word_frequencies({"推进": 3, "聚焦": "三"})
+
+
+@pytest.mark.parametrize("source, says", [
+    ({}, r"got dict; this mapping is empty: give at least one name → text"),
+    ({"甲镇": "推进改革。", "乙镇": None}, r"got dict; a mapping's values must be texts, but '乙镇' holds a NoneType"),
+])
+def test_a_mapping_that_is_not_texts_says_what_is_wrong_with_it(source, says):
+    for call in (targets.extract_targets, themes.score_themes, phrasing.extract_slogans):
+        with pytest.raises(TypeError, match=says):  # said only "got dict"
+            call(source)
+
+
+@pytest.mark.parametrize("wrong", [3, None, True])
+def test_select_names_what_it_takes(corpus_of, wrong):
+    c = corpus_of({"甲镇": "甲镇2024年工作计划\n推进改革。\n"}, folder_name="select")
+    with pytest.raises(TypeError, match=r"^select takes a boolean mask over corpus\.documents or doc_ids, not .*corpus\.sample\(n\)"):
+        c.select(wrong)  # was: 'int' object is not iterable
