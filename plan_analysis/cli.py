@@ -49,15 +49,10 @@ def _documents_table(corpus, args: argparse.Namespace):
 
 def _targets_table(corpus, args: argparse.Namespace):
     """The figures a piece at a time, so that a province's worth is printed without holding it all."""
-    import pandas as pd
-
     from .targets import TARGET_FIELDS, iter_targets
 
-    parts = iter_targets(corpus, include_placeholders=not args.no_placeholders, kind=args.kind,
-                         workers=args.workers, progress=args.progress)
-    first = next(parts, None)
-    yield (first if first is not None else pd.DataFrame(columns=list(TARGET_FIELDS)))[list(TARGET_FIELDS)]
-    for part in parts:
+    for part in iter_targets(corpus, include_placeholders=not args.no_placeholders, kind=args.kind,
+                             workers=args.workers, progress=args.progress):
         yield part[list(TARGET_FIELDS)]
 
 

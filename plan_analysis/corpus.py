@@ -339,8 +339,9 @@ def _input_hint(source: Any) -> str:
     if isinstance(source, Mapping):
         if not source:
             return "; this mapping is empty: give at least one name → text"
-        name, value = next((k, v) for k, v in source.items() if not isinstance(v, str))
-        return f"; a mapping's values must be texts, but {name!r} holds a {type(value).__name__}"
+        bad = next(((k, v) for k, v in source.items() if not isinstance(v, str)), None)
+        if bad is not None:
+            return f"; a mapping's values must be texts, but {bad[0]!r} holds a {type(bad[1]).__name__}"
     return ""
 
 
@@ -415,7 +416,7 @@ def texts_corpus(texts: Mapping[str, str]) -> "Corpus":
 
 #: the modules the per-file pipeline runs (tests/test_corpus.py checks the list is complete): editing any
 #: other module (plots, report, themes …) keeps the processed tables
-PIPELINE_MODULES = ("_patterns.py", "corpus.py", "lexicons.py", "load.py", "meta.py", "normalize.py", "offsets.py",
+PIPELINE_MODULES = ("_checks.py", "_patterns.py", "corpus.py", "lexicons.py", "load.py", "meta.py", "normalize.py", "offsets.py",
                     "parallel.py", "split.py", "tokenize.py")
 
 
@@ -1426,7 +1427,6 @@ class _EditIndex:
     ends: np.ndarray
     inserted: Any
     kinds: Any
-    new_lens: np.ndarray  # characters each edit puts in place
 
     def edits_of(self, source: str) -> list[Edit]:
         """The cleaning edits of ``source``, sorted by raw span."""
@@ -1448,8 +1448,7 @@ def _cleaning_edit_index(edits: pd.DataFrame) -> _EditIndex:
     return _EditIndex({str(k): v for k, v in rows.items()},
                       cleaning["raw_start"].to_numpy(dtype=np.int64, na_value=0),
                       cleaning["raw_end"].to_numpy(dtype=np.int64, na_value=0),
-                      cleaning["inserted"].array, cleaning["kind"].array,
-                      cleaning["inserted"].str.len().to_numpy(dtype=np.int64, na_value=0))
+                      cleaning["inserted"].array, cleaning["kind"].array)
 
 
 # --- engines: each yields one _Chunk per few tasks, in task order --------------------------------

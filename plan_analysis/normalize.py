@@ -22,6 +22,7 @@ from typing import Callable, Iterator, Sequence
 import pandas as pd
 
 from . import _patterns as P
+from ._checks import check_count
 from .offsets import Edit, OffsetMap, apply_edits, lift_edits
 
 __all__ = ["Cleaned", "clean_text", "find_placeholders", "placeholder_spans", "edits_frame", "EDIT_KINDS"]
@@ -234,8 +235,7 @@ def clean_text(text: str, *, max_rounds: int = 4) -> Cleaned:
     """
     if not isinstance(text, str):
         raise TypeError(f"clean_text needs a str, got {type(text).__name__}")
-    if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 1:
-        raise ValueError(f"max_rounds must be 1 or more (each round runs every cleaning pass), got {max_rounds!r}")
+    check_count(max_rounds, "max_rounds must be 1 or more (each round runs every cleaning pass)")
     edits: list[Edit] = []
     cur, omap = apply_edits(text, edits)
     for _ in range(max_rounds):

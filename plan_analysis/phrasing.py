@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from . import _patterns as P
+from ._checks import check_count
 from .corpus import _is_texts, as_corpus, texts_corpus  # noqa: F401 - texts_corpus: also plan_analysis.phrasing's, as before
 from .normalize import placeholder_spans
 from .parallel import resolve_workers
@@ -253,7 +254,7 @@ def _doc_slogans(args: tuple[Any, np.ndarray, np.ndarray, np.ndarray, int, int, 
     from .lexicons import pinned_lexicons
 
     texts, sent_starts, sent_ends, cuts, min_len, max_len, offsets = args
-    texts = [str(text) for text in piece_texts(texts)]
+    texts = piece_texts(texts)
     rows: list[tuple[Any, ...]] = []
     # a piece's phrases recur from document to document: each is classified and searched for placeholders once
     classify = lru_cache(maxsize=None)(classify_slogan)
@@ -1009,13 +1010,10 @@ def _sides_from_counts(coded: _CodedCounts, in_target: pd.Series) -> tuple[pd.Se
     return out[0], out[1]
 
 
+#: what ``top=`` of keyness is, for the error a wrong one raises
+_TOP_SAYS = "top is how many terms to keep each way, 1 or more (None keeps all)"
 _KEYNESS_COLUMNS = ["term", "freq_target", "freq_rest", "g2", "p_value", "p_bonferroni", "log_ratio", "direction",
                     "rate_target", "rate_rest"]
-
-
-def _check_top(top: int | None) -> None:
-    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
-        raise ValueError(f"top is how many terms to keep each way, 1 or more (None keeps all), got {top!r}")
 
 
 def _keyness_table(ft: pd.Series, fr: pd.Series, corpus: "Corpus", *, min_freq: int, top: int | None,
@@ -1090,7 +1088,7 @@ def keyness(source: "Corpus | str", *, by: "str | Mapping[str, Any] | pd.Series"
     """
     if min_freq < 1:
         raise ValueError(f"min_freq must be at least 1, got {min_freq}")
-    _check_top(top)
+    check_count(top, _TOP_SAYS, none=True)
     if max_rest is not None and max_rest < 1:
         raise ValueError(f"max_rest must be at least 1 (or None for the whole rest), got {max_rest}")
     _check_unit(unit)
@@ -1131,7 +1129,7 @@ def keyness_by_group(source: "Corpus", *, by: "str | Mapping[str, Any] | pd.Seri
     """
     if min_freq < 1:
         raise ValueError(f"min_freq must be at least 1, got {min_freq}")
-    _check_top(top)
+    check_count(top, _TOP_SAYS, none=True)
     _check_unit(unit)
     resolve_workers(workers)
     corpus = as_corpus(source, what="keyness_by_group")
@@ -1850,8 +1848,7 @@ def word_cloud(source: Any, *, by: str = "place", group: Any = None, font_path: 
     from .fonts import find_cjk_font, missing_glyphs
 
     for name, value in (("max_words", max_words), ("width", width), ("height", height)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a whole number of 1 or more, got {value!r}")
+        check_count(value, f"{name} must be a whole number of 1 or more")
     freqs = word_frequencies(source, by=by, group=group, min_len=min_len, slogans=slogans)
     if not freqs:
         raise ValueError("no words to draw: the selection is empty once stopwords, numbers and placeholders are out")

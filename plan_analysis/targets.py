@@ -19,7 +19,7 @@ import os
 import re
 from bisect import bisect_left, bisect_right
 from functools import lru_cache, partial
-from itertools import accumulate, chain
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal, NamedTuple, Sequence
 
@@ -172,13 +172,29 @@ def _read_indicator_rules(name: str | os.PathLike) -> tuple[tuple[re.Pattern[str
     return tuple((r["pattern"], r["canonical"], r["applies"]) for r in rows)
 
 
+def _file_version(path: str | os.PathLike) -> tuple[str, int, int]:
+    """``(path, modification time, size)``: a key that changes when the file is edited (a missing file: zeros)."""
+    try:
+        st = os.stat(path)
+    except OSError:  # reading it says what is wrong
+        return str(path), 0, 0
+    return str(path), st.st_mtime_ns, st.st_size
+
+
+@lru_cache(maxsize=8)
+def _rules_file(path: str, _mtime_ns: int, _size: int) -> tuple[tuple[re.Pattern[str], str, str], ...]:
+    """The rules of the indicator table at ``path``, read once per version of the file (a call per indicator
+    would read and compile the whole table each time)."""
+    return _read_indicator_rules(path)
+
+
 def canonical_indicator(indicator: str, *, is_growth_rate: bool = False,
                         rules: str | os.PathLike | tuple[tuple[re.Pattern[str], str, str], ...] | None = None) -> str:
     """Return the canonical name of ``indicator`` from ``data/lexicons/indicators.tsv``, or ``""``.
 
     ``rules`` is another table of the same columns (``pattern``, ``canonical``, ``applies``: rate, level or any; a
-    path to a TSV file, read and checked on each call), or the rules read from one; the first row that matches
-    names the indicator.
+    path to a TSV file, read and checked once per version of the file), or the rules read from one; the first row
+    that matches names the indicator.
 
     >>> canonical_indicator("规模以上工业总产值"), canonical_indicator("经济", is_growth_rate=True)
     ('规上工业总产值', '地区生产总值')
@@ -188,7 +204,7 @@ def canonical_indicator(indicator: str, *, is_growth_rate: bool = False,
     from .lexicons import lexicon_fingerprint
 
     if isinstance(rules, (str, os.PathLike)):
-        rules = _read_indicator_rules(rules)
+        rules = _rules_file(*_file_version(rules))
     elif rules is not None and not (isinstance(rules, tuple) and all(isinstance(r, tuple) and len(r) == 3
                                                                       for r in rules)):
         raise TypeError(f"rules must be the path of an indicator table (pattern, canonical, applies) or the rules "
@@ -873,9 +889,9 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
     >>> extract_targets("完成固定资产投资7.06亿元，同比增长xx%")[["figure", "kind", "placeholder"]].values.tolist()
     [['7.06亿元', 'actual', False], ['xx%', 'actual', True]]
     """
-    parts = list(iter_targets(source, include_placeholders=include_placeholders, kind=kind, workers=workers,
-                              progress=progress))
-    return pd.concat(parts, ignore_index=True) if parts else _typed(pd.DataFrame([], columns=_COLUMNS))
+    parts = iter_targets(source, include_placeholders=include_placeholders, kind=kind, workers=workers,
+                         progress=progress)
+    return pd.concat(parts, ignore_index=True)
 
 
 def write_targets(source: Any, path: str | os.PathLike, *, include_placeholders: bool = True,
@@ -911,9 +927,7 @@ def write_targets(source: Any, path: str | os.PathLike, *, include_placeholders:
     def write(fh: Any) -> None:
         if fmt != "parquet":
             text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
-            first = next(parts, None)
-            # a header even when there is no figure
-            write_pieces(chain([first if first is not None else pd.DataFrame(columns=_COLUMNS)], parts), fmt, text)
+            write_pieces(parts, fmt, text)
             text.flush()
             text.detach()
             return
@@ -957,7 +971,8 @@ def iter_targets(source: Any, *, include_placeholders: bool = True, kind: Litera
     """Yield the table :func:`extract_targets` gives, a piece of documents at a time.
 
     Joined, the pieces are that table (same columns, types and row order); each is a few hundred documents'
-    figures, so a caller can send them on (to a file, a database) without holding every figure at once.
+    figures, so a caller can send them on (to a file, a database) without holding every figure at once. Where there
+    is no figure at all, one empty piece comes (the table's columns, for a header).
     ``source`` and the options are as for :func:`extract_targets`, and are checked at the call, before any piece
     is made.
 
@@ -969,11 +984,21 @@ def iter_targets(source: Any, *, include_placeholders: bool = True, kind: Litera
     resolve_workers(workers)  # here, at the call: the pieces are made only when asked for
     kept = partial(_kept, include_placeholders=include_placeholders, kind=kind)
     if isinstance(source, str):
-        return _text_parts(source, kept=kept)
+        return _one_at_least(_text_parts(source, kept=kept))
     from .corpus import documents_of
 
     docs, corpus = documents_of(source, what="extract_targets")
-    return _corpus_parts(docs, corpus, kept=kept, workers=workers, progress=progress)
+    return _one_at_least(_corpus_parts(docs, corpus, kept=kept, workers=workers, progress=progress))
+
+
+def _one_at_least(parts: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """``parts``, or one empty table of the right columns and types when there is none."""
+    empty = True
+    for part in parts:
+        empty = False
+        yield part
+    if empty:
+        yield _typed(pd.DataFrame([], columns=_COLUMNS))
 
 
 def _kept(df: pd.DataFrame, *, include_placeholders: bool, kind: str) -> pd.DataFrame:

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Ma
 import numpy as np
 import pandas as pd
 
+from ._checks import check_count
 from ._patterns import code_points
 from .corpus import as_corpus
 from .lexicons import LexiconError, lexicon_dir, parse_regex
@@ -715,11 +716,11 @@ def _code_joined(args: tuple[Any, np.ndarray, tuple[Theme, ...], bool]) -> _Code
     to read: :class:`~plan_analysis.corpus.SnapshotRows`; ``lengths``: theirs in characters) with every theme: what
     :func:`_code` gives each text alone, as rows per (text, theme name) with a match, themes in dictionary order
     (``terms=False``: matched strings left empty)."""
-    from .corpus import SnapshotRows
+    from .corpus import piece_texts
 
     text, lengths, themes, terms = args
-    if isinstance(text, (SnapshotRows, list)):
-        text = "".join(text.read() if isinstance(text, SnapshotRows) else text)
+    if not isinstance(text, (str, bytes)):  # a piece's texts, not yet joined
+        text = "".join(piece_texts(text))
     text = text.decode("utf-8") if isinstance(text, bytes) else text
     bounds = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=bounds[1:])
@@ -1542,8 +1543,7 @@ def top_themes(scores: pd.DataFrame, *, n: int = 3) -> pd.DataFrame:
     >>> top_themes(s).loc[0, ["top_themes", "shares"]].tolist()
     ['安全生产 · 党建', '50% · 20%']
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n is how many themes to list per unit, 1 or more, got {n!r}")
+    check_count(n, "n is how many themes to list per unit, 1 or more")
     need = {"doc_id", "unit_id", "theme", "share", "n_sentences"}
     missing = sorted(need - set(scores.columns))
     if missing:
