@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import difflib
+from typing import Any, Iterable
 
 
 def check_count(value: Any, says: str, *, none: bool = False) -> None:
@@ -19,3 +20,19 @@ def check_count(value: Any, says: str, *, none: bool = False) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{says}, got {value!r}")
+
+
+def missing_column(name: Any, columns: Iterable[Any], *, what: str, option: str = "by", table: str = "the table",
+                   more: str = "") -> str:
+    """The message for an option naming a column ``table`` lacks: the value, the nearest column names, the choices.
+
+    ``more`` ends the list of choices (", or pass a mapping doc_id → group").
+
+    >>> missing_column("plcae", ["doc_id", "place", "text"], what="keyness", table="corpus.documents")
+    "keyness: by='plcae' is not a column of corpus.documents; did you mean 'place'? Use one of: doc_id, place"
+    """
+    names = [str(c) for c in columns if c != "text"]
+    near = difflib.get_close_matches(str(name), names, n=1, cutoff=0.6)
+    shown = ", ".join(names[:30]) + (" …" if len(names) > 30 else "")
+    use = f"did you mean {near[0]!r}? Use" if near else "use"
+    return f"{what}: {option}={name!r} is not a column of {table}; {use} one of: {shown}{more}"

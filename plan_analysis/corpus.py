@@ -13,6 +13,7 @@ in file order, so every engine gives the same tables.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import logging
@@ -380,8 +381,9 @@ def require_columns(table: Any, columns: Sequence[str], *, what: str, make: str)
     missing = [c for c in columns if c not in table.columns]
     if missing:
         has = ", ".join(map(str, table.columns[:12])) + (" …" if len(table.columns) > 12 else "") or "no columns"
-        raise ValueError(f"{what}: the table has no column(s) {', '.join(missing)} (it has {has}); "
-                         f"give it a table from {make}")
+        near = [m for c in missing for m in difflib.get_close_matches(c, map(str, table.columns), n=1, cutoff=0.6)]
+        raise ValueError(f"{what}: the table has no column(s) {', '.join(missing)} (it has {has}"
+                         + (f"; did you mean {', '.join(near)}?" if near else "") + f"); give it a table from {make}")
 
 
 def texts_corpus(texts: Mapping[str, str]) -> "Corpus":

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -89,12 +89,15 @@ def _convert(value: str, kind: str, where: str, column: str) -> Any:
     raise LexiconError(f"{where}: unknown column type {kind!r}")
 
 
-def read_table(name: str | os.PathLike, *, columns: Mapping[str, str]) -> list[dict[str, Any]]:
+def read_table(name: str | os.PathLike, *, columns: Mapping[str, str], may_lack: Collection[str] = ()
+               ) -> list[dict[str, Any]]:
     r"""Read a TSV lexicon and check it against ``columns`` (name → type).
 
     Types: ``str``, ``int``, ``float``, ``regex`` (compiled), ``bool``; a trailing ``?`` allows
-    an empty field (``None``). Extra columns in the file are kept as strings. Every problem
-    raises :class:`LexiconError` starting with ``file:line``.
+    an empty field (``None``). The columns in ``may_lack`` may also be left out of the file
+    (every row then has ``None``), as a ``note`` column in a table of one's own. Extra columns
+    in the file are kept as strings. Every problem raises :class:`LexiconError` starting with
+    ``file:line``.
 
     >>> import tempfile, pathlib
     >>> bad = pathlib.Path(tempfile.mkdtemp()) / "bad.tsv"
@@ -128,13 +131,13 @@ def read_table(name: str | os.PathLike, *, columns: Mapping[str, str]) -> list[d
         where = f"{path}:{lineno}"
         if header is None:
             header = [f.strip() for f in fields]
-            missing = [c for c in columns if c not in header]
+            missing = [c for c in columns if c not in header and c not in may_lack]
             if missing:
                 raise LexiconError(f"{where}: header lacks column(s) {', '.join(missing)}; found {', '.join(header)}")
             continue
         if len(fields) != len(header):
             raise LexiconError(f"{where}: {len(fields)} tab-separated field(s), the header has {len(header)}")
-        row: dict[str, Any] = {"_line": lineno}
+        row: dict[str, Any] = {"_line": lineno, **dict.fromkeys(c for c in may_lack if c not in header)}
         for col, value in zip(header, fields):
             value = value.strip()
             row[col] = _convert(value, columns[col], where, col) if col in columns else value

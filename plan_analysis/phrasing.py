@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from . import _patterns as P
-from ._checks import check_count
+from ._checks import check_count, missing_column
 from .corpus import _is_texts, as_corpus, texts_corpus  # noqa: F401 - texts_corpus: also plan_analysis.phrasing's, as before
 from .normalize import placeholder_spans
 from .parallel import resolve_workers
@@ -888,14 +888,14 @@ def _piece_term_totals(args: tuple[Any, list[int], tuple[str, ...], str]) -> dic
     return out
 
 
-def _group_labels(corpus: "Corpus", by: "str | Mapping[str, Any] | pd.Series") -> pd.Series:
-    """doc_id → group label."""
+def _group_labels(corpus: "Corpus", by: "str | Mapping[str, Any] | pd.Series", *, what: str = "keyness") -> pd.Series:
+    """doc_id → group label (``what``: the calling function, for the message when ``by`` names no column)."""
     docs = corpus.documents
     ids = docs["doc_id"].astype(str)
     if isinstance(by, str):
         if by not in docs.columns:
-            raise KeyError(f"by={by!r} is not a column of corpus.documents; use one of: "
-                           f"{', '.join(c for c in docs.columns if c != 'text')}, or pass a mapping doc_id → group")
+            raise KeyError(missing_column(by, docs.columns, what=what, table="corpus.documents",
+                                          more=", or pass a mapping doc_id → group"))
         return pd.Series(docs[by].to_numpy(dtype=object), index=ids)
     mapping = by.to_dict() if isinstance(by, pd.Series) else dict(by)
     return pd.Series([mapping.get(d) for d in ids], index=ids, dtype=object)
@@ -941,9 +941,9 @@ def _g2(a: np.ndarray, b: np.ndarray, c: float, d: float) -> np.ndarray:
     return 2.0 * (t1 + t2)
 
 
-def _known_labels(corpus: "Corpus", by: "str | Mapping[str, Any] | pd.Series") -> pd.Series:
+def _known_labels(corpus: "Corpus", by: "str | Mapping[str, Any] | pd.Series", *, what: str = "keyness") -> pd.Series:
     """doc_id → group label, for the documents whose group is known (not None, NaN or NA)."""
-    labels = _group_labels(corpus, by)
+    labels = _group_labels(corpus, by, what=what)
     known = labels.map(lambda v: v is not None and not (isinstance(v, float) and math.isnan(v)) and v is not pd.NA)
     return labels[known]
 
@@ -1134,9 +1134,9 @@ def keyness_by_group(source: "Corpus", *, by: "str | Mapping[str, Any] | pd.Seri
     resolve_workers(workers)
     corpus = as_corpus(source, what="keyness_by_group")
     if targets is None:
-        targets = [v for v in dict.fromkeys(_group_labels(corpus, by)) if v is not None and v == v and str(v) != ""]
+        targets = [v for v in dict.fromkeys(_group_labels(corpus, by, what="keyness_by_group")) if v is not None and v == v and str(v) != ""]
     targets = [targets] if isinstance(targets, str) else list(targets)  # one group named as a string: that group
-    labels = _known_labels(corpus, by)
+    labels = _known_labels(corpus, by, what="keyness_by_group")
     masks = [_target_mask(labels, t, by) for t in targets]  # every target checked before anything is counted
     if counts is None and unit == "token" and targets:
         counts = _kept_token_counts(corpus)
@@ -1812,7 +1812,7 @@ def word_frequencies(source: Any, *, by: str = "place", group: Any = None, min_l
     corpus = as_corpus(source, what="word_frequencies")
     docs = corpus.documents
     if by not in docs.columns:  # checked with or without a group: a misspelt column is never ignored
-        raise KeyError(f"by={by!r} is not a column of corpus.documents; use place, doc_id, doc_type …")
+        raise KeyError(missing_column(by, docs.columns, what="word_frequencies", table="corpus.documents"))
     if group is not None:
         wanted = _as_set(group)
         docs = docs[docs[by].astype(object).isin(wanted)]

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from ._checks import missing_column
 from .fonts import use_cjk_font
 
 __all__ = ["plot_counts", "plot_year_evidence", "plot_placeholder_density", "plot_edits", "summarize_edits",
@@ -82,6 +83,9 @@ def plot_counts(df: pd.DataFrame, column: str, *, by: str | None = None, ax: Axe
     """
     if top is not None and top < 2:
         raise ValueError(f"top must be at least 2 (or None for every value), got {top}")
+    for option, name in (("column", column), ("by", by)):
+        if name and name not in df.columns:
+            raise KeyError(missing_column(name, df.columns, what="plot_counts", option=option))
     if df.empty:
         return _say_empty(ax, "no documents", title=title or f"documents by {column}")
     ax = _axes(ax, (7, 3.2))
@@ -258,6 +262,13 @@ def plot_growth_targets(targets: pd.DataFrame, *, by: str = "place", ax: Axes | 
     (> 以上, ^ 不低于/不少于, o 左右, * 力争, ■ none). Above ``max_groups`` groups (more than
     colours can tell apart), each indicator's targets are a box plot, a range counting as its upper end.
     """
+    from .corpus import require_columns
+
+    require_columns(targets, ("is_growth_rate", "kind", "placeholder", "indicator_canonical", "value", "value_high",
+                              "qualifier"), what="plot_growth_targets", make="extract_targets(corpus)")
+    if by not in targets.columns:  # the targets table has no place: join corpus.documents on doc_id for it
+        raise KeyError(missing_column(by, targets.columns, what="plot_growth_targets",
+                                      more=" (for place or doc_type, first merge corpus.documents on doc_id)"))
     t = targets[targets["is_growth_rate"] & (targets["kind"] == "target") & ~targets["placeholder"]
                 & (targets["indicator_canonical"] != "")].copy()
     if t.empty:

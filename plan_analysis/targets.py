@@ -165,7 +165,8 @@ def _read_indicator_rules(name: str | os.PathLike) -> tuple[tuple[re.Pattern[str
     """The rows of an indicator table (``indicators.tsv``, or a file of the same columns) as rules."""
     from .lexicons import LexiconError, read_table
 
-    rows = read_table(name, columns={"pattern": "regex", "canonical": "str", "applies": "str", "note": "str?"})
+    rows = read_table(name, columns={"pattern": "regex", "canonical": "str", "applies": "str", "note": "str?"},
+                      may_lack=("note",))
     for r in rows:
         if r["applies"] not in ("rate", "level", "any"):
             raise LexiconError(f"{Path(name).name}:{r['_line']}: applies must be rate, level or any, got {r['applies']!r}")

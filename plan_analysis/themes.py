@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Ma
 import numpy as np
 import pandas as pd
 
-from ._checks import check_count
+from ._checks import check_count, missing_column
 from ._patterns import code_points
 from .corpus import as_corpus
 from .lexicons import LexiconError, lexicon_dir, parse_regex
@@ -256,7 +256,8 @@ def _load_yaml(path: Path, text: str) -> tuple[Theme, ...]:
 def _load_tsv(path: Path) -> tuple[Theme, ...]:
     from .lexicons import read_table
 
-    rows = read_table(path, columns={"theme": "str", "kind": "str", "value": "str", "note": "str?"})
+    rows = read_table(path, columns={"theme": "str", "kind": "str", "value": "str", "note": "str?"},
+                      may_lack=("note",))
     order: list[str] = []
     parts: dict[str, dict[str, Any]] = {}
     kinds = ("term", "pattern", "exclude", "description")
@@ -1581,7 +1582,9 @@ def summarize_themes(scores: pd.DataFrame, *, by: str) -> pd.DataFrame:
     >>> summarize_themes(s, by="doc_type")[["doc_type", "units", "share"]].values.tolist()
     [['plan', 2, 0.15]]
     """
-    need = {"theme", "hits", "sentences", "n_sentences", by}
+    if by not in scores.columns:
+        raise ValueError(missing_column(by, scores.columns, what="summarize_themes", table="the scores"))
+    need = {"theme", "hits", "sentences", "n_sentences"}
     missing = sorted(need - set(scores.columns))
     if missing:
         raise ValueError(f"scores lack column(s) {', '.join(missing)}; pass a table from score_themes()")
@@ -1649,7 +1652,9 @@ def compare_themes(scores_or_corpus: pd.DataFrame | Corpus, *, by: str, target: 
     else:
         scores = score_themes(scores_or_corpus, unit="part" if by == "part" else "document", include_all=include_all,
                               themes=themes)
-    need = {"theme", "sentences", "n_sentences", by}
+    if by not in scores.columns:
+        raise ValueError(missing_column(by, scores.columns, what="compare_themes", table="the scores"))
+    need = {"theme", "sentences", "n_sentences"}
     missing = sorted(need - set(scores.columns))
     if missing:
         raise ValueError(f"scores lack column(s) {', '.join(missing)}; columns available: "

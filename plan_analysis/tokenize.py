@@ -560,6 +560,9 @@ def tokenize_many(texts: Sequence[str], *, workers: int | None = None, progress:
     """
     from .corpus import piece_texts
 
+    if isinstance(texts, str):  # a str is a sequence of characters: each would be tokenised as a text
+        raise TypeError("tokenize_many takes a list of texts, not one text: for one text use tokenize(text) or "
+                        "cut_words(text), or pass [text]")
     texts = piece_texts(list(texts))
     return _words_of_pieces([len(t) for t in texts], lambda a, b: texts[a:b], workers=workers, progress=progress,
                             kwargs=kwargs)

@@ -734,7 +734,7 @@ def test_word_frequencies_keep_slogans_and_drop_placeholders(corpus):
 @pytest.mark.parametrize("group", [None, "xx街道"])
 def test_word_frequencies_name_a_by_column_the_corpus_lacks(corpus, group):
     # without a group the misspelt column was ignored and the whole corpus counted
-    with pytest.raises(KeyError, match=r"by='plcae' is not a column of corpus\.documents; use place"):
+    with pytest.raises(KeyError, match=r"by='plcae' is not a column of corpus\.documents; did you mean 'place'\? Use one of"):
         ph.word_frequencies(corpus, by="plcae", group=group)
 
 

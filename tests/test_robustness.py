@@ -787,6 +787,51 @@ def test_a_table_that_is_not_a_targets_table_names_what_it_lacks(call):
     assert len(getattr(targets, call)(fig)) == 1  # a targets table passes the check
 
 
+def _column_calls():
+    from plan_analysis import plots, texts_corpus, themes
+
+    corpus = texts_corpus({"甲镇": "一、工作安排\n抓好党建工作。推进乡村振兴。", "乙镇": "推进乡村振兴。完成投资7亿元。"})
+    scores = themes.score_themes(corpus)
+    figures = targets.extract_targets(corpus)
+    return {
+        "word_frequencies": (KeyError, lambda: phrasing.word_frequencies(corpus, by="plcae")),
+        "keyness": (KeyError, lambda: phrasing.keyness(corpus, by="plcae", target="甲镇")),
+        "keyness_by_group": (KeyError, lambda: phrasing.keyness_by_group(corpus, by="plcae")),
+        "summarize_themes": (ValueError, lambda: themes.summarize_themes(scores, by="plcae")),
+        "compare_themes": (ValueError, lambda: themes.compare_themes(scores, by="plcae")),
+        "plot_counts": (KeyError, lambda: plots.plot_counts(corpus.documents, "place", by="plcae")),
+        "plot_counts column": (KeyError, lambda: plots.plot_counts(corpus.documents, "plcae")),
+        "plot_growth_targets": (KeyError, lambda: plots.plot_growth_targets(figures.assign(place="甲镇"), by="plcae")),
+    }
+
+
+@pytest.mark.parametrize("call", ["word_frequencies", "keyness", "keyness_by_group", "summarize_themes",
+                                  "compare_themes", "plot_counts", "plot_counts column", "plot_growth_targets"])
+def test_a_misspelt_column_is_named_with_the_nearest_one(call):
+    """by='plcae' says which function, the value, 'place' as the likely one and the columns to choose from
+    (plot_counts and plot_growth_targets raised a bare KeyError: 'plcae')."""
+    error, run = _column_calls()[call]
+    option = "column" if call.endswith("column") else "by"
+    with pytest.raises(error, match=rf"{call.split()[0]}: {option}='plcae' is not a column of .*; "
+                                    r"did you mean 'place'\? Use one of: .*doc_id"):
+        run()
+
+
+def test_a_table_missing_a_column_names_the_nearest_one():
+    figures = targets.extract_targets({"a": "今年的主要预期目标是：地区生产总值增长5%左右。"})
+    with pytest.raises(ValueError, match=r"^pair_targets: the table has no column\(s\) docid \(it has .*; "
+                                         r"did you mean doc_id\?\); give it a table from extract_targets"):
+        targets.pair_targets(figures, by="docid")
+
+
+def test_plot_growth_targets_says_how_to_get_a_place_column():
+    from plan_analysis import plots
+
+    figures = targets.extract_targets({"a": "今年的主要预期目标是：地区生产总值增长5%左右。"})
+    with pytest.raises(KeyError, match=r"by='place' is not a column .*merge corpus\.documents on doc_id"):
+        plots.plot_growth_targets(figures)  # by="place" is the default; a targets table has no place
+
+
 def test_options_out_of_range_are_refused_with_the_choices():
     from plan_analysis.lexicons import LexiconError
     from plan_analysis.targets import extract_targets
@@ -897,6 +942,24 @@ def test_canonical_indicator_takes_the_path_of_a_table_of_ones_own(tmp_path):
         canonical_indicator("蓝莓基地", rules=mine)
     with pytest.raises(TypeError, match=r"^rules must be the path of an indicator table"):
         canonical_indicator("蓝莓基地", rules=["蓝莓"])
+
+
+def test_tables_of_ones_own_may_leave_out_the_note_column(tmp_path):
+    """A note says why a row holds; a user's three-column indicator table or theme TSV was refused for lacking it."""
+    from plan_analysis.lexicons import LexiconError
+    from plan_analysis.targets import canonical_indicator
+    from plan_analysis.themes import code_text, load_themes
+
+    mine = tmp_path / "my_indicators.tsv"
+    mine.write_text("pattern\tcanonical\tapplies\n蓝莓\t特色农业产值\tany\n", encoding="utf-8")
+    assert canonical_indicator("蓝莓基地", rules=mine) == "特色农业产值"
+    themes = tmp_path / "my_themes.tsv"
+    themes.write_text("theme\tkind\tvalue\n特色农业\tterm\t蓝莓基地\n", encoding="utf-8")
+    assert [t.name for t in load_themes(themes)] == ["特色农业"]
+    assert code_text("建设蓝莓基地。", themes=themes) == {"特色农业": ("蓝莓基地",)}
+    themes.write_text("theme\tvalue\n特色农业\t蓝莓基地\n", encoding="utf-8")  # a column that is needed still is
+    with pytest.raises(LexiconError, match=r"my_themes\.tsv:1: header lacks column\(s\) kind"):
+        load_themes(themes)
 
 
 def test_word_frequencies_read_a_mapping_of_texts_as_texts_and_refuse_a_mix():

@@ -76,6 +76,12 @@ def test_tokenize_many_rejects_unknown_options():
         tk.tokenize_many(["推进"], workers=1, drop_punctuation=True)
 
 
+def test_tokenize_many_refuses_one_text():
+    """A str is a sequence of characters: tokenize_many("推进改革") would give one list per character."""
+    with pytest.raises(TypeError, match=r"tokenize\(text\)"):
+        tk.tokenize_many("推进改革", workers=1)
+
+
 def test_is_common_word_agrees_with_the_tagged_dictionary_on_every_word():
     """The compact set of common words answers exactly what the full (frequency, tag) dictionary answers."""
     from plan_analysis.tokenize import _dict_tags, is_common_word
