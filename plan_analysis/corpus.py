@@ -38,7 +38,7 @@ from .lexicons import lexicon_fingerprint, pinned_lexicons
 from .load import LoadError, RawText, decode_file, find_files, read_raw
 from .meta import label_document, prepare_labelling
 from .normalize import EDIT_KINDS, clean_text, placeholder_spans
-from .offsets import Edit, OffsetMap, OffsetTable, offset_map, offset_table
+from .offsets import OffsetMap, OffsetTable, offset_map_of, offset_table
 from .parallel import arrow_strings, default_workers, map_chunks, resolve_workers
 from .split import Heading, _lines, parse_heading, split_documents, split_sentences
 
@@ -1031,8 +1031,15 @@ class Corpus:
 
     def _offset_map(self, source: str) -> OffsetMap:
         """The offset map cleaning built for ``source``, rebuilt from its recorded edits (no re-cleaning)."""
-        index = self._derived("cleaning_edits", self.edits, _cleaning_edit_index)
-        return offset_map(index.edits_of(source), self._raw_length(source))
+        f = int(self._positions().files.get_indexer([source])[0])
+        if f >= 0:
+            cols = self._edit_columns()
+            a, b = int(cols.first[f]), int(cols.first[f + 1])
+        else:  # a file no document came from: its edits alone
+            cols = _edit_columns(self.edits, pd.Index([source]))
+            a, b = 0, len(cols.starts)
+        return offset_map_of(cols.starts[a:b].tolist(), cols.ends[a:b].tolist(), cols.new_lens[a:b].tolist(),
+                             self._raw_length(source))
 
     def _raw_length(self, source: str) -> int:
         """Characters in the decoded file (from the load report, so the file is not read again)."""
@@ -1414,43 +1421,6 @@ class PieceOffsets:
         base = self.bases[docs]
         return table.raw_spans(self.file_of[docs], base + np.asarray(starts, dtype=np.int64),
                                base + np.asarray(ends, dtype=np.int64))
-
-
-@dataclass(frozen=True)
-class _EditIndex:
-    """The cleaning edits of the edits table (not the split furniture), as columns and each file's rows in them.
-
-    Compact (a few numbers per edit): :class:`Edit` objects are made for one file when its offset
-    map is built, not for the whole corpus at once.
-    """
-
-    rows: dict[str, np.ndarray]
-    starts: np.ndarray
-    ends: np.ndarray
-    inserted: Any
-    kinds: Any
-
-    def edits_of(self, source: str) -> list[Edit]:
-        """The cleaning edits of ``source``, sorted by raw span."""
-        rows = self.rows.get(source)
-        if rows is None:
-            return []
-        out = [Edit(int(a), int(b), "" if new is None else str(new), kind)
-               for a, b, new, kind in zip(self.starts[rows].tolist(), self.ends[rows].tolist(),
-                                          self.inserted.take(rows).tolist(), self.kinds.take(rows).tolist())]
-        out.sort(key=lambda e: (e.start, e.end))
-        return out
-
-
-def _cleaning_edit_index(edits: pd.DataFrame) -> _EditIndex:
-    # the columns needed, then the rows: a mask over the whole table would copy its removed text too
-    cols = edits[["source_file", "kind", "raw_start", "raw_end", "inserted"]]
-    cleaning = cols[cols["kind"].isin(list(EDIT_KINDS)).to_numpy()].reset_index(drop=True)
-    rows = cleaning.groupby("source_file", sort=False).indices if len(cleaning) else {}
-    return _EditIndex({str(k): v for k, v in rows.items()},
-                      cleaning["raw_start"].to_numpy(dtype=np.int64, na_value=0),
-                      cleaning["raw_end"].to_numpy(dtype=np.int64, na_value=0),
-                      cleaning["inserted"].array, cleaning["kind"].array)
 
 
 # --- engines: each yields one _Chunk per few tasks, in task order --------------------------------

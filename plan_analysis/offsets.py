@@ -188,20 +188,31 @@ def offset_map(edits: Sequence[Edit], raw_len: int) -> OffsetMap:
     >>> offset_map([Edit(2, 15, "", "paywall_marker")], 17).raw_span(2, 4)
     (15, 17)
     """
+    return offset_map_of([e.start for e in edits], [e.end for e in edits], [len(e.new) for e in edits], raw_len)
+
+
+def offset_map_of(starts: Sequence[int], ends: Sequence[int], new_lens: Sequence[int], raw_len: int) -> OffsetMap:
+    """:func:`offset_map` of edits given as columns: edit ``i`` replaces ``[starts[i], ends[i])`` with
+    ``new_lens[i]`` characters (the corpus keeps its edits so).
+
+    >>> offset_map_of([2], [15], [0], 17).raw_span(2, 4)
+    (15, 17)
+    """
     segments: list[tuple[int, int, int, int, int]] = []
     pos = 0  # raw cursor
     out = 0  # clean cursor
-    for idx, e in enumerate(edits):
-        if e.start < pos or e.end < e.start or e.end > raw_len:
-            raise ValueError(f"edits overlap or fall outside the text at {e!r} (cursor {pos}, length {raw_len})")
-        if e.start > pos:
-            n = e.start - pos
-            segments.append((out, out + n, pos, e.start, -1))
+    for idx, (start, end, n_new) in enumerate(zip(starts, ends, new_lens)):
+        if start < pos or end < start or end > raw_len:
+            raise ValueError(f"edits overlap or fall outside the text at edit [{start}, {end}) "
+                             f"(cursor {pos}, length {raw_len})")
+        if start > pos:
+            n = start - pos
+            segments.append((out, out + n, pos, start, -1))
             out += n
-        if e.new:
-            segments.append((out, out + len(e.new), e.start, e.end, idx))
-            out += len(e.new)
-        pos = e.end
+        if n_new:
+            segments.append((out, out + n_new, start, end, idx))
+            out += n_new
+        pos = end
     if pos < raw_len:
         segments.append((out, out + raw_len - pos, pos, raw_len, -1))
         out += raw_len - pos

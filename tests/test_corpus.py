@@ -336,6 +336,22 @@ def test_cache_fingerprint_covers_every_module_the_pipeline_runs():
     assert {"meta.py", "normalize.py", "split.py", "tokenize.py"} <= set(PIPELINE_MODULES)
 
 
+def test_file_offsets_are_those_cleaning_built_for_every_file_one_without_documents_too(tmp_path):
+    """A file's offset map, rebuilt from the edits table, is the one clean_text builds from the raw file, also for
+    a file no document came from (all furniture: its edits are not among the documents' files)."""
+    from plan_analysis.normalize import clean_text
+
+    for name in ("001_64b46b310826ad2c.txt", "003_f7a6677d878e2b53.txt"):
+        (tmp_path / name).write_bytes((RAW / name).read_bytes())
+    (tmp_path / "furniture.txt").write_text("##paidbegin##\n^【&更多素材搜索哒哒文库#】\n相关文章：\n", encoding="utf-8")
+    c = load_corpus(tmp_path, cache=False, progress=False, engine="serial")
+    assert "furniture.txt" not in set(c.documents["source_file"])
+    for f in c.load_report["source_file"]:
+        got, want = c.file_offsets(f), clean_text(c.raw_text(f)).offsets
+        assert (got.clean_starts, got.clean_ends, got.raw_starts, got.raw_ends, got.edit_index) == \
+               (want.clean_starts, want.clean_ends, want.raw_starts, want.raw_ends, want.edit_index), f
+
+
 def test_raw_spans_of_every_sentence_equal_raw_span_one_at_a_time(corpus):
     """The corpus-wide offset table gives each span what its own file's offset map gives, and what the table says."""
     s = corpus.sentences
