@@ -59,7 +59,8 @@ def _targets_table(corpus, args: argparse.Namespace):
 def _themes_table(corpus, args: argparse.Namespace):
     from .themes import THEME_FIELDS, document_themes
 
-    return document_themes(corpus, include_all=args.all)[list(THEME_FIELDS)]
+    return document_themes(corpus, include_all=args.all, workers=args.workers,
+                           progress=args.progress)[list(THEME_FIELDS)]
 
 
 def _slogans_table(corpus, args: argparse.Namespace):

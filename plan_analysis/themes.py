@@ -1267,7 +1267,7 @@ def _isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
 
 def _selected(corpus: Corpus, include_all: bool, themes, headings: bool, *, columns: Sequence[str] | None = None,
               parts: bool = True, fields: Sequence[str] = CODE_FIELDS, slots: bool = False, progress: bool = False,
-              doc_id: str | None = None):
+              doc_id: str | None = None, workers: int | None = None):
     """Selected documents, their scored sentences (titles left out) and the coding of those sentences.
 
     The sentences have the columns ``columns`` (default: all; ``doc_id`` and ``sent_id`` always) and, unless
@@ -1291,9 +1291,9 @@ def _selected(corpus: Corpus, include_all: bool, themes, headings: bool, *, colu
     # only the sentences scored are coded: the rows of the others would be dropped here
     rows = np.flatnonzero(keep)
     if slots:
-        codes = _code_slots(corpus, _themes(themes), headings=headings, workers=None, rows=rows, progress=progress)
+        codes = _code_slots(corpus, _themes(themes), headings=headings, workers=workers, rows=rows, progress=progress)
     else:
-        codes = _code_table(corpus, _themes(themes), headings=headings, workers=None, fields=fields, rows=rows,
+        codes = _code_table(corpus, _themes(themes), headings=headings, workers=workers, fields=fields, rows=rows,
                             progress=progress)
     return docs, s.reset_index(drop=True), codes
 
@@ -1388,7 +1388,7 @@ def _unit_scores(unit: str, s: pd.DataFrame, members: tuple[np.ndarray, Any, Any
 
 def score_themes(corpus: "Corpus | str | Mapping[str, str]", *, unit: Unit = "document", include_all: bool = False,
                  themes: Sequence[Theme] | str | os.PathLike | None = None, headings: bool = True,
-                 progress: bool = False) -> pd.DataFrame:
+                 workers: int | None = None, progress: bool = False) -> pd.DataFrame:
     """Tidy theme scores per sentence, section, part (plan / summary) or document.
 
     Columns (:data:`SCORE_FIELDS`): ``doc_id``, ``unit``, ``unit_id``, ``label`` (section title, part name or
@@ -1402,8 +1402,9 @@ def score_themes(corpus: "Corpus | str | Mapping[str, str]", *, unit: Unit = "do
     ``sentences`` count the sentences no theme codes; at sentence level only the themes the sentence is coded
     with, or ``(none)``. A section includes its subsections; sentences before the first heading form section
     ``…/s0``. Document titles are not sentences here. Only local plans and summaries count unless ``include_all``.
-    Themes that share a name count as one theme (coded as :func:`code_sentences` codes them). ``progress`` shows
-    a bar of texts coded.
+    Themes that share a name count as one theme (coded as :func:`code_sentences` codes them). Texts are coded over
+    ``workers`` processes (default: the CPUs available; small corpora here); ``progress`` shows a bar of texts
+    coded.
 
     >>> from plan_analysis import load_corpus
     >>> c = load_corpus(["data/raw/001_64b46b310826ad2c.txt"], cache=False, progress=False)
@@ -1414,11 +1415,12 @@ def score_themes(corpus: "Corpus | str | Mapping[str, str]", *, unit: Unit = "do
     corpus = as_corpus(corpus, what="score_themes")
     if unit not in ("sentence", "section", "part", "document"):
         raise ValueError(f"unit must be 'sentence', 'section', 'part' or 'document', not {unit!r}")
+    resolve_workers(workers)
     th = _themes(themes)
     names = [th[m[0]].name for m in _slots(th)]
     columns = {"sentence": ("text",), "section": ("section_id",)}.get(unit, ())
     docs, s, codes = _selected(corpus, include_all, th, headings, columns=columns, parts=unit != "document",
-                               slots=True, progress=progress)
+                               slots=True, progress=progress, workers=workers)
     doc_cols = docs[["doc_id", *DOC_FIELDS]].astype({"doc_id": str}).reset_index(drop=True)
     df, at = _unit_scores(unit, s, _membership(unit, s, corpus), codes, names, pd.Index(doc_cols["doc_id"]))
     for c in DOC_FIELDS:
@@ -1427,12 +1429,14 @@ def score_themes(corpus: "Corpus | str | Mapping[str, str]", *, unit: Unit = "do
 
 
 def document_themes(corpus: "Corpus | str | Mapping[str, str]", *, include_all: bool = False,
-                    themes: Sequence[Theme] | str | os.PathLike | None = None) -> pd.DataFrame:
+                    themes: Sequence[Theme] | str | os.PathLike | None = None, workers: int | None = None,
+                    progress: bool = False) -> pd.DataFrame:
     """Document-level theme scores in exactly :data:`THEME_FIELDS`, with a ``(none)`` row per document.
 
     ``hits`` counts dictionary matches, ``share`` the share of the document's sentences coded with the theme (its
     own text or a heading above it). In the ``(none)`` row, ``hits`` is the number of sentences no theme codes and
-    ``share`` their share: the lexicon's blind spot in that document.
+    ``share`` their share: the lexicon's blind spot in that document. ``workers`` and ``progress`` as for
+    :func:`score_themes`.
 
     >>> from plan_analysis import load_corpus
     >>> c = load_corpus(["data/raw/001_64b46b310826ad2c.txt"], cache=False, progress=False)
@@ -1441,15 +1445,18 @@ def document_themes(corpus: "Corpus | str | Mapping[str, str]", *, include_all: 
     (['doc_id', 'source_file', 'place', 'theme', 'hits', 'share'], '(none)')
     """
     corpus = as_corpus(corpus, what="document_themes")
-    return score_themes(corpus, unit="document", include_all=include_all, themes=themes)[list(THEME_FIELDS)]
+    return score_themes(corpus, unit="document", include_all=include_all, themes=themes, workers=workers,
+                        progress=progress)[list(THEME_FIELDS)]
 
 
 def theme_coverage(corpus: "Corpus | str | Mapping[str, str]", *, include_all: bool = False,
-                   themes: Sequence[Theme] | str | os.PathLike | None = None) -> pd.DataFrame:
+                   themes: Sequence[Theme] | str | os.PathLike | None = None, workers: int | None = None
+                   ) -> pd.DataFrame:
     """Lexicon coverage per document: how many sentences the dictionary codes, with and without heading inheritance.
 
     Columns: ``doc_id``, ``source_file``, ``place``, ``doc_type``, ``n_sentences``, ``coded`` (by text or heading),
     ``uncoded``, ``uncoded_share``, ``coded_text`` (by the sentence's own text), ``uncoded_text_share``.
+    Sentences are coded over ``workers`` processes, as in :func:`score_themes`.
 
     >>> from plan_analysis import load_corpus
     >>> c = load_corpus(["data/raw/001_64b46b310826ad2c.txt"], cache=False, progress=False)
@@ -1457,8 +1464,10 @@ def theme_coverage(corpus: "Corpus | str | Mapping[str, str]", *, include_all: b
     [[26, 26, 0]]
     """
     corpus = as_corpus(corpus, what="theme_coverage")
+    resolve_workers(workers)
     th = _themes(themes)
-    docs, s, codes = _selected(corpus, include_all, th, True, columns=(), parts=False, fields=("sent_id", "hits"))
+    docs, s, codes = _selected(corpus, include_all, th, True, columns=(), parts=False, fields=("sent_id", "hits"),
+                               workers=workers)
     coded = _isin(s["sent_id"], codes["sent_id"])
     coded_text = _isin(s["sent_id"], codes.loc[codes["hits"] > 0, "sent_id"])
     g = s.assign(coded=coded, coded_text=coded_text).groupby("doc_id", sort=False)
@@ -1478,13 +1487,14 @@ def theme_coverage(corpus: "Corpus | str | Mapping[str, str]", *, include_all: b
 def theme_sentences(corpus: "Corpus | str | Mapping[str, str]", *, theme: str | None = None,
                     doc_id: str | None = None, include_all: bool = False,
                     themes: Sequence[Theme] | str | os.PathLike | None = None,
-                    via: Literal["any", "text", "heading"] = "any") -> pd.DataFrame:
+                    via: Literal["any", "text", "heading"] = "any", workers: int | None = None) -> pd.DataFrame:
     """The sentences behind the numbers: every coded (sentence, theme), filtered by theme and/or document.
 
     ``theme="(none)"`` lists the sentences no theme codes. ``via="text"`` keeps sentences whose own text matches,
     ``"heading"`` those coded only through a heading. Columns: ``doc_id``, ``place``, ``doc_type``, ``part``,
     ``section`` (title of the sentence's section), ``sent_id``, ``theme``, ``via``, ``hits``, ``terms``,
-    ``heading_terms``, ``text``, ``source_file``, ``raw_start``, ``raw_end``.
+    ``heading_terms``, ``text``, ``source_file``, ``raw_start``, ``raw_end``. Sentences are coded over
+    ``workers`` processes, as in :func:`score_themes`.
 
     >>> from plan_analysis import load_corpus
     >>> c = load_corpus(["data/raw/001_64b46b310826ad2c.txt"], cache=False, progress=False)
@@ -1498,9 +1508,10 @@ def theme_sentences(corpus: "Corpus | str | Mapping[str, str]", *, theme: str | 
         raise ValueError(f"no theme {theme!r}; themes: {', '.join(t.name for t in th)}, {NONE_THEME}")
     if via not in ("any", "text", "heading"):
         raise ValueError(f"via must be 'any', 'text' or 'heading', not {via!r}")
+    resolve_workers(workers)
     # one theme's sentences need only that theme's coding; the uncoded ones need every theme's
     coding = th if theme in (None, NONE_THEME) else tuple(t for t in th if t.name == theme)
-    docs, s, codes = _selected(corpus, include_all, coding, True, doc_id=doc_id)
+    docs, s, codes = _selected(corpus, include_all, coding, True, doc_id=doc_id, workers=workers)
     if doc_id is not None and doc_id not in set(docs["doc_id"].astype(str)):
         raise ValueError(f"no document {doc_id!r} among the selected documents"
                          f"{'' if include_all else ' (local plans only; pass include_all=True for every document)'}")
@@ -1523,7 +1534,8 @@ def theme_sentences(corpus: "Corpus | str | Mapping[str, str]", *, theme: str | 
                                    "raw_end": uncoded["raw_end"].astype("int64")}))
     rows = pd.concat(parts, ignore_index=True)
     titles = dict(zip(corpus.sections["section_id"].astype(str), corpus.sections["title"].fillna("").astype(str)))
-    rows = rows.assign(section=rows["section_id"].map(titles).fillna(""))
+    # as text even when no sentence has a titled section (the mapped column is then all NaN, float64)
+    rows = rows.assign(section=rows["section_id"].map(titles).astype(object).fillna("").astype(str))
     rows = rows.merge(s[["sent_id", "part"]], on="sent_id", how="left").merge(
         docs[["doc_id", "place", "doc_type", "source_file"]].astype({"doc_id": str}), on="doc_id", how="left")
     trank = {t.name: i for i, t in enumerate(th)} | {NONE_THEME: len(th)}
@@ -1625,10 +1637,12 @@ def _g2(a: float, n1: float, c: float, n2: float) -> float:
 
 
 def compare_themes(scores_or_corpus: pd.DataFrame | Corpus, *, by: str, target: Any = None,
-                   include_all: bool = False, themes: Sequence[Theme] | str | os.PathLike | None = None) -> pd.DataFrame:
+                   include_all: bool = False, themes: Sequence[Theme] | str | os.PathLike | None = None,
+                   workers: int | None = None) -> pd.DataFrame:
     """Compare each group of a column (or only ``target``) against all other units, theme by theme.
 
-    ``scores_or_corpus`` is a corpus (scored at document level, or by plan/summary part when ``by="part"``) or a
+    ``scores_or_corpus`` is a corpus (scored at document level, or by plan/summary part when ``by="part"``, over
+    ``workers`` processes as :func:`score_themes` does) or a
     document- or part-level table from :func:`score_themes`, filtered as you like; ``by`` is any of its columns
     (``place``, ``doc_type``, ``part``, ``year``, ``period``, ``province`` …). For each group and theme the
     2×2 table of coded / uncoded sentences in the group vs the rest gives the log-likelihood ``g2`` and its
@@ -1651,7 +1665,7 @@ def compare_themes(scores_or_corpus: pd.DataFrame | Corpus, *, by: str, target: 
         scores = scores_or_corpus
     else:
         scores = score_themes(scores_or_corpus, unit="part" if by == "part" else "document", include_all=include_all,
-                              themes=themes)
+                              themes=themes, workers=workers)
     if by not in scores.columns:
         raise ValueError(missing_column(by, scores.columns, what="compare_themes", table="the scores"))
     need = {"theme", "sentences", "n_sentences"}
@@ -1800,7 +1814,8 @@ def discover_topics(corpus: "Corpus | str | Mapping[str, str]", *, n_topics: int
                     workers: int | None = None) -> pd.DataFrame:
     """Find topics the dictionary may miss: TF-IDF + NMF over sentences or sections, with coverage per topic.
 
-    Words come from the project tokenizer, run once per document over ``workers`` processes on a large corpus
+    Sentences are coded, and words come from the project tokenizer run once per document, over ``workers``
+    processes on a large corpus
     (content words only: stopwords, verbs, adverbs, single characters and numbers left out); TF-IDF keeps words
     in at least 2 units and at most half. NMF is deterministic (``init="nndsvda"``, fixed ``random_state``).
     Each unit belongs to its strongest topic. Columns (:data:`TOPIC_FIELDS`): ``topic`` (1 =
@@ -1827,10 +1842,10 @@ def discover_topics(corpus: "Corpus | str | Mapping[str, str]", *, n_topics: int
     if n_terms < 1 or n_examples < 0:
         raise ValueError(f"need n_terms of 1 or more and n_examples of 0 or more, got n_terms={n_terms}, "
                          f"n_examples={n_examples}")
-    resolve_workers(workers)  # checked here, before the coding it would only reach after
+    resolve_workers(workers)  # checked here, before the coding
     th = _themes(themes)
     docs, s, codes = _selected(corpus, include_all, th, False, columns=("section_id", "text"), parts=False,
-                               fields=("sent_id", "theme", "hits"))
+                               fields=("sent_id", "theme", "hits"), workers=workers)
     by_text = codes[codes["hits"] > 0]
     coded_sents = set(by_text["sent_id"])
     if unit == "sentence":

@@ -860,6 +860,12 @@ _WORKER_CALLS = {  # every public function with a workers= option, called on the
         {"a": "推进。", "b": "聚焦。"}, by="doc_id", target="a-1", counts=pd.DataFrame(
             {"doc_id": ["a-1"], "term": ["推进"], "count": [1]}), workers=w),
     "keyness_by_group": lambda w, tmp: phrasing.keyness_by_group({"a": "推进。", "b": "聚焦。"}, by="doc_id", workers=w),
+    "score_themes": lambda w, tmp: themes.score_themes("推进改革。", workers=w),
+    "document_themes": lambda w, tmp: themes.document_themes("推进改革。", workers=w),
+    "theme_coverage": lambda w, tmp: themes.theme_coverage("推进改革。", workers=w),
+    "theme_sentences": lambda w, tmp: themes.theme_sentences("推进改革。", workers=w),
+    "compare_themes": lambda w, tmp: themes.compare_themes(
+        {"a": "甲镇2024年工作计划\n推进改革。", "b": "乙镇2024年工作计划\n抓好党建。"}, by="doc_id", workers=w),
 }
 
 
@@ -887,6 +893,28 @@ def test_a_number_of_workers_that_means_nothing_is_refused_at_the_call(call, wor
     (tmp_path / "a.txt").write_text("推进改革。", encoding="utf-8")
     with pytest.raises(error, match=says):
         _WORKER_CALLS[call](workers, tmp_path)
+
+
+@pytest.mark.parametrize("call", ["score_themes", "document_themes", "theme_coverage", "theme_sentences",
+                                  "compare_themes", "discover_topics", "command line"])
+def test_the_theme_functions_code_with_the_workers_asked_for(call, tmp_path, monkeypatch):
+    """score_themes and the functions built on it coded over every CPU whatever was asked (they had no workers
+    option, and `plan-analysis themes --workers 1` was ignored)."""
+    from plan_analysis import parallel
+    from plan_analysis.cli import main
+
+    asked = []
+    real = parallel.plan_pieces
+    monkeypatch.setattr(parallel, "plan_pieces", lambda lengths, **kw: asked.append(kw["workers"]) or real(lengths, **kw))
+    (tmp_path / "a.txt").write_text("甲镇2024年工作计划\n推进改革。抓好党建。\n", encoding="utf-8")
+    if call == "command line":
+        assert main(["themes", str(tmp_path / "a.txt"), "--no-cache", "--workers", "1"]) == 0
+    elif call == "discover_topics":
+        themes.discover_topics(load_corpus(RAW / "001_64b46b310826ad2c.txt", cache=False, progress=False), n_topics=2,
+                               workers=1)
+    else:
+        _WORKER_CALLS[call](1, tmp_path)
+    assert asked and set(asked) == {1}, asked
 
 
 _SMALL = {"甲镇": "甲镇2024年工作计划\n持续推进“千万工程”，推进乡村振兴。\n", "乙镇": "乙镇2024年工作计划\n聚焦发展。聚焦民生。\n"}

@@ -644,3 +644,14 @@ def test_cli_prints_document_rows(tmp_path):
     assert sum(1 for ln in lines if f",{NONE_THEME}," in ln) == 14
     rows = pd.read_csv(io.StringIO(out.stdout))
     assert rows["share"].between(0, 1).all()
+
+
+def test_theme_sentences_without_any_titled_section_give_empty_titles_as_text():
+    """With no titled section the mapped titles were all NaN (float64), filled with "" under a pandas warning
+    that a later pandas turns into an error."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rows = theme_sentences("推进改革。抓好党建。", include_all=True)
+    assert rows["section"].tolist() == ["", ""] and rows["section"].dtype == "str"
