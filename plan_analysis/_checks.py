@@ -22,6 +22,16 @@ def check_count(value: Any, says: str, *, none: bool = False) -> None:
         raise ValueError(f"{says}, got {value!r}")
 
 
+def nearest_column(name: Any, columns: Iterable[Any]) -> str | None:
+    """The column name most like ``name`` (a likely misspelling of it), or ``None``.
+
+    >>> nearest_column("plcae", ["doc_id", "place"]), nearest_column("年份", ["doc_id"])
+    ('place', None)
+    """
+    near = difflib.get_close_matches(str(name), [str(c) for c in columns], n=1, cutoff=0.6)
+    return near[0] if near else None
+
+
 def missing_column(name: Any, columns: Iterable[Any], *, what: str, option: str = "by", table: str = "the table",
                    more: str = "") -> str:
     """The message for an option naming a column ``table`` lacks: the value, the nearest column names, the choices.
@@ -32,7 +42,7 @@ def missing_column(name: Any, columns: Iterable[Any], *, what: str, option: str 
     "keyness: by='plcae' is not a column of corpus.documents; did you mean 'place'? Use one of: doc_id, place"
     """
     names = [str(c) for c in columns if c != "text"]
-    near = difflib.get_close_matches(str(name), names, n=1, cutoff=0.6)
+    near = nearest_column(name, names)
     shown = ", ".join(names[:30]) + (" …" if len(names) > 30 else "")
-    use = f"did you mean {near[0]!r}? Use" if near else "use"
+    use = f"did you mean {near!r}? Use" if near else "use"
     return f"{what}: {option}={name!r} is not a column of {table}; {use} one of: {shown}{more}"

@@ -13,7 +13,6 @@ in file order, so every engine gives the same tables.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import logging
@@ -34,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from . import _patterns as P
+from ._checks import nearest_column
 from .lexicons import lexicon_fingerprint, pinned_lexicons
 from .load import LoadError, RawText, decode_file, find_files, read_raw
 from .meta import label_document, prepare_labelling
@@ -381,7 +381,7 @@ def require_columns(table: Any, columns: Sequence[str], *, what: str, make: str)
     missing = [c for c in columns if c not in table.columns]
     if missing:
         has = ", ".join(map(str, table.columns[:12])) + (" …" if len(table.columns) > 12 else "") or "no columns"
-        near = [m for c in missing for m in difflib.get_close_matches(c, map(str, table.columns), n=1, cutoff=0.6)]
+        near = [m for m in (nearest_column(c, table.columns) for c in missing) if m]
         raise ValueError(f"{what}: the table has no column(s) {', '.join(missing)} (it has {has}"
                          + (f"; did you mean {', '.join(near)}?" if near else "") + f"); give it a table from {make}")
 

@@ -123,6 +123,7 @@ def read_table(name: str | os.PathLike, *, columns: Mapping[str, str], may_lack:
     except UnicodeDecodeError as exc:
         raise LexiconError(f"{path}:0: not UTF-8 ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
     header: list[str] | None = None
+    absent: dict[str, None] = {}
     rows: list[dict[str, Any]] = []
     for lineno, line in enumerate(lines, start=1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -132,12 +133,13 @@ def read_table(name: str | os.PathLike, *, columns: Mapping[str, str], may_lack:
         if header is None:
             header = [f.strip() for f in fields]
             missing = [c for c in columns if c not in header and c not in may_lack]
+            absent = dict.fromkeys(c for c in may_lack if c not in header)  # None in every row
             if missing:
                 raise LexiconError(f"{where}: header lacks column(s) {', '.join(missing)}; found {', '.join(header)}")
             continue
         if len(fields) != len(header):
             raise LexiconError(f"{where}: {len(fields)} tab-separated field(s), the header has {len(header)}")
-        row: dict[str, Any] = {"_line": lineno, **dict.fromkeys(c for c in may_lack if c not in header)}
+        row: dict[str, Any] = {"_line": lineno, **absent}
         for col, value in zip(header, fields):
             value = value.strip()
             row[col] = _convert(value, columns[col], where, col) if col in columns else value

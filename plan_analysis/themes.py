@@ -1273,8 +1273,10 @@ def _selected(corpus: Corpus, include_all: bool, themes, headings: bool, *, colu
     The sentences have the columns ``columns`` (default: all; ``doc_id`` and ``sent_id`` always) and, unless
     ``parts=False``, ``part``; the coding has the columns ``fields`` (:func:`_code_table`), or with ``slots`` is
     :func:`_code_slots`'s arrays (a sentence's index is its row in the sentences returned). With ``doc_id``, only
-    that document's sentences are kept and coded (the documents stay all those selected).
+    that document's sentences are kept and coded (the documents stay all those selected), over ``workers``
+    processes (checked here, before any work, for every function that codes through this one).
     """
+    resolve_workers(workers)
     docs = _documents(corpus, include_all)
     sents = corpus.sentences
     doc_ids, sent_ids = sents["doc_id"].astype(str), sents["sent_id"].astype(str)
@@ -1415,7 +1417,6 @@ def score_themes(corpus: "Corpus | str | Mapping[str, str]", *, unit: Unit = "do
     corpus = as_corpus(corpus, what="score_themes")
     if unit not in ("sentence", "section", "part", "document"):
         raise ValueError(f"unit must be 'sentence', 'section', 'part' or 'document', not {unit!r}")
-    resolve_workers(workers)
     th = _themes(themes)
     names = [th[m[0]].name for m in _slots(th)]
     columns = {"sentence": ("text",), "section": ("section_id",)}.get(unit, ())
@@ -1464,7 +1465,6 @@ def theme_coverage(corpus: "Corpus | str | Mapping[str, str]", *, include_all: b
     [[26, 26, 0]]
     """
     corpus = as_corpus(corpus, what="theme_coverage")
-    resolve_workers(workers)
     th = _themes(themes)
     docs, s, codes = _selected(corpus, include_all, th, True, columns=(), parts=False, fields=("sent_id", "hits"),
                                workers=workers)
@@ -1508,7 +1508,6 @@ def theme_sentences(corpus: "Corpus | str | Mapping[str, str]", *, theme: str | 
         raise ValueError(f"no theme {theme!r}; themes: {', '.join(t.name for t in th)}, {NONE_THEME}")
     if via not in ("any", "text", "heading"):
         raise ValueError(f"via must be 'any', 'text' or 'heading', not {via!r}")
-    resolve_workers(workers)
     # one theme's sentences need only that theme's coding; the uncoded ones need every theme's
     coding = th if theme in (None, NONE_THEME) else tuple(t for t in th if t.name == theme)
     docs, s, codes = _selected(corpus, include_all, coding, True, doc_id=doc_id, workers=workers)
@@ -1842,7 +1841,6 @@ def discover_topics(corpus: "Corpus | str | Mapping[str, str]", *, n_topics: int
     if n_terms < 1 or n_examples < 0:
         raise ValueError(f"need n_terms of 1 or more and n_examples of 0 or more, got n_terms={n_terms}, "
                          f"n_examples={n_examples}")
-    resolve_workers(workers)  # checked here, before the coding
     th = _themes(themes)
     docs, s, codes = _selected(corpus, include_all, th, False, columns=("section_id", "text"), parts=False,
                                fields=("sent_id", "theme", "hits"), workers=workers)
