@@ -86,8 +86,16 @@ def _cmd_table(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verbose_too() -> argparse.ArgumentParser:
+    """``-v`` after the command as well as before it (``plan-analysis targets x -v``); unset, it leaves the
+    top level's value alone."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log progress and details")
+    return p
+
+
 def _corpus_command(sub, name: str, help_: str, table) -> argparse.ArgumentParser:
-    p = sub.add_parser(name, help=help_)
+    p = sub.add_parser(name, help=help_, parents=[_verbose_too()])
     p.add_argument("paths", nargs="+", help="files or folders of .txt documents")
     p.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     p.add_argument("--no-cache", action="store_true", help="do not read or write data/processed/")
@@ -127,7 +135,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     try:
         return build_report(notebooks_dir=args.notebooks, out_dir=args.out, corpus=args.corpus,
                             cache=not args.no_cache, max_profiles=args.max_profiles or None)
-    except FileNotFoundError as exc:  # the corpus or the notebooks folder: one line, not a traceback
+    except (FileNotFoundError, NotADirectoryError) as exc:  # a folder missing or a file: one line, not a traceback
         print(f"plan-analysis: {exc}", file=sys.stderr)
         return 2
 
@@ -149,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     th.add_argument("--all", action="store_true", help="include documents that are not local plans or summaries")
     _corpus_command(sub, "slogans", "quoted slogans and numbered formulae, with counts and raw offsets", _slogans_table)
     _corpus_command(sub, "reuse", "passages shared between documents (template reuse), with similarity", _reuse_table)
-    r = sub.add_parser("report", help="execute every notebook and write a static HTML site")
+    r = sub.add_parser("report", help="execute every notebook and write a static HTML site", parents=[_verbose_too()])
     r.add_argument("--corpus", default="data/raw", help="folder of documents the notebooks analyse")
     r.add_argument("--out", default="reports", help="output folder (index.html + one page per notebook)")
     r.add_argument("--notebooks", default="notebooks", help="folder of numbered notebooks")

@@ -35,7 +35,7 @@ import pandas as pd
 from . import _patterns as P
 from ._checks import nearest_column
 from .lexicons import lexicon_fingerprint, pinned_lexicons
-from .load import LoadError, RawText, decode_file, find_files, read_raw
+from .load import LoadError, RawText, decode_file, doc_stem, find_files, note_level, read_raw
 from .meta import label_document, prepare_labelling
 from .normalize import EDIT_KINDS, clean_text, placeholder_spans
 from .offsets import OffsetMap, OffsetTable, offset_map_of, offset_table
@@ -196,7 +196,7 @@ def _file_columns(raw: RawText) -> dict[str, dict[str, list]]:
     source = raw.source_file
     # documents are named after their file: "plan-1", or "浙江/plan-1" for a file in a subfolder, so that
     # files of the same name in different folders never share document ids
-    stem = Path(source).with_suffix("").as_posix() if source else "text"
+    stem = doc_stem(source)
     docs, furniture = split_documents(text)
     # edits: the cleaning edits, then the split's furniture; a document claims those inside its raw span
     e_kind = [e.kind for e in cleaned.edits]
@@ -300,6 +300,9 @@ def process_text(raw: RawText) -> dict[str, pd.DataFrame]:
     >>> len(tables["documents"]), tables["documents"]["place"].tolist()
     (1, ['铁西街道'])
     """
+    if not isinstance(raw, RawText):
+        raise TypeError(f"process_text takes a RawText (read_raw(path), or RawText(source_file, path, text, …)), "
+                        f"not {type(raw).__name__}; for a text of your own, use texts_corpus({{name: text}})")
     return {name: _frame_from_columns(name, cols) for name, cols in _file_columns(raw).items()}
 
 
@@ -1655,8 +1658,7 @@ def _collect(tasks: list[tuple], problems: Sequence[tuple[str, str]], asm: _Asse
                         files[res.source_file] = (res.path, res.sha256)
                         n_docs += n_documents
                         if res.reason:
-                            note = (logging.WARNING if "truncated" in res.reason else logging.INFO,
-                                    f"{res.source_file}: {res.reason}")
+                            note = (note_level(res.reason), f"{res.source_file}: {res.reason}")
                     else:
                         note = (logging.WARNING, f"{res.source_file}: {res.reason}")
                     if note is not None:

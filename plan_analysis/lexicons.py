@@ -119,7 +119,11 @@ def read_table(name: str | os.PathLike, *, columns: Mapping[str, str], may_lack:
     except FileNotFoundError:
         if own:
             raise LexiconError(f"{path}:0: no such file (give the path of a UTF-8 TSV file)") from None
-        raise LexiconError(f"{path}:0: lexicon file not found (is the project's data/ folder present?)") from None
+        raise LexiconError(f"{name}:0: no such file here, nor a lexicon of that name in {lexicon_dir()} (give the "
+                           "path of a UTF-8 TSV file; a bundled lexicon missing means the project's data/ folder "
+                           "is not there)") from None
+    except IsADirectoryError:
+        raise LexiconError(f"{path}:0: is a folder; give the path of a UTF-8 TSV file") from None
     except UnicodeDecodeError as exc:
         raise LexiconError(f"{path}:0: not UTF-8 ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
     header: list[str] | None = None

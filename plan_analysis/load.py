@@ -14,13 +14,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import pandas as pd
 
-__all__ = ["RawText", "LoadError", "decode_bytes", "decode_file", "find_files", "read_raw", "read_texts", "TEXT_SUFFIXES"]
+__all__ = ["RawText", "LoadError", "decode_bytes", "decode_file", "doc_stem", "find_files", "read_raw", "read_texts", "TEXT_SUFFIXES"]
 
 log = logging.getLogger(__name__)
 
@@ -95,13 +96,17 @@ def decode_bytes(data: bytes) -> tuple[str, str, str]:
     for magic, what in _MAGIC:
         if data.startswith(magic):
             raise ValueError(f"binary file: looks like {what}")
+    utf8_error, first_bad = "", 0
     try:
-        return data.decode("utf-8"), "utf-8", ""
+        utf8 = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
             return (data[: exc.start].decode("utf-8"), "utf-8",
                     f"truncated multi-byte character at the end: {len(data) - exc.start} byte(s) dropped")
-        utf8_error = f"{exc.reason} at byte {exc.start}"
+        utf8_error, first_bad = f"{exc.reason} at byte {exc.start}", exc.start
+    else:  # UTF-8, unless NULs make it implausible: UTF-16 without a byte-order mark (ASCII in it is valid UTF-8)
+        if b"\x00" not in data or _plausible(utf8):
+            return utf8, "utf-8", ""
     if b"\x00" in data:
         for enc in ("utf-16-le", "utf-16-be"):
             try:
@@ -110,7 +115,12 @@ def decode_bytes(data: bytes) -> tuple[str, str, str]:
                 continue
             if _plausible(text):
                 return text, enc, ""
+        if not utf8_error:
+            return utf8, "utf-8", ""
         raise ValueError("binary file: contains NUL bytes and is not UTF-16 text")
+    damaged = _damaged_utf8(data, first_bad)
+    if damaged is not None:
+        return damaged
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError as exc:
@@ -118,6 +128,28 @@ def decode_bytes(data: bytes) -> tuple[str, str, str]:
     if not _plausible(text):
         raise ValueError(f"undecodable: not UTF-8 ({utf8_error}); as GB18030 it is not plausible text")
     return text, "gb18030", ""
+
+
+#: a file is read as UTF-8 with a few bytes replaced when it has at most this many invalid sequences …
+_MAX_BAD_UTF8 = 8
+#: … and at least this many well-formed non-ASCII characters for each one
+_GOOD_PER_BAD_UTF8 = 50
+
+
+def note_level(note: str) -> int:
+    """The logging level of a loaded file's note: a warning when text was lost or replaced, else information."""
+    return logging.WARNING if "truncated" in note or "replaced" in note else logging.INFO
+
+
+def _damaged_utf8(data: bytes, first: int) -> tuple[str, str, str] | None:
+    """UTF-8 text with a few invalid bytes (a damaged copy), decoded with U+FFFD in their place; ``None`` when the
+    bytes are not that (GB18030 text read as UTF-8 has an invalid sequence in almost every character)."""
+    text = data.decode("utf-8", "replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode("utf-8"))
+    good = len(text) - len(text.encode("ascii", "ignore")) - bad
+    if not 0 < bad <= _MAX_BAD_UTF8 or good < _GOOD_PER_BAD_UTF8 * bad or not _plausible(text):
+        return None
+    return text, "utf-8", f"{bad} invalid UTF-8 byte sequence(s) replaced by U+FFFD (the first at byte {first})"
 
 
 def docx_text(data: bytes) -> str:
@@ -133,15 +165,21 @@ def docx_text(data: bytes) -> str:
     """
     import io
     import zipfile
+    import zlib
     from xml.etree import ElementTree as ET
 
     w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             xml = z.read("word/document.xml")
-    except (zipfile.BadZipFile, KeyError) as exc:
-        raise ValueError(f"not a readable .docx (no word/document.xml: {exc})") from None
-    root = ET.fromstring(xml)
+    except KeyError:
+        raise ValueError("not a readable .docx: it holds no word/document.xml") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, OSError) as exc:
+        raise ValueError(f"not a readable .docx: a damaged or encrypted ZIP ({exc})") from None
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as exc:
+        raise ValueError(f"not a readable .docx: its word/document.xml is not well-formed XML ({exc})") from None
     lines: list[str] = []
     body = root.find(f"{w}body")
     for block in (body if body is not None else []):
@@ -216,12 +254,60 @@ def decode_file(path: str | os.PathLike, data: bytes) -> tuple[str, str, str]:
     return text, enc, note
 
 
+def doc_stem(source_file: str) -> str:
+    """The name a file's documents are called by (``plan-1``, ``plan-2`` …): its name without ``.txt``.
+
+    Other endings are kept, so that ``a.txt`` and ``a.md`` in one folder never share document ids.
+
+    >>> doc_stem("浙江/计划.txt"), doc_stem("计划.md"), doc_stem("")
+    ('浙江/计划', '计划.md', 'text')
+    """
+    if not source_file:
+        return "text"
+    return source_file[:-4] if source_file.endswith(".txt") else source_file
+
+
+def _walk(folder: Path) -> Iterator[tuple[Path, str, str, str]]:
+    """Every entry under ``folder`` as ``(path, name under folder, real path, problem)``, in name order: ``problem``
+    is empty for a file to look at, else why the entry was not searched (hidden, a link back to a folder
+    already searched)."""
+    seen = {os.path.realpath(folder)}
+
+    def walk(d: str, rel: str, real_d: str) -> Iterator[tuple[Path, str, str, str]]:
+        try:
+            with os.scandir(d) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            yield Path(d), rel or ".", real_d, f"skipped: a folder that cannot be listed ({exc.strerror or exc})"
+            return
+        for e in entries:
+            name = f"{rel}/{e.name}" if rel else e.name
+            link = e.is_symlink()
+            real = os.path.realpath(e.path) if link else os.path.join(real_d, e.name)
+            if e.name.startswith("."):
+                yield Path(e.path), name, real, "skipped: hidden (its name starts with '.')" + (
+                    "; a folder, not searched" if e.is_dir() else "")
+            elif e.is_dir():  # a link to a folder is followed, once
+                if real in seen:
+                    yield Path(e.path), name, real, f"skipped: a link to a folder already searched ({real})"
+                    continue
+                seen.add(real)
+                yield from walk(e.path, name, real)
+            else:
+                yield Path(e.path), name, real, ""
+
+    yield from walk(str(folder), "", os.path.realpath(folder))
+
+
 def find_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> tuple[list[tuple[Path, str]], list[tuple[str, str]]]:
     """Expand files and folders into ``(path, source_file)`` pairs, plus ``(name, reason)`` problems.
 
-    Folders are searched recursively for text files (``TEXT_SUFFIXES``); hidden files and
-    ``MANIFEST``/``README`` files are passed over and reported. ``source_file`` is the path
-    relative to the folder given (or the file name for a file given directly).
+    Folders are searched recursively for text files (``TEXT_SUFFIXES``), following links to folders
+    (once each); hidden files and folders and ``MANIFEST``/``README`` files are passed over and
+    reported. ``source_file`` is the path relative to the folder given (or the file name for a
+    file given directly). A file given twice (or through a link, or as a file and in its folder)
+    is read once and the repeat reported; files whose names would give the same document ids are
+    named by their whole path.
 
     >>> found, problems = find_files("data/raw")
     >>> [s for _, s in found][:2], problems
@@ -231,33 +317,49 @@ def find_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> tuple[
         paths = [paths]
     found: list[tuple[Path, str]] = []
     problems: list[tuple[str, str]] = []
+    first: dict[str, str] = {}  # real path of each file found → its name
+
+    def add(f: Path, name: str, real: str) -> None:
+        if real in first:
+            problems.append((str(f), f"skipped: the same file as {first[real]}, read once"))
+            return
+        first[real] = name
+        found.append((f, name))
+
     for p in paths:
+        if os.fspath(p) == "":  # Path("") is the current folder: an unset variable would load all of it
+            problems.append(("''", "not found: an empty path (an unset variable?); give a file or folder"))
+            continue
         path = Path(p)
         if path.is_dir():
             before = len(found) + len(problems)
-            for f in sorted(path.rglob("*")):
-                if not f.is_file() and not f.is_symlink():
-                    continue
-                rel = f.relative_to(path).as_posix()
-                if any(part.startswith(".") for part in f.relative_to(path).parts):
-                    continue
-                if f.stem.upper() in ("MANIFEST", "README", "INDEX", "LICENSE"):
+            for f, rel, real, problem in _walk(path):
+                if problem:
+                    problems.append((rel, problem))
+                elif f.stem.upper() in ("MANIFEST", "README", "INDEX", "LICENSE"):
                     problems.append((rel, "skipped: a manifest/readme, not a document"))
-                    continue
-                if f.suffix.lower() not in TEXT_SUFFIXES:
+                elif f.suffix.lower() not in TEXT_SUFFIXES:
                     problems.append((rel, f"skipped: not a text file ending ({f.suffix or 'no ending'}); "
                                           f"supported: {', '.join(TEXT_SUFFIXES)}"))
-                    continue
-                found.append((f, rel))
+                else:
+                    add(f, rel, real)
             if len(found) + len(problems) == before:
                 problems.append((str(path), f"empty folder: no files ending in {', '.join(TEXT_SUFFIXES)}"))
         elif path.exists() or path.is_symlink():
-            found.append((path, path.name))
+            add(path, path.name, os.path.realpath(path))
         else:
             problems.append((str(path), "not found: no such file or folder"))
-    names = [s for _, s in found]
-    if len(set(names)) != len(names):
-        found = [(f, str(f)) if names.count(s) > 1 else (f, s) for f, s in found]
+    # names (and the document ids made from them) unique: a name or id shared is replaced by the whole path
+    names = Counter(s for _, s in found)
+    stems = Counter(doc_stem(s) for _, s in found)
+    if len(names) != len(found) or len(stems) != len(found):
+        found = [(f, str(f) if names[s] > 1 or stems[doc_stem(s)] > 1 else s) for f, s in found]
+        owner: dict[str, str] = {}  # left only by a file without an ending given beside the same name in .txt
+        for f, s in list(found):
+            if owner.setdefault(doc_stem(s), s) != s:
+                found.remove((f, s))
+                problems.append((s, f"skipped: its documents would have the ids of {owner[doc_stem(s)]}'s; "
+                                    "rename one of the two files"))
     return found, problems
 
 
@@ -308,6 +410,6 @@ def read_texts(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> tuple[
         texts.append(raw)
         rows.append((name, "loaded", raw.encoding, raw.n_bytes, len(raw.text), raw.note))
         if raw.note:
-            (log.warning if "truncated" in raw.note else log.info)("%s: %s", name, raw.note)
+            log.log(note_level(raw.note), "%s: %s", name, raw.note)
     report = pd.DataFrame(rows, columns=["source_file", "status", "encoding", "n_bytes", "n_chars", "reason"])
     return texts, report

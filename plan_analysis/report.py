@@ -1118,7 +1118,8 @@ def build_report(
     run on ``workers`` kernels, each reused from one notebook to the next and reset to a fresh state
     in between. ``timeout`` is per cell, in seconds. Returns 1 if any page failed or no notebook was
     found; failing notebooks still get a page showing the error. A notebooks folder or corpus that does
-    not exist raises ``FileNotFoundError`` before anything is written.
+    not exist raises ``FileNotFoundError`` (an ``out_dir`` that is a file, ``NotADirectoryError``) before anything
+    is written.
 
     With ``cache`` (the default), each page that ran without error is kept under
     ``default_cache_dir()/report-pages`` and reused until its notebook, its parameters, the
@@ -1139,6 +1140,8 @@ def build_report(
     if not corpus_path.exists():  # a typo: pages of an empty corpus would render, and hide it
         raise FileNotFoundError(f"corpus not found: {corpus} (give a folder of .txt files, or one file)")
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"output folder {out_dir} is a file; give a folder (it is made if missing)")
     out.mkdir(parents=True, exist_ok=True)
 
     paths = sorted(nb_dir.glob(NOTEBOOK_GLOB))

@@ -193,3 +193,33 @@ def test_cli_refuses_a_number_of_workers_that_means_nothing(value, says):
                          capture_output=True, text=True, check=False, cwd=Path(__file__).resolve().parent.parent)
     assert out.returncode == 2 and f"argument --workers: {says}" in out.stderr, out.stderr
     assert out.stdout == ""
+
+
+@pytest.mark.parametrize("argv, verbose", [
+    (["documents", "x.txt"], False), (["-v", "documents", "x.txt"], True), (["documents", "x.txt", "-v"], True),
+    (["report", "--verbose"], True), (["report"], False),
+])
+def test_verbose_works_before_or_after_the_command(argv, verbose):
+    from plan_analysis.cli import build_parser
+
+    assert build_parser().parse_args(argv).verbose is verbose
+
+
+def test_a_report_folder_that_is_a_file_is_one_line(tmp_path, capsys):
+    from plan_analysis.cli import main
+
+    out = tmp_path / "reports"
+    out.write_text("not a folder", encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    assert main(["report", "--out", str(out), "--notebooks", str(root / "notebooks"),
+                 "--corpus", str(root / "data" / "raw")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"plan-analysis: output folder {out} is a file; give a folder (it is made if missing)"
+    assert out.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_process_text_given_a_string_says_what_it_takes():
+    from plan_analysis.corpus import process_text
+
+    with pytest.raises(TypeError, match=r"process_text takes a RawText .* not str; for a text of your own, use texts_corpus"):
+        process_text("铁西街道2024年工作计划")
