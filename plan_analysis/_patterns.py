@@ -83,7 +83,8 @@ FULL_DIGIT_PUNCT_RE = re.compile(r"[．－](?<=[0-9０-９][．－])(?=[0-9０-�
 HALF_TO_FULL = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？"}
 HALF_PUNCT_RE = re.compile(r"[,;:!?]")
 PAREN_RE = re.compile(r"[()]")
-THOUSANDS_AFTER_RE = re.compile(r"[0-9]{3}(?![0-9])")
+#: the three digits after a thousands comma, some hidden (3,xxx and 1,2xx stay as written, as 15,749 does)
+THOUSANDS_AFTER_RE = re.compile(r"[0-9x]{3}(?![0-9x])")
 STRAIGHT_QUOTE_PAIR_RE = re.compile(r'"([^"\n]{0,200})"')
 #: spaces of every odd kind (NBSP, ideographic, thin, zero-width …) and invisible controls
 ODD_SPACE_RE = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t]")
@@ -124,6 +125,12 @@ PLACEHOLDER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("date", re.compile(r"\*(?=\s*[年月日])")),
     ("name", re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])(?=新时代|总书记|同志|书记[^处]|主席|省长|市长)")),
 )
+#: the digits and thousands commas before a number placeholder's x's, as far as they belong to it (the *3,* of
+#: 3,xxx; that of 2xx the pattern takes itself); searched with the placeholder's start as end
+PLACEHOLDER_THOUSANDS_BEFORE_RE = re.compile(r"(?<![A-Za-z0-9.,])(?:[0-9]{1,3},)+$")
+#: a unit after a 20xx that makes it a hidden amount, not a year: 20xx万元, 20xx多份, 20xx亩 (20xx年 stays a year)
+PLACEHOLDER_AMOUNT_AFTER_RE = re.compile(
+    r"\s*(?:余|多)?\s*(?:[万亿千百元亩份个人户家名位项件次吨米台辆套座所间张株棵头只批条处场宗起例%‰]|平方|公[里顷])")
 #: characters one of which every placeholder of a kind contains: a text without them skips the pattern
 PLACEHOLDER_NEEDS = {"formula": "x", "year": "x", "number": "x", "redaction": "X*", "date": "*",
                      "name": "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}

@@ -293,8 +293,10 @@ def _walk(folder: Path) -> Iterator[tuple[Path, str, str, str]]:
                     continue
                 seen.add(real)
                 yield from walk(e.path, name, real)
-            else:
+            elif e.is_file() or link:  # a broken link is reported as unreadable when read
                 yield Path(e.path), name, real, ""
+            else:  # reading a pipe would wait for ever
+                yield Path(e.path), name, real, "skipped: not a regular file (a pipe, socket or device)"
 
     yield from walk(str(folder), "", os.path.realpath(folder))
 

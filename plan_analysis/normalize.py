@@ -256,7 +256,9 @@ def find_placeholders(text: str) -> pd.DataFrame:
     """Find placeholders and redactions (xx, 20xx, x.x, x+x+N, ***, XX, A新时代 …).
 
     Columns: ``start``, ``end`` (offsets in ``text``), ``placeholder`` (the characters) and
-    ``kind`` (formula, year, number, redaction, date, name). Placeholders are never numbers.
+    ``kind`` (formula, year, number, redaction, date, name). Placeholders are never numbers. A number placeholder
+    holds the digits written with its x's (2xx, 1x.x, 3,xxx: the number a figure reads), and a 20xx before a unit is
+    one (注册资本20xx万元), where 20xx年 is a year.
 
     >>> find_placeholders("增速xx.xx%，20xx年，以A新时代为指导")[["placeholder", "kind"]].values.tolist()
     [['xx.xx', 'number'], ['20xx', 'year'], ['A', 'name']]
@@ -278,10 +280,17 @@ def placeholder_spans(text: str) -> list[tuple[int, int, str, str]]:
     occupied: set[int] = set()
     for kind, rx in P.PLACEHOLDER_PATTERNS:
         for m in _finditer(rx, text, P.PLACEHOLDER_NEEDS[kind]):  # none if the text lacks every character needed
-            if m.end() <= m.start() or any(i in occupied for i in range(m.start(), m.end())):
+            start, end = m.span()
+            if end <= start or any(i in occupied for i in range(start, end)):
                 continue
-            taken.append((m.start(), m.end(), m.group(), kind))
-            occupied.update(range(m.start(), m.end()))
+            found = kind
+            if kind == "year" and P.PLACEHOLDER_AMOUNT_AFTER_RE.match(text, end):
+                found = "number"  # 20xx万元
+            elif kind == "number":
+                lead = P.PLACEHOLDER_THOUSANDS_BEFORE_RE.search(text, max(0, start - 16), start)
+                start = lead.start() if lead else start  # 3,xxx
+            taken.append((start, end, text[start:end], found))
+            occupied.update(range(start, end))
     taken.sort()
     return taken
 

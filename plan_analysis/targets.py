@@ -47,7 +47,10 @@ _UNITS = sorted("""
 """.split(), key=len, reverse=True)
 _UNIT_RE = "|".join(re.escape(u) for u in _UNITS)
 _CN = "零〇一二两三四五六七八九十百千万亿"
-_NUM = r"(?:[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?|[0-9]*x+(?:\.[x0-9]+)?)"
+#: a number hidden by placeholders, with the digits written before its x's (20xx, 1x.x, 3,xxx, 1,2xx: the x's
+#: alone would leave the digits to the indicator, 注册资本20), as find_placeholders reads it; then a number
+_XNUM = r"(?=[0-9,]*x)(?:[0-9]{1,3},)*[0-9]*x+(?:,[0-9x]{3})*(?:\.[x0-9]+)?"
+_NUM = rf"(?:{_XNUM}|[0-9]+(?:,[0-9]{{3}})*(?:\.[0-9]+)?)"
 _CNNUM = f"[{_CN}]+(?:点[{_CN[:-4]}]+)?"
 _RANGE_SEP = r"[-—～~至到－]"
 #: a figure: number [unit] [- number] unit, with 余/多 between number and unit (the lookahead, the
@@ -299,6 +302,10 @@ _BARE_SCALE = {"百": 100.0, "千": 1000.0, "万": 10000.0}
 _ROUGH_BEFORE_RE = re.compile(r"[近上逾超约]$")
 _CN_DIGIT_END_RE = re.compile(r"[一二三四五六七八九十]$")
 _WORD_CHAR_RE = re.compile(rf"[{P.HAN}A-Za-z]")
+#: bare numbers listed right before a figure, which share its unit (分别提高*15、*22个百分点, *20.9、36.2、*54个百分点);
+#: searched with the figure's start as end
+_BARE_LIST_RE = re.compile(r"(?<![0-9x.,/%‰])(?:[0-9x]+(?:\.[0-9x]+)?、)+$")
+_BARE_ITEM_RE = re.compile(r"[0-9x]+(?:\.[0-9x]+)?")
 _PROJECT_AFTER_RE = re.compile(r"^(?:[）)]|项目|工程)")
 _RATE_WORD_RE = re.compile(r"增速|增幅|涨幅")
 _RATE_AFTER_RE = re.compile(r"^(?:的)?(?:增速|增幅|增长)")
@@ -310,13 +317,30 @@ _EXPECTED_RE = re.compile(r"预计")
 #: a projection, even in a review, where 预计 is otherwise an estimate of the year's outcome (预计全年完成xxx万元)
 _PROJECTION_RE = re.compile(r"预计[^，；。]{0,4}年(?:产值|销售|营业|税收|利税|产量|收入|纳税)|(?:建成|投产|达产|运营)后[^，；。]{0,2}(?:预计|可|将|能)"
                             r"|可(?:带动|容纳|新增|吸纳|安置)")
+#: how much of a clause the patterns read around a figure: the _WINDOW characters before it (and the spaces it
+#: follows) for those anchored at the end of the text before it (增长, 不少于, 下降 …), the _WINDOW after it for
+#: those anchored at the start of the text after it (左右, an object counted), each more than any of them matches,
+#: so a figure is read as if its clause were whole, in time that does not grow with the clause
+_WINDOW = 64
+#: longer than any match of the patterns a clause is searched for once, however many figures it holds
+#: (:class:`_Seen`): 计划, 同比, 增速 … anywhere before a figure (with their look-aheads)
+_LONGEST = 32
+#: a clause longer than this (a flattened table: thousands of figures and no break) is read a _WINDOW each side of
+#: each figure (a clause of prose is read whole: the same rows, in fewer steps), and given in each of its figures'
+#: rows as the _WINDOW characters each side of the figure, with the raw offsets of that part (the whole clause in
+#: every row would make a table of the square of its length); the longest clause holding a figure in the bundled
+#: and provincial corpora has 102 characters
+_CLAUSE_MAX = 200
 
 
 _VERB_TAGS = frozenset(("v", "vn", "vd"))
 
 
 def _ends_with_verb(before: str) -> bool:
-    """True when the words before a figure end with a verb (新建2家, 理清8类), so the figure counts what follows."""
+    """True when the words before a figure end with a verb (新建2家, 理清8类), so the figure counts what follows.
+
+    ``before`` may be the end of the text before the figure only (:func:`_tail`): its last eight characters (after
+    figures and spaces) are all that is read."""
     from .tokenize import get_tokenizer, has_tag
 
     s = _TRAILING_FIGURE_RE.sub("", before.strip())
@@ -516,8 +540,29 @@ def _figures(text: str) -> list[_Figure]:
             continue
         if not placeholder and value_high is not None and value is not None and value_high < value:
             value_high = None if value_high == 0 else value_high
+        if text[start - 1:start] == "、" and num2 is None and not sign and unit != "期":  # (共3、4期工程: phases)
+            out += _listed_before(text, start, last_end, unit)
         out.append(_Figure(start, end, text[start:end], value, value_high, unit, approx or "", placeholder))
         last_end, last_unit = end, unit
+    return out
+
+
+def _listed_before(text: str, start: int, since: int, unit: str) -> list[_Figure]:
+    """The bare numbers listed right before the figure at ``start`` (after ``since``, where the figure before it
+    ends), as figures of its ``unit``: 分别提高*15、*22个百分点. The list follows a Chinese word, not a heading's
+    number (*1、*30个村), an ordinal's 第 or the digits of a code (G*15、*G25)."""
+    m = _BARE_LIST_RE.search(text, max(since, start - 48), start)
+    if not m or m.start() <= since or not P.HAN_RE.match(text, m.start() - 1) \
+            or _SKIP_BEFORE.search(text, max(0, m.start() - 6), m.start()):
+        return []
+    out = []
+    for item in _BARE_ITEM_RE.finditer(text, m.start(), m.end()):
+        num = item.group()
+        placeholder = "x" in num
+        value = None if placeholder else _to_number(num)
+        if value is None and not placeholder:
+            return []
+        out.append(_Figure(item.start(), item.end(), num, value, None, unit, "", placeholder))
     return out
 
 
@@ -664,6 +709,68 @@ class _Periods:
         return self.words[i - 1] if i > j else ""
 
 
+def _tail(clause: str, end: int) -> str:
+    """The end of ``clause[:end]`` that a pattern anchored at its end reads: the spaces it ends with and the
+    :data:`_WINDOW` characters before them."""
+    start = end
+    while start and clause[start - 1].isspace():
+        start -= 1
+    return clause[max(0, start - _WINDOW):end]
+
+
+class _Seen:
+    """Whether a pattern matches in ``text[:end]``, for ends that do not decrease (the figures of a clause, left to
+    right): each call searches only the text past the last end (with :data:`_LONGEST` characters before it), so a
+    clause of many figures is searched once, not once per figure.
+
+    A match found stays found: a longer text holds it, as the characters an end is followed by (a figure's first)
+    begin none of the words the patterns look ahead for."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._state: dict[Any, tuple[int, bool]] = {}  # pattern → (the last end, found before it)
+
+    def __call__(self, rx: re.Pattern[str], end: int) -> bool:
+        last, found = self._state.get(rx, (0, False))
+        if end < last:  # (not met: the figures of a clause come in order)
+            return rx.search(self.text, 0, end) is not None
+        if not found:
+            found = rx.search(self.text, max(0, last - _LONGEST), end) is not None
+        self._state[rx] = (end, found)
+        return found
+
+
+class _Lookback:
+    """What the words before a figure of ``clause`` say, searched once per clause: :meth:`in_context` reads the
+    tail of the sentence before the clause and the clause before the figure, with 完成目标 read as 完成 (as
+    ``_MET_GOAL_RE.sub("完成", …)`` of that text would: no such phrase runs over a figure's first character);
+    :meth:`in_clause` the clause before the figure."""
+
+    def __init__(self, clause: str, sentence_tail: str) -> None:
+        ctx = sentence_tail + clause
+        parts: list[str] = []
+        self._ends: list[int] = []  # where each 完成目标 … ends in ``ctx``
+        self._removed: list[int] = []  # the characters taken out up to there
+        done = 0
+        for m in _MET_GOAL_RE.finditer(ctx):
+            parts += (ctx[done:m.start()], "完成")
+            done = m.end()
+            self._ends.append(done)
+            self._removed.append((self._removed[-1] if self._removed else 0) + len(m.group()) - 2)
+        parts.append(ctx[done:])
+        self._ctx = _Seen("".join(parts))
+        self._clause = _Seen(clause)
+        self._offset = len(sentence_tail)
+
+    def in_context(self, rx: re.Pattern[str], end: int) -> bool:
+        end += self._offset
+        i = bisect_right(self._ends, end)
+        return self._ctx(rx, end - (self._removed[i - 1] if i else 0))
+
+    def in_clause(self, rx: re.Pattern[str], end: int) -> bool:
+        return self._clause(rx, end)
+
+
 def _figure_clauses(text: str, masked: str) -> Iterator[tuple[int, str, list[_Figure], str | None]]:
     """Yield ``(start, clause, figures, clause_before)`` for each clause of ``text`` that holds figures.
 
@@ -690,26 +797,28 @@ def _figure_clauses(text: str, masked: str) -> Iterator[tuple[int, str, list[_Fi
         last = i
 
 
-def _growth_rate(unit: str, value: float | None, before_full: str, after: str) -> tuple[bool, str]:
-    """``(is_growth_rate, direction)`` of a figure, from the clause before and after it."""
+def _growth_rate(unit: str, value: float | None, before: str, after: str,
+                 said_in_clause: Callable[[re.Pattern[str]], bool]) -> tuple[bool, str]:
+    """``(is_growth_rate, direction)`` of a figure, from the text before it (or its end: :func:`_tail`), the text
+    after it (or its start) and whether 增速/增幅/涨幅 stand anywhere in the clause before it (``said_in_clause``)."""
     if unit not in _RATE_UNITS:
         return False, ""
-    growth = _GROWTH_BEFORE.search(before_full) is not None
-    if not (growth or _RATE_WORD_RE.search(before_full) or _RATE_AFTER_RE.search(after)):
+    growth = _GROWTH_BEFORE.search(before) is not None
+    if not (growth or said_in_clause(_RATE_WORD_RE) or _RATE_AFTER_RE.match(after)):
         return False, ""
-    if not growth and _SHARE_BEFORE_RE.search(before_full):
+    if not growth and _SHARE_BEFORE_RE.search(before):
         return False, ""  # a share (占比, 完成率 …), not a growth rate
-    return True, "下降" if (_DOWN.search(before_full) or (value is not None and value < 0)) else "增长"
+    return True, "下降" if (_DOWN.search(before) or (value is not None and value < 0)) else "增长"
 
 
-def _qualifier(after: str, approx: str, before_full: str) -> str:
-    """左右/以上 … after a figure, else its 余/多, else 不少于/约 … before it."""
+def _qualifier(after: str, approx: str, before: str) -> str:
+    """左右/以上 … after a figure, else its 余/多, else 不少于/约 … at the end of the text before it."""
     qa = _QUAL_AFTER.match(after)
     if qa:
         return qa.group(1)
     if approx:
         return approx
-    qb = _QUAL_BEFORE.search(before_full)
+    qb = _QUAL_BEFORE.search(before)
     return qb.group(1) if qb else ""
 
 
@@ -724,21 +833,36 @@ def _period_word(period: str) -> str:
     return period
 
 
-def _kind(ctx: str, before_full: str, sentence_actual: bool, default: str) -> str:
-    """``target`` or ``actual``: from strong words in the context ``ctx``, else the section's ``default``."""
-    if _PROJECTION_RE.search(ctx):
+def _shown(clause: str, start: int, end: int) -> tuple[int, int]:
+    """The part of ``clause`` given with its figure at ``start:end``: all of it, up to :data:`_CLAUSE_MAX`
+    characters, else :data:`_WINDOW` characters each side of the figure."""
+    if len(clause) <= _CLAUSE_MAX:
+        return 0, len(clause)
+    return max(0, start - _WINDOW), min(len(clause), end + _WINDOW)
+
+
+def _found_in(text: str, rx: re.Pattern[str]) -> bool:
+    return rx.search(text) is not None
+
+
+def _kind(said: Callable[[re.Pattern[str]], bool], said_in_clause: Callable[[re.Pattern[str]], bool],
+          sentence_actual: bool, default: str) -> str:
+    """``target`` or ``actual`` of a figure: from strong words in its context (``said``: the tail of the sentence
+    before the clause and the clause before it, 完成目标 read as 完成; ``said_in_clause``: the clause before it), else
+    the section's ``default``."""
+    if said(_PROJECTION_RE):
         return "target"
-    if _STRONG_TARGET.search(ctx) or (default != "actual" and _SEEK_RE.search(ctx)):
+    if said(_STRONG_TARGET) or (default != "actual" and said(_SEEK_RE)):
         kind = "target"
-    elif sentence_actual or _STRONG_ACTUAL.search(before_full):
+    elif sentence_actual or said_in_clause(_STRONG_ACTUAL):
         kind = "actual"
     elif default:
         kind = default
-    elif _TARGET_WORDS.search(ctx):
+    elif said(_TARGET_WORDS):
         kind = "target"
     else:
         kind = "actual"
-    if default == "actual" and _EXPECTED_RE.search(ctx):
+    if default == "actual" and said(_EXPECTED_RE):
         kind = "actual"
     return kind
 
@@ -755,14 +879,15 @@ def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]]) -> li
     # the indicator of a figure that has none: the last one found, or the short clause before without
     # figures, cleaned only when it is needed (``carried_raw``)
     carried, carried_raw = "", False
+    sent_start, looked = 0, 0  # where the sentence of the last clause starts; how far breaks were looked for
     for a, clause, figures, clause_before in _figure_clauses(text, masked):
         if clause_before is not None:
             carried, carried_raw = (clause_before if len(clause_before) <= 40 else ""), True
-        # sentence context: from the previous 。 or line start
-        sent_start = max(text.rfind("。", 0, a), text.rfind("\n", 0, a)) + 1
-        sentence_before = text[sent_start:a]
-        sentence_tail = sentence_before[-30:]
-        sentence_actual = _STRONG_ACTUAL.search(sentence_before[-20:]) is not None
+        # sentence context: from the previous 。 or line start (looked for after the last clause's only)
+        sent_start = max(text.rfind("。", looked, a), text.rfind("\n", looked, a)) + 1 or sent_start
+        looked = a
+        sentence_tail = text[max(sent_start, a - 30):a]
+        sentence_actual = _STRONG_ACTUAL.search(sentence_tail[-20:]) is not None
         if periods is None:
             periods = _Periods(text)
         sentence_period = periods.last(sent_start, a)
@@ -774,44 +899,52 @@ def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]]) -> li
                 plan_start = pm.start() if pm else None
             if plan_start is not None:
                 default = "actual" if a < plan_start else "target"
+        # a clause of a flattened table (thousands of figures, no break) is read a window each side of each figure,
+        # and what is said anywhere before a figure is looked up in ``look``, which searches the clause once; a
+        # clause of prose is read whole (the same rows: fewer steps when the clause is short)
+        look = _Lookback(clause, sentence_tail) if len(clause) > _CLAUSE_MAX else None
         prev_end, prev_indicator, prev_rate = 0, "", None
         for f in figures:
             unit = f.unit
-            before_full = clause[:f.start]
-            after = clause[f.end:]
+            if look is not None:
+                before, after = _tail(clause, f.start), clause[f.end:f.end + _WINDOW]
+                said, said_in_clause = partial(look.in_context, end=f.start), partial(look.in_clause, end=f.start)
+            else:
+                before, after = clause[:f.start], clause[f.end:]
+                said = partial(_found_in, _MET_GOAL_RE.sub("完成", sentence_tail + before))
+                said_in_clause = partial(_found_in, before)
             if prev_rate is not None and unit in _RATE_UNITS and _LIST_BETWEEN_RE.fullmatch(clause[prev_end:f.start]):
                 is_rate, direction = prev_rate  # the next of a list of rates: 分别增长35.4%、44.0%
             else:
-                is_rate, direction = _growth_rate(unit, f.value, before_full, after)
-            qualifier = _qualifier(after, f.approx, before_full)
+                is_rate, direction = _growth_rate(unit, f.value, before, after, said_in_clause)
+            qualifier = _qualifier(after, f.approx, before)
             # period: the last period word before the figure in the clause, else in the sentence
             period = _period_word(periods.last(a, a + f.start) or sentence_period)
             # indicator: the noun phrase before the figure (after the figure before it in the clause: if only a change
             # verb or a qualifier stands between them, the same indicator), else the object counted after it
-            indicator = _named(_clean_indicator(clause[prev_end:f.start]))
-            if not indicator:
-                indicator = prev_indicator if prev_end else _named(_clean_indicator(before_full))
+            indicator = _named(_clean_indicator(clause[prev_end:f.start])) or prev_indicator
             obj = _named(_object_after(after)) if unit not in _RATE_UNITS else ""  # not 增至 (从0.5个增至4.8个)
             if obj and unit.endswith(_MONEY_UNITS) and _is_no_object(obj):
                 obj = ""
             if not obj and not indicator and after.startswith("的") and unit not in _RATE_UNITS:
                 obj = _named(_object_after(after[1:]))  # nothing before names it: 其中3200平米*的*高标准钢架大棚
-            if obj and (not indicator or not unit.endswith(_MONEY_UNITS) or _ends_with_verb(before_full)):
+            if obj and (not indicator or not unit.endswith(_MONEY_UNITS) or _ends_with_verb(before)):
                 indicator = obj
             if not indicator:
                 if carried_raw:
                     carried, carried_raw = _clean_indicator(carried), False
                 indicator = carried
             # kind ("完成预期目标" reports an outcome, it does not set a target)
-            kind = _kind(_MET_GOAL_RE.sub("完成", sentence_tail + before_full), before_full, sentence_actual, default)
+            kind = _kind(said, said_in_clause, sentence_actual, default)
             scale, base_unit = _split_scale(unit)
             value = f.value if f.value is not None else math.nan
+            s0, s1 = _shown(clause, f.start, f.end)
             rows.append((
                 indicator, _canonical(indicator, is_rate, key), value,
                 f.value_high if f.value_high is not None else math.nan, unit,
                 f.value * scale if (scale is not None and f.value is not None) else math.nan,
                 base_unit if scale is not None else "", qualifier, period, kind, is_rate, direction, f.placeholder,
-                f.figure, clause, a, a + len(clause), sec_path,
+                f.figure, clause if s1 - s0 == len(clause) else clause[s0:s1], a + s0, a + s1, sec_path,
             ))
             prev_end, prev_indicator = f.end, indicator
             # (not after a negative figure: its direction came from its sign, 增长-40.8%)
@@ -886,6 +1019,8 @@ def extract_targets(source: Any, *, include_placeholders: bool = True,
     over ``workers`` processes (default: the CPUs available) when there are more than
     :data:`PARALLEL_MIN_CHARS` characters of text; the result is the same. ``progress`` shows a bar of
     documents done. For more figures than memory holds, :func:`write_targets` writes the same table to a file.
+    A clause of more than :data:`_CLAUSE_MAX` (200) characters (a flattened table, figure after figure with no
+    break) is given in each of its rows as the part around the figure, with that part's raw offsets.
 
     >>> extract_targets("完成固定资产投资7.06亿元，同比增长xx%")[["figure", "kind", "placeholder"]].values.tolist()
     [['7.06亿元', 'actual', False], ['xx%', 'actual', True]]
@@ -902,7 +1037,8 @@ def write_targets(source: Any, path: str | os.PathLike, *, include_placeholders:
 
     The file's suffix says the format: ``.parquet`` (or ``.pq``: Parquet, zstd; ``pandas.read_parquet(path)`` gives
     the same table), ``.csv`` (UTF-8, one header) or ``.jsonl`` (a JSON object per line), as the command line
-    prints them. For corpora whose figures do not fit in memory (a province over a decade): only one piece's rows
+    prints them (with the ``section`` column it leaves out). For corpora whose figures do not fit in memory (a
+    province over a decade): only one piece's rows
     are held at a time. The file is written whole or not at all (a temporary file renamed into place). Options as
     for :func:`extract_targets`, checked with the path before any figure is sought. Returns the path written.
 
@@ -1059,21 +1195,85 @@ def _corpus_parts(docs: pd.DataFrame, corpus: Any, *, kept: Callable[[pd.DataFra
             yield _typed(kept(part[_COLUMNS]))
 
 
-def _require_targets(targets: Any, columns: Sequence[str], *, what: str) -> None:
+def _require_targets(targets: Any, columns: Sequence[str], *, what: str) -> pd.DataFrame:
+    """``targets``, checked to hold ``columns``, with its columns as :func:`extract_targets` gives them
+    (:func:`_as_extracted`)."""
     from .corpus import require_columns
 
     require_columns(targets, columns, what=what, make="extract_targets(corpus)")
+    return _as_extracted(targets, what=what)
+
+
+#: the columns of a targets table that hold text, numbers and flags (TARGET_FIELDS and section)
+_TEXT_COLUMNS = ("doc_id", "source_file", "indicator", "indicator_canonical", "unit", "base_unit", "qualifier",
+                 "period", "kind", "direction", "figure", "clause", "section")
+_NUMBER_COLUMNS = ("value", "value_high", "base_value")
+_FLAG_COLUMNS = ("is_growth_rate", "placeholder")
+_BLANK_WORDS = ("", "nan", "<na>", "none")
+_FLAG_WORDS = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}
+
+
+def _as_extracted(targets: pd.DataFrame, *, what: str) -> pd.DataFrame:
+    """``targets`` as :func:`extract_targets` gives it, for a table read back from a file: empty text cells (NaN
+    after ``pandas.read_csv``) as ``""``, numbers read as text (``keep_default_na=False``: ``""`` and ``"5.0"``) as
+    numbers, flags read as text as flags. A table that needs none of this is returned as it is; a cell that is no
+    number (or flag) where one belongs raises ValueError naming its column."""
+    fixed: dict[str, pd.Series] = {}
+    for c in targets.columns.intersection(_TEXT_COLUMNS):
+        if targets[c].isna().any():
+            fixed[c] = targets[c].astype(object).where(targets[c].notna(), "")
+    for c in targets.columns.intersection(_NUMBER_COLUMNS):
+        if not pd.api.types.is_numeric_dtype(targets[c]):
+            fixed[c] = _as_numbers(targets[c], c, what=what)
+    for c in targets.columns.intersection(_FLAG_COLUMNS):
+        if not pd.api.types.is_bool_dtype(targets[c]):
+            fixed[c] = _as_flags(targets[c], c, what=what)
+    return targets.assign(**fixed) if fixed else targets
+
+
+def _cell_words(col: pd.Series) -> pd.Series:
+    """The cells of ``col`` as stripped, lower-case text (missing cells as ``""``)."""
+    return col.astype("string").fillna("").str.strip().str.lower()
+
+
+def _not_a(kind: str, col: pd.Series, bad: pd.Series, name: str, *, what: str) -> ValueError:
+    i = bad.to_numpy().nonzero()[0][0]
+    return ValueError(
+        f"{what}: column {name!r} should hold {kind}s, but row {col.index[i]!r} holds {col.iloc[i]!r}; read a targets "
+        f"table written to CSV with pandas.read_csv(path) (empty cells then read as missing), or write it with "
+        f"write_targets(corpus, 'targets.parquet') and read it with pandas.read_parquet, which keep the column types")
+
+
+def _as_numbers(col: pd.Series, name: str, *, what: str) -> pd.Series:
+    """A column of numbers read as text (``""`` where there is none) as float numbers."""
+    words = _cell_words(col)
+    blank = words.isin(_BLANK_WORDS)
+    numbers = pd.to_numeric(words.mask(blank), errors="coerce").astype("float64")
+    bad = numbers.isna() & ~blank
+    if bad.any():
+        raise _not_a("number", col, bad, name, what=what)
+    return numbers
+
+
+def _as_flags(col: pd.Series, name: str, *, what: str) -> pd.Series:
+    """A column of flags read as text (True/False) as booleans."""
+    flags = _cell_words(col).map(_FLAG_WORDS)
+    bad = flags.isna()
+    if bad.any():
+        raise _not_a("True or False flag", col, bad, name, what=what)
+    return flags.astype(bool)
 
 
 def count_hidden(targets: pd.DataFrame) -> pd.DataFrame:
     """Per document: figures found, figures hidden behind placeholders, and the hidden share.
 
-    Columns: ``doc_id``, ``figures``, ``hidden``, ``hidden_share``.
+    Columns: ``doc_id``, ``figures``, ``hidden``, ``hidden_share``. ``targets`` may be read back from a file
+    (``pandas.read_csv``: its empty cells are read as ``""``, as in :func:`main_growth_targets`).
 
     >>> count_hidden(extract_targets("增速xx.xx%，完成投资3亿元，新建x个站点"))[["figures", "hidden"]].values.tolist()
     [[3, 2]]
     """
-    _require_targets(targets, ("doc_id", "placeholder"), what="count_hidden")
+    targets = _require_targets(targets, ("doc_id", "placeholder"), what="count_hidden")
     g = targets.groupby("doc_id")["placeholder"]
     out = pd.DataFrame({"figures": g.size(), "hidden": g.sum().astype(int)}).reset_index()
     out["hidden_share"] = out["hidden"] / out["figures"]
@@ -1084,14 +1284,16 @@ def main_growth_targets(targets: pd.DataFrame, *, indicator: str = "地区生产
     """The annual growth target for ``indicator`` of each document: one row per document that has exactly one.
 
     Rows are ``kind == "target"`` growth rates of the canonical indicator with no period (so
-    年均 five-year averages and 上半年 figures are left out). Columns as :data:`TARGET_FIELDS`.
+    年均 five-year averages and 上半年 figures are left out). Columns as :data:`TARGET_FIELDS`. ``targets`` may be
+    read back from a CSV file: empty text cells (NaN after ``pandas.read_csv``) are read as ``""``, and numbers read
+    as text (``keep_default_na=False``) as numbers, here and in :func:`pair_targets` and :func:`count_hidden`.
 
     >>> t = extract_targets("今年主要预期目标是：地区生产总值增长5%左右。“十五五”时期地区生产总值年均增长5%。")
     >>> main_growth_targets(t)[["value", "qualifier"]].values.tolist()
     [[5.0, '左右']]
     """
-    _require_targets(targets, ("doc_id", "indicator_canonical", "kind", "is_growth_rate", "period", "placeholder",
-                               "value"), what="main_growth_targets")
+    targets = _require_targets(targets, ("doc_id", "indicator_canonical", "kind", "is_growth_rate", "period",
+                                         "placeholder", "value"), what="main_growth_targets")
     sel = targets[(targets["indicator_canonical"] == indicator) & (targets["kind"] == "target")
                   & targets["is_growth_rate"] & (targets["period"] == "") & ~targets["placeholder"]]
     counts = sel.groupby("doc_id")["value"].transform("size")
@@ -1104,14 +1306,15 @@ def pair_targets(targets: pd.DataFrame, *, by: str = "doc_id") -> pd.DataFrame:
     Only canonical indicators with both a ``target`` and an ``actual`` row, both growth rates or
     both amounts in the same unit, are paired (the first of each). Columns: ``by`` value,
     ``indicator_canonical``, ``unit``, ``is_growth_rate``, ``target``, ``target_qualifier``,
-    ``target_clause``, ``actual``, ``actual_clause``, ``difference`` (actual − target).
+    ``target_clause``, ``actual``, ``actual_clause``, ``difference`` (actual − target). ``targets`` may be read
+    back from a file, as for :func:`main_growth_targets`.
 
     >>> t = extract_targets("一、2025年工作回顾\\n地区生产总值增长5.2%。\\n二、2026年工作安排\\n今年的主要预期目标是：地区生产总值增长5%左右。")
     >>> pair_targets(t)[["target", "actual", "difference"]].values.round(1).tolist()
     [[5.0, 5.2, 0.2]]
     """
-    _require_targets(targets, (by, "indicator_canonical", "unit", "is_growth_rate", "kind", "period", "placeholder",
-                               "value", "qualifier", "clause"), what="pair_targets")
+    targets = _require_targets(targets, (by, "indicator_canonical", "unit", "is_growth_rate", "kind", "period",
+                                         "placeholder", "value", "qualifier", "clause"), what="pair_targets")
     t = targets[(targets["indicator_canonical"] != "") & ~targets["placeholder"] & (targets["period"] != "年均")]
     keys = [by, "indicator_canonical", "unit", "is_growth_rate"]
     t = t.dropna(subset=keys)  # as a group-by would: a figure with no group is not paired

@@ -197,3 +197,11 @@ def test_utf16_without_a_mark_is_not_read_as_utf8_when_its_ascii_makes_valid_utf
 def test_utf8_with_a_stray_nul_stays_utf8():
     data = b"ab\x00c" + "annual report of the town ".encode() * 3
     assert decode_bytes(data) == (data.decode("utf-8"), "utf-8", "")
+
+
+def test_a_pipe_in_the_folder_is_reported_not_read(tmp_path):
+    (tmp_path / "good.txt").write_bytes(PLAN.read_bytes())
+    os.mkfifo(tmp_path / "pipe.txt")  # reading it would wait for a writer for ever
+    found, problems = find_files(tmp_path)
+    assert [s for _, s in found] == ["good.txt"]
+    assert problems == [("pipe.txt", "skipped: not a regular file (a pipe, socket or device)")]
