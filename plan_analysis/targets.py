@@ -732,8 +732,6 @@ class _Seen:
 
     def __call__(self, rx: re.Pattern[str], end: int) -> bool:
         last, found = self._state.get(rx, (0, False))
-        if end < last:  # (not met: the figures of a clause come in order)
-            return rx.search(self.text, 0, end) is not None
         if not found:
             found = rx.search(self.text, max(0, last - _LONGEST), end) is not None
         self._state[rx] = (end, found)
@@ -833,14 +831,6 @@ def _period_word(period: str) -> str:
     return period
 
 
-def _shown(clause: str, start: int, end: int) -> tuple[int, int]:
-    """The part of ``clause`` given with its figure at ``start:end``: all of it, up to :data:`_CLAUSE_MAX`
-    characters, else :data:`_WINDOW` characters each side of the figure."""
-    if len(clause) <= _CLAUSE_MAX:
-        return 0, len(clause)
-    return max(0, start - _WINDOW), min(len(clause), end + _WINDOW)
-
-
 def _found_in(text: str, rx: re.Pattern[str]) -> bool:
     return rx.search(text) is not None
 
@@ -906,11 +896,13 @@ def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]]) -> li
         prev_end, prev_indicator, prev_rate = 0, "", None
         for f in figures:
             unit = f.unit
-            if look is not None:
+            if look is not None:  # the row gives the part of the clause around the figure, and its offsets
                 before, after = _tail(clause, f.start), clause[f.end:f.end + _WINDOW]
                 said, said_in_clause = partial(look.in_context, end=f.start), partial(look.in_clause, end=f.start)
+                s0, s1 = max(0, f.start - _WINDOW), min(len(clause), f.end + _WINDOW)
             else:
                 before, after = clause[:f.start], clause[f.end:]
+                s0, s1 = 0, len(clause)
                 said = partial(_found_in, _MET_GOAL_RE.sub("完成", sentence_tail + before))
                 said_in_clause = partial(_found_in, before)
             if prev_rate is not None and unit in _RATE_UNITS and _LIST_BETWEEN_RE.fullmatch(clause[prev_end:f.start]):
@@ -938,13 +930,12 @@ def _doc_rows(text: str, doc_type: str, spans: list[tuple[int, int, str]]) -> li
             kind = _kind(said, said_in_clause, sentence_actual, default)
             scale, base_unit = _split_scale(unit)
             value = f.value if f.value is not None else math.nan
-            s0, s1 = _shown(clause, f.start, f.end)
             rows.append((
                 indicator, _canonical(indicator, is_rate, key), value,
                 f.value_high if f.value_high is not None else math.nan, unit,
                 f.value * scale if (scale is not None and f.value is not None) else math.nan,
                 base_unit if scale is not None else "", qualifier, period, kind, is_rate, direction, f.placeholder,
-                f.figure, clause if s1 - s0 == len(clause) else clause[s0:s1], a + s0, a + s1, sec_path,
+                f.figure, clause if look is None else clause[s0:s1], a + s0, a + s1, sec_path,
             ))
             prev_end, prev_indicator = f.end, indicator
             # (not after a negative figure: its direction came from its sign, 增长-40.8%)
@@ -1204,11 +1195,10 @@ def _require_targets(targets: Any, columns: Sequence[str], *, what: str) -> pd.D
     return _as_extracted(targets, what=what)
 
 
-#: the columns of a targets table that hold text, numbers and flags (TARGET_FIELDS and section)
-_TEXT_COLUMNS = ("doc_id", "source_file", "indicator", "indicator_canonical", "unit", "base_unit", "qualifier",
-                 "period", "kind", "direction", "figure", "clause", "section")
-_NUMBER_COLUMNS = ("value", "value_high", "base_value")
-_FLAG_COLUMNS = ("is_growth_rate", "placeholder")
+#: the columns of a targets table that hold numbers, flags and text (by :data:`_DTYPES`; the raw offsets aside)
+_NUMBER_COLUMNS = tuple(c for c, t in _DTYPES.items() if t == "float64")
+_FLAG_COLUMNS = tuple(c for c, t in _DTYPES.items() if t == "bool")
+_TEXT_COLUMNS = tuple(c for c in _COLUMNS if c not in _DTYPES and c not in ("raw_start", "raw_end"))
 _BLANK_WORDS = ("", "nan", "<na>", "none")
 _FLAG_WORDS = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}
 
