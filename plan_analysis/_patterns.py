@@ -136,8 +136,14 @@ PLACEHOLDER_NEEDS = {"formula": "x", "year": "x", "number": "x", "redaction": "X
                      "name": "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
 
 # --- jieba's own block and skip patterns (jieba.re_han_default / re_skip_default, 0.42.1) -----
-JIEBA_BLOCK_RE = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")
+#: the characters of jieba's blocks of words (its ``re_han_default``), as ranges of code points
+JIEBA_BLOCK_RANGES = (("\u4e00", "\u9fd5"), ("a", "z"), ("A", "Z"), ("0", "9"), ("+", "+"), ("#", "#"), ("&", "&"),
+                      (".", "."), ("_", "_"), ("%", "%"), ("-", "-"))
+JIEBA_BLOCK_RE = re.compile("([" + "".join(re.escape(a) if a == b else f"{re.escape(a)}-{re.escape(b)}"
+                                           for a, b in JIEBA_BLOCK_RANGES) + "]+)")
 JIEBA_SKIP_RE = re.compile("(\r\n|\\s)")
+#: a letter or digit jieba joins to the next when it cuts without the HMM (its ``re_eng``)
+JIEBA_ENG_RE = re.compile("[a-zA-Z0-9]")
 
 # --- structure -----------------------------------------------------------------------------
 CN_NUM = "一二三四五六七八九十百零〇两"

@@ -422,7 +422,7 @@ def texts_corpus(texts: Mapping[str, str]) -> "Corpus":
 #: the modules the per-file pipeline runs (tests/test_corpus.py checks the list is complete): editing any
 #: other module (plots, report, themes …) keeps the processed tables
 PIPELINE_MODULES = ("_checks.py", "_patterns.py", "corpus.py", "lexicons.py", "load.py", "meta.py", "normalize.py", "offsets.py",
-                    "parallel.py", "split.py", "tokenize.py")
+                    "parallel.py", "segment.py", "split.py", "tokenize.py")
 
 
 def source_fingerprint(*, scope: Literal["pipeline", "package"] = "pipeline",

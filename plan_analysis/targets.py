@@ -341,12 +341,12 @@ def _ends_with_verb(before: str) -> bool:
 
     ``before`` may be the end of the text before the figure only (:func:`_tail`): its last eight characters (after
     figures and spaces) are all that is read."""
-    from .tokenize import get_tokenizer, has_tag
+    from .tokenize import cut_words, has_tag
 
     s = _TRAILING_FIGURE_RE.sub("", before.strip())
     if not s:
         return False
-    toks = get_tokenizer().lcut(s[-8:])
+    toks = cut_words(s[-8:])
     return bool(toks) and has_tag(toks[-1], tags=_VERB_TAGS)
 
 
@@ -354,9 +354,9 @@ def _ends_with_verb(before: str) -> bool:
 def _is_no_object(words: str) -> bool:
     """True when ``words``, found after an amount of money, say where or how it goes rather than what it buys: they
     open with a preposition (2亿元 *在我镇*兴建) or are one verb (1065万元 *覆盖*4个村)."""
-    from .tokenize import get_tokenizer, has_tag
+    from .tokenize import cut_words, has_tag
 
-    toks = get_tokenizer().lcut(words)
+    toks = cut_words(words)
     return bool(toks) and (has_tag(toks[0], tags=("p",))
                            or (len(toks) == 1 and (toks[0] in _BUILD_VERBS or has_tag(toks[0], tags=("v",)))))
 

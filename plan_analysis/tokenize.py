@@ -2,7 +2,9 @@
 
 * The tokenizer is built lazily with jieba's dictionary plus ``data/lexicons/policy_terms.tsv``
   (规上工业, 招商引资, 枫桥经验 …), its cache file inside the project (``data/processed/jieba/``)
-  and jieba's logging silenced. HMM is on (jieba's default): it joins unknown place names such as
+  and jieba's logging silenced. The pipeline cuts with :mod:`plan_analysis.segment`, the same
+  words from numpy tables of that dictionary kept in the same folder (16 MB, not jieba's 62 MB of
+  Python strings in every process); the jieba tokenizer itself is built only to make them. HMM is on (jieba's default): it joins unknown place names such as
   秋长 or 百禄 into words instead of single characters, which matters for township texts.
 * jieba splits at quote marks, ``·``, ``+`` and digits; terms containing them (“八八战略”, 1+4+X,
   石榴红·调解室, 人工智能+) are matched on the raw characters first and kept whole, as are any
@@ -22,7 +24,6 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
-from math import log as _ln
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -199,98 +200,23 @@ class WordScanner:
         return out
 
 
-# --- jieba's cut, exactly, with less Python per character ----------------------------------------
-# jieba 0.42.1 builds a DAG dict of every word starting at each character, then a route dict
-# with max() over generator tuples; _best_route does both in one backward pass over two lists,
-# with the same floating-point sums in the same order and the same tie rule (the longer word),
-# so the words are identical (tests/test_tokenize.py checks it on the bundled corpus and on
-# arbitrary text). Runs of unknown characters go to jieba's own HMM, memoised per run.
+def _cut(text: str, hmm: bool, key: str) -> list[str]:
+    from .segment import _tables, cut
 
-@lru_cache(maxsize=1 << 16)
-def _hmm_words(run: str) -> tuple[str, ...]:
-    from jieba import finalseg
-
-    return tuple(finalseg.cut(run))
-
-
-def _best_route(block: str, freq: dict[str, int], logtotal: float) -> list[int]:
-    """For each position, the end (inclusive) of the word jieba's route takes from there."""
-    n = len(block)
-    score = [0.0] * (n + 1)
-    end = list(range(n + 1))
-    get = freq.get
-    for i in range(n - 1, -1, -1):
-        f = get(block[i])
-        best = None
-        j = i
-        while f is not None:  # jieba's FREQ holds every prefix of every word (frequency 0 if not a word)
-            if f:
-                s = _ln(f) - logtotal + score[j + 1]
-                if best is None or s >= best:  # max() over (score, j): a tie goes to the larger j
-                    best = s
-                    end[i] = j
-            j += 1
-            if j >= n:
-                break
-            f = get(block[i:j + 1])
-        score[i] = (0.0 - logtotal + score[i + 1]) if best is None else best
-    return end
-
-
-def _flush_run(run: str, freq: dict[str, int], out: list[str]) -> None:
-    if len(run) == 1:
-        out.append(run)
-    elif not freq.get(run):
-        out.extend(_hmm_words(run))
-    else:
-        out.extend(run)
-
-
-def _cut_block(block: str, freq: dict[str, int], logtotal: float, out: list[str]) -> None:
-    end = _best_route(block, freq, logtotal)
-    i, n, run = 0, len(block), ""
-    while i < n:
-        j = end[i] + 1
-        if j - i == 1:
-            run += block[i]
-        else:
-            if run:
-                _flush_run(run, freq, out)
-                run = ""
-            out.append(block[i:j])
-        i = j
-    if run:
-        _flush_run(run, freq, out)
-
-
-def _cut(tok, text: str, hmm: bool) -> list[str]:
-    if not hmm:
-        return tok.lcut(text, HMM=False)
-    freq, logtotal = tok.FREQ, _ln(tok.total)
-    out: list[str] = []
-    for block in P.JIEBA_BLOCK_RE.split(text):
-        if not block:
-            continue
-        if P.JIEBA_BLOCK_RE.match(block):
-            _cut_block(block, freq, logtotal, out)
-        else:
-            for piece in P.JIEBA_SKIP_RE.split(block):
-                if P.JIEBA_SKIP_RE.match(piece):
-                    out.append(piece)
-                else:
-                    out.extend(piece)
-    return out
+    return cut(text, tables=_tables(key), hmm=hmm)
 
 
 def cut_words(text: str, *, hmm: bool = True) -> list[str]:
-    """Cut ``text`` into words exactly as ``get_tokenizer().lcut(text, HMM=hmm)`` does, about 2× faster.
+    """Cut ``text`` into words exactly as ``get_tokenizer().lcut(text, HMM=hmm)`` does, without jieba's dictionary.
 
-    No offsets, no placeholder or punctuation handling: the bare segmenter under :func:`tokenize`.
+    No offsets, no placeholder or punctuation handling: the bare segmenter under :func:`tokenize`, from the
+    compact tables of :mod:`plan_analysis.segment` (16 MB of arrays, where jieba's dictionary takes 62 MB of Python
+    strings in each process).
 
     >>> cut_words("规上工业总产值增长6.5%")
     ['规上工业总产值', '增长', '6.5%']
     """
-    return _cut(get_tokenizer(), text or "", hmm)
+    return _cut(text or "", hmm, _lexicon_key())
 
 
 def _word_spans(text: str, *, key: str, extra_words: Sequence[str] = (), drop_punct: bool = True,
@@ -313,7 +239,6 @@ def _word_spans(text: str, *, key: str, extra_words: Sequence[str] = (), drop_pu
     if pos < len(text):
         pieces.append((pos, len(text), False))
     stop = _stopwords(key) if drop_stopwords else frozenset()
-    tok = _tokenizer(key)
     out: list[tuple[str, int, int]] = []
     # a word [s, e) touches a placeholder when some placeholder starting before e ends after s: with the
     # placeholders sorted by start and a running maximum of their ends, that is one bisection per word
@@ -343,7 +268,7 @@ def _word_spans(text: str, *, key: str, extra_words: Sequence[str] = (), drop_pu
             emit(text[s:e], s, e)
             continue
         off = s
-        for w in _cut(tok, text[s:e], hmm):
+        for w in _cut(text[s:e], hmm, key):
             emit(w, off, off + len(w))
             off += len(w)
     return out

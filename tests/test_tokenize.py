@@ -50,7 +50,7 @@ def test_cut_words_equals_jieba_on_arbitrary_text(text):
 def test_tokenize_is_unchanged_by_the_fast_segmenter(monkeypatch):
     texts = [_text(p) for p in BUNDLED[:8]]
     fast = [[(t.word, t.start, t.end) for t in tk.tokenize(x)] for x in texts]
-    monkeypatch.setattr(tk, "_cut", lambda tok, text, hmm: tok.lcut(text, HMM=hmm))  # jieba's own cut
+    monkeypatch.setattr(tk, "_cut", lambda text, hmm, key: tk.get_tokenizer().lcut(text, HMM=hmm))  # jieba's own cut
     slow = [[(t.word, t.start, t.end) for t in tk.tokenize(x)] for x in texts]
     assert fast == slow
     assert sum(map(len, fast)) > 10_000
