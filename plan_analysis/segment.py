@@ -6,7 +6,7 @@ is most of the pipeline (metadata, targets, themes, phrasing). Here the same ent
 arrays, one table per word length: a sorted 64-bit key of the word's characters (its code
 points packed exactly up to three characters, hashed beyond and then checked against the
 characters), and ``log(frequency) - log(total)`` (NaN for a prefix that is no word). The tables
-come to 16 MB, are built once from the project's jieba tokenizer and kept in its cache folder.
+come to 10 MB, are built once from the project's jieba tokenizer and kept in its cache folder.
 
 What is found is what jieba finds: at each place the words of the dictionary that begin there
 (jieba follows prefixes while they are in ``FREQ``; every prefix of a word is, so those are the

@@ -3,7 +3,7 @@
 * The tokenizer is built lazily with jieba's dictionary plus ``data/lexicons/policy_terms.tsv``
   (规上工业, 招商引资, 枫桥经验 …), its cache file inside the project (``data/processed/jieba/``)
   and jieba's logging silenced. The pipeline cuts with :mod:`plan_analysis.segment`, the same
-  words from numpy tables of that dictionary kept in the same folder (16 MB, not jieba's 62 MB of
+  words from numpy tables of that dictionary kept in the same folder (10 MB, not jieba's 62 MB of
   Python strings in every process); the jieba tokenizer itself is built only to make them. HMM is on (jieba's default): it joins unknown place names such as
   秋长 or 百禄 into words instead of single characters, which matters for township texts.
 * jieba splits at quote marks, ``·``, ``+`` and digits; terms containing them (“八八战略”, 1+4+X,
@@ -210,7 +210,7 @@ def cut_words(text: str, *, hmm: bool = True) -> list[str]:
     """Cut ``text`` into words exactly as ``get_tokenizer().lcut(text, HMM=hmm)`` does, without jieba's dictionary.
 
     No offsets, no placeholder or punctuation handling: the bare segmenter under :func:`tokenize`, from the
-    compact tables of :mod:`plan_analysis.segment` (16 MB of arrays, where jieba's dictionary takes 62 MB of Python
+    compact tables of :mod:`plan_analysis.segment` (10 MB of arrays, where jieba's dictionary takes 62 MB of Python
     strings in each process).
 
     >>> cut_words("规上工业总产值增长6.5%")
