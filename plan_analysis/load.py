@@ -357,11 +357,14 @@ def find_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> tuple[
     if len(names) != len(found) or len(stems) != len(found):
         found = [(f, str(f) if names[s] > 1 or stems[doc_stem(s)] > 1 else s) for f, s in found]
         owner: dict[str, str] = {}  # left only by a file without an ending given beside the same name in .txt
-        for f, s in list(found):
-            if owner.setdefault(doc_stem(s), s) != s:
-                found.remove((f, s))
+        kept: list[tuple[Path, str]] = []
+        for f, s in found:
+            if owner.setdefault(doc_stem(s), s) == s:
+                kept.append((f, s))
+            else:
                 problems.append((s, f"skipped: its documents would have the ids of {owner[doc_stem(s)]}'s; "
                                     "rename one of the two files"))
+        found = kept
     return found, problems
 
 

@@ -348,10 +348,10 @@ def _label_year(*texts: str) -> int | None:
 
 
 def prepare_labelling() -> None:
-    """Load what :func:`label_document` needs (tokenizer, dictionary tags, rule tables) now, not on first use.
+    """Load what :func:`label_document` needs now, not on first use: segmenter tables, word sets, rule tables.
 
     Call it before forking worker processes: they then share these tables instead of each
-    building them (about 1 s and 80 MB each).
+    reading or building them.
 
     >>> prepare_labelling()
     """

@@ -200,9 +200,7 @@ def _lookup(tables: SegmentTables, word: str) -> float | None:
     h = 0
     for j, ch in enumerate(word):
         h = ((h << 21) | ord(ch)) if j < _EXACT else (h * tables.multiplier + ord(ch)) & 0xFFFFFFFFFFFFFFFF
-    import numpy as np
-
-    i = int(keys.searchsorted(np.uint64(h)))
+    i = int(keys.searchsorted(keys.dtype.type(h)))  # as uint64: a Python int above 2**63 would become a float
     if i >= len(keys) or int(keys[i]) != h:
         return None
     if length > _EXACT and tables.chars[length][i].tolist() != [ord(ch) for ch in word]:
@@ -352,10 +350,9 @@ def _flush(run: str, i: int, j: int, ptr: list[int], lengths: list[int], out: li
 def _tables_key(lexicon_key: str) -> str:
     import jieba
 
-    from .tokenize import _dict_path
+    from .tokenize import _dict_stamp
 
-    st = _dict_path().stat()
-    return f"{_TABLES_VERSION}|jieba {jieba.__version__}|{st.st_size}|{st.st_mtime_ns}|{lexicon_key}"
+    return f"{_TABLES_VERSION}|jieba {jieba.__version__}|{_dict_stamp()}|{lexicon_key}"
 
 
 def _tables_file(folder: Path, key: str) -> Path:

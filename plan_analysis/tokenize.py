@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from . import _patterns as P
+from . import segment
 
 __all__ = ["Token", "tokenize", "cut_words", "tokenize_many", "tokenize_corpus", "get_tokenizer", "policy_terms", "is_policy_term", "load_stopwords",
            "word_tag", "has_tag", "is_common_word", "word_spans_of", "WordScanner"]
@@ -201,9 +202,7 @@ class WordScanner:
 
 
 def _cut(text: str, hmm: bool, key: str) -> list[str]:
-    from .segment import _tables, cut
-
-    return cut(text, tables=_tables(key), hmm=hmm)
+    return segment.cut(text, tables=segment._tables(key), hmm=hmm)
 
 
 def cut_words(text: str, *, hmm: bool = True) -> list[str]:
@@ -350,6 +349,14 @@ def _dict_path() -> Path:
     return Path(jieba.__file__).resolve().parent / "dict.txt"
 
 
+def _dict_stamp() -> str:
+    """jieba's dictionary file as a cache key's part: its path, size and time (the word sets and the segmenter's
+    tables kept on disk are remade when it changes)."""
+    path = _dict_path()
+    st = path.stat()
+    return f"{path}|{st.st_size}|{st.st_mtime_ns}"
+
+
 def _dict_entries() -> Iterator[tuple[str, int, str]]:
     """``(word, frequency, tag)`` for each line of jieba's dictionary, in file order."""
     with _dict_path().open(encoding="utf-8") as fh:
@@ -388,9 +395,7 @@ def _words_where(keep: Callable[[int, str], bool], *, name: str) -> frozenset[st
     """
     import hashlib
 
-    path = _dict_path()
-    st = path.stat()
-    key = f"{_WORD_SETS_VERSION}|{path}|{st.st_size}|{st.st_mtime_ns}|{name}"
+    key = f"{_WORD_SETS_VERSION}|{_dict_stamp()}|{name}"
     file = _cache_dir() / f"words-{hashlib.sha1(key.encode()).hexdigest()[:16]}.txt"
     try:
         head, _, body = file.read_text(encoding="utf-8").partition("\n")
