@@ -395,12 +395,13 @@ def _read(file: Path, key: str) -> SegmentTables | None:
 
 @lru_cache(maxsize=2)
 def _tables(lexicon_key: str) -> SegmentTables:
-    from .tokenize import _cache_dir, _tokenizer
+    from .tokenize import _cache_dir, _mark_used, _prune, _tokenizer
 
     key = _tables_key(lexicon_key)
     file = _tables_file(_cache_dir(), key)
     tables = _read(file, key)
     if tables is not None:
+        _mark_used(file)
         return tables
     had = _tokenizer.cache_info().currsize
     tok = _tokenizer(lexicon_key)
@@ -412,6 +413,8 @@ def _tables(lexicon_key: str) -> SegmentTables:
         _save(file, key, tables)
     except OSError as exc:
         log.warning("segmenter tables not written to %s (%s); they are rebuilt in each process", file, exc)
+    else:
+        _prune(file.parent, "segmenter-*.npz")
     return tables
 
 

@@ -19,7 +19,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import time
 from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
@@ -50,6 +52,41 @@ def _cache_dir() -> Path:
     from .corpus import default_cache_dir
 
     return default_cache_dir() / "jieba"
+
+
+#: the files kept beside jieba's cache of each kind: made for one dictionary and lexicon version each, so every
+#: lexicon edit (or another jieba) adds one (a segmenter's tables are 10 MB); those among the last used and those
+#: used within :data:`_KEEP_RECENT` seconds stay (versions used side by side do not rebuild each other's files)
+_FILES_KEPT = {"segmenter-*.npz": 3, "words-*.txt": 16}
+_KEEP_RECENT = 86_400
+
+
+def _mark_used(file: Path) -> None:
+    """Record that a file of the jieba cache folder was just used (its modification time), for :func:`_prune`."""
+    try:
+        os.utime(file)
+    except OSError:  # a folder we may not write to: nothing is removed from it either
+        pass
+
+
+def _prune(folder: Path, pattern: str) -> list[Path]:
+    """Remove the files ``pattern`` names in ``folder`` but the :data:`_FILES_KEPT` used last and any used within
+    :data:`_KEEP_RECENT` seconds; return those removed. Called when a new one is written, so a run that only reads
+    the cache lists nothing."""
+    from .corpus import _all_but_newest, _mtime
+
+    removed = []
+    for stale in _all_but_newest(folder.glob(pattern), _FILES_KEPT[pattern]):
+        if _mtime(stale) > time.time() - _KEEP_RECENT:
+            continue
+        try:
+            stale.unlink()
+        except OSError as exc:  # removed meanwhile by another process, or a folder we may not write to
+            log.debug("not removing %s (%s)", stale, exc)
+            continue
+        log.info("removed %s: made for another dictionary or lexicon version and not used lately", stale)
+        removed.append(stale)
+    return removed
 
 
 def _lexicon_key() -> str:
@@ -400,6 +437,7 @@ def _words_where(keep: Callable[[int, str], bool], *, name: str) -> frozenset[st
     try:
         head, _, body = file.read_text(encoding="utf-8").partition("\n")
         if head == key:
+            _mark_used(file)
             return frozenset(body.split("\n")) if body else frozenset()
         log.info("word set %s was made from another dictionary; rebuilding it", file)
     except FileNotFoundError:
@@ -418,6 +456,8 @@ def _words_where(keep: Callable[[int, str], bool], *, name: str) -> frozenset[st
         _write_atomic(file, "\n".join([key, *sorted(words)]).encode("utf-8"), mode=0o644)
     except OSError as exc:
         log.debug("word set %s not written (%s)", file, exc)
+    else:
+        _prune(file.parent, "words-*.txt")
     return frozenset(words)
 
 

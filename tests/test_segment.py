@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jieba
@@ -92,6 +94,60 @@ def test_tables_are_read_back_and_a_stale_or_damaged_file_is_rebuilt(tmp_path, m
         assert sg._read(files[0], key) is not None  # rewritten
     finally:
         sg._tables.cache_clear()
+
+
+def _aged(path: Path, seconds: float) -> Path:
+    """Write ``path`` (a stand-in file) last used ``seconds`` ago."""
+    path.write_bytes(b"old")
+    t = time.time() - seconds
+    os.utime(path, (t, t))
+    return path
+
+
+def test_prune_keeps_the_files_used_last_and_those_used_within_a_day(tmp_path):
+    day = 86_400
+    a, b = _aged(tmp_path / "segmenter-a.npz", 5 * day), _aged(tmp_path / "segmenter-b.npz", 4 * day)
+    c, d = _aged(tmp_path / "segmenter-c.npz", 2 * 3600), _aged(tmp_path / "segmenter-d.npz", 3600)
+    e, f = _aged(tmp_path / "segmenter-e.npz", 1800), _aged(tmp_path / "segmenter-f.npz", 0)
+    other = [_aged(tmp_path / "jieba.cache", 9 * day), _aged(tmp_path / "words-x.txt", 9 * day)]
+    assert sorted(tk._prune(tmp_path, "segmenter-*.npz")) == [a, b]
+    # c is not among the 3 used last but was used two hours ago: kept; other kinds of file are not looked at
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in [c, d, e, f, *other])
+
+
+def test_old_segmenter_tables_are_removed_when_new_ones_are_made_and_reading_marks_a_file_used(tmp_path,
+                                                                                                 monkeypatch):
+    monkeypatch.setattr(tk, "_cache_dir", lambda: tmp_path)
+    day = 86_400
+    old = [_aged(tmp_path / f"segmenter-{n:016x}.npz", (5 - n) * day) for n in range(3)]
+    sg._tables.cache_clear()
+    try:
+        sg.load_tables()  # none of the old files has this key: the tables are made and written
+        made = [p for p in tmp_path.glob("segmenter-*.npz") if p not in old]
+        assert len(made) == 1
+        assert sorted(tmp_path.glob("segmenter-*.npz")) == sorted([made[0], *old[1:]])  # the oldest removed
+        t = time.time() - 10 * day
+        os.utime(made[0], (t, t))
+        sg._tables.cache_clear()
+        sg.load_tables()  # read back, not made again
+        assert made[0].stat().st_mtime > time.time() - 3600
+    finally:
+        sg._tables.cache_clear()
+
+
+def test_old_word_sets_are_removed_when_a_new_one_is_made(tmp_path, monkeypatch):
+    monkeypatch.setattr(tk, "_cache_dir", lambda: tmp_path)
+    monkeypatch.setitem(tk._FILES_KEPT, "words-*.txt", 1)
+    stale = _aged(tmp_path / "words-0000000000000000.txt", 3 * 86_400)
+    recent = _aged(tmp_path / "words-1111111111111111.txt", 3600)
+    words = tk._words_where(lambda _freq, tag: tag == "p", name="tags p (pruning test)")
+    assert "在" in words
+    assert not stale.exists() and recent.exists() and len(list(tmp_path.glob("words-*.txt"))) == 2
+    t = time.time() - 5 * 86_400
+    made = next(p for p in tmp_path.glob("words-*.txt") if p != recent)
+    os.utime(made, (t, t))
+    assert tk._words_where(lambda _freq, tag: tag == "p", name="tags p (pruning test)") == words
+    assert made.stat().st_mtime > time.time() - 3600  # read back: marked used
 
 
 def test_the_pipeline_never_builds_jiebas_dictionary():
