@@ -129,8 +129,10 @@ def plan_pieces(lengths: Sequence[int], *, workers: int | None, parallel_min: in
     >>> plan_pieces([3, 3, 3], workers=2, parallel_min=100, serial_piece=5)
     (1, [(0, 2), (2, 3)])
     """
+    import numpy as np
+
     n = resolve_workers(workers)
-    total = int(sum(lengths))
+    total = int(np.sum(np.asarray(lengths, dtype=np.int64)))  # a list or an array (not made a list of ints)
     if n == 1 or len(lengths) < 2 or total < parallel_min:
         n, target = 1, serial_piece
     else:

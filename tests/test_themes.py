@@ -281,9 +281,10 @@ def _inherited_by_walking(sids, roles, sections, themes):
 @settings(max_examples=150, deadline=None)
 @given(sections=st.lists(st.tuples(st.sampled_from(_SECTION_IDS), st.sampled_from([*_SECTION_IDS, "", "x/s9"]),
                                    st.lists(st.sampled_from(_TITLE_WORDS), max_size=4).map("".join)), max_size=8),
-       sentences=st.lists(st.tuples(st.sampled_from([*_SECTION_IDS, "", "zz"]),
-                                    st.sampled_from(["heading", "body", "title"])), max_size=25))
-def test_inheriting_from_headings_equals_walking_up_each_sentences_sections(sections, sentences):
+       sentences=st.lists(st.tuples(st.sampled_from([*_SECTION_IDS, "", "zz", None]),
+                                    st.sampled_from(["heading", "body", "title"])), max_size=25),
+       taken=st.one_of(st.none(), st.lists(st.booleans(), min_size=25, max_size=25)))
+def test_inheriting_from_headings_equals_walking_up_each_sentences_sections(sections, sentences, taken):
     import numpy as np
 
     from plan_analysis.themes import _code_many, _inheritance, _slots
@@ -292,11 +293,14 @@ def test_inheriting_from_headings_equals_walking_up_each_sentences_sections(sect
     names = [themes[m[0]].name for m in _slots(themes)]
     table = pd.DataFrame(sections, columns=["section_id", "parent_id", "title"], dtype=object)
     sids, roles = [s for s, _ in sentences], [r for _, r in sentences]
+    rows = None if taken is None else np.flatnonzero(taken[:len(sentences)])
     titles = _code_many([(table["title"], None, None)], themes, 1, True)[0]
     sent, slot, hits, found = _inheritance(pd.Series(sids, dtype=object), pd.Series(roles, dtype=object), table,
-                                           titles, True)
+                                           titles, True, rows=rows)
     assert list(zip(sent.tolist(), slot.tolist())) == sorted(zip(sent.tolist(), slot.tolist()))
     got = {(i, names[j]): (n, f) for i, j, n, f in zip(sent.tolist(), slot.tolist(), hits.tolist(), found)}
+    if rows is not None:  # the sentences at these rows only, counted from 0
+        sids, roles = [sids[i] for i in rows], [roles[i] for i in rows]
     assert got == _inherited_by_walking(sids, roles, table, themes)
     assert isinstance(hits, np.ndarray) and hits.dtype == np.int64
 
