@@ -1002,7 +1002,7 @@ def _inheritance(sids: pd.Series, roles: pd.Series, sections: pd.DataFrame, titl
     With ``rows``, only the sentences at these positions, counted from 0 in the result.
 
     The columns are encoded whole and the codes taken at ``rows``: taking the rows' strings first, then sorting a
-    key per sentence, held 60 MB more at the peak of theme scoring on the 100 MB benchmark corpus."""
+    key per sentence, held about 60 MB more while this ran on the 100 MB benchmark corpus."""
     codes, values = pd.factorize(sids, use_na_sentinel=True)  # a missing section id (-1) counts as ""
     values = pd.Index(values).astype(str).append(pd.Index([""]))
     codes = np.where(codes < 0, len(values) - 1, codes).astype(np.int64)
@@ -1295,8 +1295,8 @@ def _selected(corpus: Corpus, include_all: bool, themes, headings: bool, *, colu
     keep = _isin(doc_ids, docs["doc_id"].astype(str)) & (sents["role"].astype(str) != "title").to_numpy()
     if doc_id is not None:
         keep &= (doc_ids == doc_id).to_numpy(dtype=bool)
-    # the ids are taken from their text versions: copying the table's own ones first would double them (55 MB for
-    # the 100 MB benchmark corpus, which the allocator keeps)
+    # the ids are taken from their text versions: copying the table's own ones first would double them (about 30 MB
+    # for the 100 MB benchmark corpus, which the allocator keeps)
     s = sents.loc[keep, [c for c in sents.columns
                          if c not in ("doc_id", "sent_id") and (columns is None or c in columns)]]
     s.insert(0, "sent_id", sent_ids.array[keep])
