@@ -399,10 +399,11 @@ def run_stage(stage: str, corpus_dir: str | os.PathLike, cache_dir: str | os.Pat
                 result["note"] = f"{n} tokens, one process"
             elif stage in ("tokenise", "tokenise×1"):
                 from .parallel import resolve_workers
-                from .tokenize import cut_words, tokenize_corpus
+                from .segment import load_tables
+                from .tokenize import tokenize_corpus
 
                 n = 1 if stage == "tokenise×1" else resolve_workers(workers)
-                cut_words("推进")  # like jieba.initialize() for the baseline: forked workers inherit the tables
+                load_tables()  # like jieba.initialize() for the baseline: forked workers inherit the tables
                 t0 = time.perf_counter()
                 tokens = tokenize_corpus(corpus, workers=n)
                 result["seconds"] = time.perf_counter() - t0

@@ -1802,12 +1802,13 @@ _VERSION_ITEM_RE = re.compile(r"pack-[0-9a-f]{32}\.z|corpus-[0-9a-f]{24}|\.tmp-.
                               r"|[0-9a-f]{24}-[0-9a-f]{8}(?:\.json\.z)?")
 
 
-def _mark_used(folder: Path) -> None:
-    """Record that the cache of a version was just used (its folder's modification time).
+def _mark_used(path: Path) -> None:
+    """Record that a cache folder or file was just used (its modification time), where it may be written to.
 
-    :func:`_rotate_versions` keeps the versions used last."""
+    :func:`_rotate_versions` keeps the versions used last, :func:`~plan_analysis.tokenize._prune` the segmenter
+    tables and word sets."""
     try:
-        os.utime(folder)
+        os.utime(path)
     except OSError:
         pass
 

@@ -18,6 +18,7 @@ from typing import Any, Iterable, Iterator
 
 from . import _patterns as P
 from .lexicons import HintIndex, lexicon_fingerprint, literal_first, read_table, required_literals
+from .segment import load_tables
 from .tokenize import cut_words, is_common_word
 
 __all__ = ["label_document", "prepare_labelling", "estimate_years", "find_place", "find_province", "classify_doc_type",
@@ -356,7 +357,7 @@ def prepare_labelling() -> None:
     >>> prepare_labelling()
     """
     key = lexicon_fingerprint()
-    cut_words("推进")  # the segmenter's tables
+    load_tables()
     is_common_word("的")
     _province_rules(key)
     _dating_rules(key)

@@ -395,7 +395,8 @@ def _read(file: Path, key: str) -> SegmentTables | None:
 
 @lru_cache(maxsize=2)
 def _tables(lexicon_key: str) -> SegmentTables:
-    from .tokenize import _cache_dir, _mark_used, _prune, _tokenizer
+    from .corpus import _mark_used
+    from .tokenize import _cache_dir, _prune, _tokenizer
 
     key = _tables_key(lexicon_key)
     file = _tables_file(_cache_dir(), key)

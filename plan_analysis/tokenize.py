@@ -4,8 +4,9 @@
   (规上工业, 招商引资, 枫桥经验 …), its cache file inside the project (``data/processed/jieba/``)
   and jieba's logging silenced. The pipeline cuts with :mod:`plan_analysis.segment`, the same
   words from numpy tables of that dictionary kept in the same folder (10 MB, not jieba's 62 MB of
-  Python strings in every process); the jieba tokenizer itself is built only to make them. HMM is on (jieba's default): it joins unknown place names such as
-  秋长 or 百禄 into words instead of single characters, which matters for township texts.
+  Python strings in every process); the jieba tokenizer itself is built only to make them.
+  HMM is on (jieba's default): it joins unknown place names such as 秋长 or 百禄 into words
+  instead of single characters, which matters for township texts.
 * jieba splits at quote marks, ``·``, ``+`` and digits; terms containing them (“八八战略”, 1+4+X,
   石榴红·调解室, 人工智能+) are matched on the raw characters first and kept whole, as are any
   ``extra_words`` a caller passes (slogans found by the phrasing helpers). Extra words never
@@ -19,7 +20,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 from bisect import bisect_left
@@ -61,21 +61,13 @@ _FILES_KEPT = {"segmenter-*.npz": 3, "words-*.txt": 16}
 _KEEP_RECENT = 86_400
 
 
-def _mark_used(file: Path) -> None:
-    """Record that a file of the jieba cache folder was just used (its modification time), for :func:`_prune`."""
-    try:
-        os.utime(file)
-    except OSError:  # a folder we may not write to: nothing is removed from it either
-        pass
-
-
 def _prune(folder: Path, pattern: str) -> list[Path]:
     """Remove the files ``pattern`` names in ``folder`` but the :data:`_FILES_KEPT` used last and any used within
     :data:`_KEEP_RECENT` seconds; return those removed. Called when a new one is written, so a run that only reads
     the cache lists nothing."""
     from .corpus import _all_but_newest, _mtime
 
-    removed = []
+    removed = []  # what is used is marked so by corpus._mark_used (its modification time)
     for stale in _all_but_newest(folder.glob(pattern), _FILES_KEPT[pattern]):
         if _mtime(stale) > time.time() - _KEEP_RECENT:
             continue
@@ -437,6 +429,8 @@ def _words_where(keep: Callable[[int, str], bool], *, name: str) -> frozenset[st
     try:
         head, _, body = file.read_text(encoding="utf-8").partition("\n")
         if head == key:
+            from .corpus import _mark_used
+
             _mark_used(file)
             return frozenset(body.split("\n")) if body else frozenset()
         log.info("word set %s was made from another dictionary; rebuilding it", file)
