@@ -904,6 +904,16 @@ class Corpus:
     raw_texts: Mapping[str, str] = field(default_factory=dict, repr=False)
     _maps: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
+    def __getattr__(self, name: str) -> Any:
+        """A table of a corpus read from a snapshot, made a DataFrame when first used (see :func:`_snapshot_read`)."""
+        table = self.__dict__.get("_unread", {}).get(name)
+        if table is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        frame = self.__dict__[name] = table.to_pandas(split_blocks=True)
+        if name in _SNAPSHOT_TEXT_TABLES:  # the key of the snapshot's own text: an edited column has another
+            self.__dict__.setdefault("_snapshot_text", {})[name] = _buffer_key(frame["text"])
+        return frame
+
     def raw_text(self, source_file: str) -> str:
         """Return the decoded raw text of ``source_file`` (what raw offsets index)."""
         try:
@@ -959,8 +969,8 @@ class Corpus:
         table's other columns, so this process reads no text. Once the snapshot's file is gone (another load
         rotated it out of the cache), the texts themselves are given instead, as a list."""
         folder = self._snapshot_folder()
+        frame = getattr(self, table)  # first: a table read on first use records its text's key then
         keys = self.__dict__.get("_snapshot_text") or {}
-        frame = getattr(self, table)
         if folder is None or keys.get(table) is None or keys[table] != _buffer_key(frame["text"]):
             return None
         if table == "documents":
@@ -1211,6 +1221,10 @@ class Corpus:
         return (f"<Corpus: {len(self.documents)} documents from {len(self.raw_texts)} files"
                 f"{f' ({skipped} skipped)' if skipped else ''}, {len(self.sentences)} sentences, "
                 f"{len(self.edits)} edits, {len(self.placeholders)} placeholders>")
+
+
+#: the tables whose ``text`` column a worker can read from the snapshot itself (Corpus._snapshot_pieces)
+_SNAPSHOT_TEXT_TABLES = ("documents", "sentences")
 
 
 def _buffer_key(values: pd.Series) -> tuple | None:
@@ -1710,7 +1724,9 @@ def _snapshot_read(folder: Path, *, replay: bool = True) -> Corpus | None:
         record = json.loads((folder / "files.json").read_text(encoding="utf-8"))
         files = {k: tuple(v) for k, v in record["files"].items()}
         notes = [(int(level), str(text)) for level, text in record["log"]]
-        tables = {name: feather.read_table(folder / f"{name}.arrow", memory_map=True).to_pandas()
+        # only the files' layout is read here: a table's columns become a DataFrame on first use, so a stage that
+        # never uses the sentences (targets) never has their 700,000 rows' numbers copied out of the map
+        tables = {name: feather.read_table(folder / f"{name}.arrow", memory_map=True)
                   for name in (*TABLES, "load_report")}
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as exc:
         log.warning("ignoring damaged corpus snapshot %s: %s", folder, exc)
@@ -1719,10 +1735,12 @@ def _snapshot_read(folder: Path, *, replay: bool = True) -> Corpus | None:
         for level, text in notes:
             log.log(level, "%s", text)
         log.info("corpus tables from the snapshot %s", folder)
-    corpus = Corpus(**tables, raw_texts=RawTexts(files=files))
+    corpus = Corpus.__new__(Corpus)
+    # the tables stay Arrow tables over the memory-mapped files until used (Corpus.__getattr__); mapped now, they
+    # stay readable if the snapshot is rotated out of the cache before then
+    corpus.__dict__.update(raw_texts=RawTexts(files=files), _maps={}, _unread=tables)
     # values built from these very tables may be kept next to them (Corpus._stored)
     corpus.__dict__["_snapshot"] = (folder, corpus.documents, len(corpus.documents))
-    corpus.__dict__["_snapshot_text"] = {t: _buffer_key(getattr(corpus, t)["text"]) for t in ("documents", "sentences")}
     return corpus
 
 

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plan_analysis import load_corpus, process_text
+from plan_analysis.corpus import TABLES
 from plan_analysis.load import RawText
 
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw"
@@ -587,6 +588,61 @@ def test_stages_give_the_same_from_the_snapshot_as_from_the_tables(tmp_path):
         got, want = stage(snap), stage(plain)
         assert len(got) >= 5
         (pd.testing.assert_series_equal if isinstance(got, pd.Series) else pd.testing.assert_frame_equal)(got, want)
+
+
+def _tables(corpus):
+    return {name: getattr(corpus, name) for name in (*TABLES, "load_report")}
+
+
+def test_snapshot_tables_become_dataframes_when_first_used(tmp_path):
+    # a corpus read from its snapshot makes a table a DataFrame only when it is used: figures need no sentences, so
+    # their 700,000 rows in the benchmark corpus are never copied out of the map; each table, once used, is the one
+    # a load without a cache gives
+    from plan_analysis.targets import extract_targets
+
+    load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    corpus = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    plain = load_corpus(RAW, cache=False, progress=False)
+    figures = extract_targets(corpus)
+    pd.testing.assert_frame_equal(figures, extract_targets(plain))
+    assert "sentences" not in vars(corpus) and "placeholders" not in vars(corpus)
+    for name, want in _tables(plain).items():
+        pd.testing.assert_frame_equal(getattr(corpus, name), want, obj=name)
+        assert name in vars(corpus)
+    assert getattr(corpus, "sentences") is corpus.sentences  # made once
+    with pytest.raises(AttributeError, match="'Corpus' object has no attribute 'sentence'"):
+        corpus.sentence
+
+
+def test_snapshot_tables_not_yet_used_survive_rotation_copies_and_pickling(tmp_path):
+    # a table not yet used is read from the snapshot's file mapped at the load: removing the snapshot (another load
+    # rotating it out of the cache) loses nothing; a copy or a pickled corpus has every table too
+    import copy
+    import pickle
+
+    plain = _tables(load_corpus(RAW, cache=False, progress=False))
+    corpus = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    twin, thawed = copy.copy(corpus), pickle.loads(pickle.dumps(corpus))
+    drop_snapshots(tmp_path)
+    for other in (corpus, twin, thawed):
+        for name, want in plain.items():
+            pd.testing.assert_frame_equal(getattr(other, name), want, obj=name)
+
+
+def test_a_table_replaced_before_its_first_use_is_not_read_from_the_snapshot(tmp_path):
+    from plan_analysis.themes import score_themes
+
+    load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    corpus = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    plain = load_corpus(RAW, cache=False, progress=False)
+    unedited = score_themes(plain, unit="sentence")
+    plain.sentences["text"] = plain.sentences["text"].str.replace("发展", "").str.replace("经济", "")
+    corpus.sentences = plain.sentences.copy()  # never read from the snapshot: its text is this table's
+    assert corpus._snapshot_pieces("sentences") is None
+    assert corpus._snapshot_pieces("documents") is not None
+    got = score_themes(corpus, unit="sentence")
+    pd.testing.assert_frame_equal(got, score_themes(plain, unit="sentence"))
+    assert not got.equals(unedited)
 
 
 def test_piece_offsets_map_spans_as_each_files_offset_map_does(corpus):
