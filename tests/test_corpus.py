@@ -645,6 +645,56 @@ def test_a_table_replaced_before_its_first_use_is_not_read_from_the_snapshot(tmp
     assert not got.equals(unedited)
 
 
+def test_mapped_tables_read_their_numbers_from_the_file_as_the_map_has_them(tmp_path, monkeypatch):
+    # the numbers of a snapshot's table are read from the file at their buffers' places, batch by batch (the two-batch
+    # corpus), not copied through the map; the frame is the one Arrow's own conversion gives
+    import pyarrow as pa
+
+    from plan_analysis.corpus import MappedTable
+
+    corpus = _two_batch_corpus(tmp_path, monkeypatch)
+    for name in (*TABLES, "load_report"):
+        mapped = MappedTable.open(corpus._snapshot_folder() / f"{name}.arrow")
+        numbers = [f.name for f in mapped.table.schema if pa.types.is_integer(f.type) and mapped.table[f.name].null_count == 0]
+        if name == "sentences":
+            assert mapped.table.column("start").num_chunks == 2 and {"start", "end", "raw_start"} <= set(numbers)
+        if numbers and len(mapped.table):
+            read = mapped._read(numbers)
+            assert read is not None
+            for col in numbers:
+                assert read[col].tolist() == mapped.table.column(col).to_pylist(), (name, col)
+        pd.testing.assert_frame_equal(mapped.frame(), mapped.table.to_pandas(split_blocks=True), obj=name)
+
+
+def test_a_mapped_table_whose_file_was_replaced_or_that_was_pickled_converts_what_it_holds(tmp_path):
+    # numbers are read from the file only while it is the file mapped: one replaced since (same size, other
+    # numbers), or a table pickled to another process (no longer over the map), converts the values it holds
+    import pickle
+
+    import pyarrow as pa
+
+    from plan_analysis.corpus import MappedTable
+
+    corpus = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    path = corpus._snapshot_folder() / "sentences.arrow"
+    mapped = MappedTable.open(path)
+    want = mapped.table.to_pandas(split_blocks=True)
+    thawed = pickle.loads(pickle.dumps(mapped))
+    assert thawed._read(["start"]) is None
+    pd.testing.assert_frame_equal(thawed.frame(), want)
+    shifted = mapped.table.set_column(mapped.table.schema.get_field_index("start"), "start",
+                                      pa.compute.add(mapped.table.column("start"), 1))
+    other = path.with_name("other.arrow")
+    with pa.OSFile(str(other), "wb") as sink, pa.ipc.new_file(sink, shifted.schema) as writer:
+        for batch in shifted.to_batches():
+            writer.write_batch(batch)
+    assert other.stat().st_size == path.stat().st_size
+    other.replace(path)
+    assert mapped._read(["start"]) is None
+    pd.testing.assert_frame_equal(mapped.frame(), want)
+    assert MappedTable.open(path)._read(["start"])["start"].tolist() == (want["start"] + 1).tolist()
+
+
 def test_piece_offsets_map_spans_as_each_files_offset_map_does(corpus):
     # what a worker gets to map its piece's spans (extract_targets) against the offset map of each file, built from
     # its edits one by one: the same raw spans, also for pieces that cut a compilation's documents apart
