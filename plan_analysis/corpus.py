@@ -914,6 +914,13 @@ class Corpus:
             self.__dict__.setdefault("_snapshot_text", {})[name] = _buffer_key(frame["text"])
         return frame
 
+    def __getstate__(self) -> dict:
+        # a table already made a DataFrame is pickled (or copied) once, not also as the Arrow table it came from
+        state = dict(self.__dict__)
+        if state.get("_unread"):
+            state["_unread"] = {k: v for k, v in state["_unread"].items() if k not in state}
+        return state
+
     def raw_text(self, source_file: str) -> str:
         """Return the decoded raw text of ``source_file`` (what raw offsets index)."""
         try:
@@ -1271,11 +1278,15 @@ class MappedTable:
             if name not in values:
                 columns[name] = rest[name]
                 continue
-            dtype = dtypes[name]
-            if isinstance(dtype, pd.api.extensions.ExtensionDtype):  # Int64: no value is missing (numbers above)
-                array = dtype.construct_array_type()(values[name], np.zeros(len(values[name]), dtype=bool))
-            else:
+            dtype, kind = dtypes[name], None
+            if isinstance(dtype, pd.api.extensions.ExtensionDtype):
+                kind = dtype.construct_array_type()
+            if kind is None:
                 array = values[name].astype(dtype, copy=False)
+            elif issubclass(kind, (pd.arrays.IntegerArray, pd.arrays.FloatingArray)):  # Int64: none missing (above)
+                array = kind(values[name].astype(dtype.numpy_dtype, copy=False), np.zeros(len(values[name]), dtype=bool))
+            else:
+                array = pd.array(values[name], dtype=dtype)
             columns[name] = pd.Series(array, name=name, copy=False)
         return pd.DataFrame(columns, copy=False)
 

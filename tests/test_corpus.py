@@ -623,6 +623,9 @@ def test_snapshot_tables_not_yet_used_survive_rotation_copies_and_pickling(tmp_p
     plain = _tables(load_corpus(RAW, cache=False, progress=False))
     corpus = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
     twin, thawed = copy.copy(corpus), pickle.loads(pickle.dumps(corpus))
+    corpus.sections  # noqa: B018 - made a DataFrame: pickled as that alone, not also as its Arrow table
+    assert "sections" not in pickle.loads(pickle.dumps(corpus)).__dict__["_unread"]
+    assert "sentences" in pickle.loads(pickle.dumps(corpus)).__dict__["_unread"]
     drop_snapshots(tmp_path)
     for other in (corpus, twin, thawed):
         for name, want in plain.items():
