@@ -910,12 +910,16 @@ class Corpus:
         if mapped is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         frame = self.__dict__[name] = mapped.frame()
-        if name in _SNAPSHOT_TEXT_TABLES:  # the key of the snapshot's own text: an edited column has another
-            self.__dict__.setdefault("_snapshot_text", {})[name] = _buffer_key(frame["text"])
         return frame
 
+    def __copy__(self) -> "Corpus":
+        # a shallow copy shares everything, the mapped tables too: its snapshot's texts are still named for workers
+        twin = Corpus.__new__(Corpus)
+        twin.__dict__.update(self.__dict__)
+        return twin
+
     def __getstate__(self) -> dict:
-        # a table already made a DataFrame is pickled (or copied) once, not also as the Arrow table it came from
+        # a table already made a DataFrame is pickled once, not also as the Arrow table it came from
         state = dict(self.__dict__)
         if state.get("_unread"):
             state["_unread"] = {k: v for k, v in state["_unread"].items() if k not in state}
@@ -976,20 +980,21 @@ class Corpus:
         table's other columns, so this process reads no text. Once the snapshot's file is gone (another load
         rotated it out of the cache), the texts themselves are given instead, as a list."""
         folder = self._snapshot_folder()
-        frame = getattr(self, table)  # first: a table read on first use records its text's key then
-        keys = self.__dict__.get("_snapshot_text") or {}
-        if folder is None or keys.get(table) is None or keys[table] != _buffer_key(frame["text"]):
+        mapped = self.__dict__.get("_unread", {}).get(table)
+        frame = getattr(self, table)
+        # the column is the snapshot's own while it is still the mapped table's buffers (an edit makes others)
+        if folder is None or mapped is None or _buffer_key(frame["text"]) != _buffer_key(mapped.table.column("text")):
             return None
         if table == "documents":
             lengths = frame["n_chars"].to_numpy(dtype=np.int64, na_value=0)
         else:
             lengths = (frame["end"].to_numpy(dtype=np.int64, na_value=0)
                        - frame["start"].to_numpy(dtype=np.int64, na_value=0))
-        path = str(folder / f"{table}.arrow")
-        try:
-            starts = batch_starts(path)
-        except FileNotFoundError:  # rotated out of the cache: the texts are read from this process's tables
+        path = mapped.path
+        if not os.path.exists(path):  # rotated out of the cache: the texts are read from this process's tables
             return None
+        # the record batches' first rows, as the load mapped them (one chunk of the column per batch)
+        starts = np.concatenate([[0], np.cumsum([len(c) for c in mapped.table.column("text").chunks])]).astype(np.int64)
 
         def rows(a: int, b: int, take: np.ndarray | None = None) -> SnapshotRows | list[str]:
             if not os.path.exists(path):  # rotated out of the cache since (this process still has it mapped)
@@ -1331,14 +1336,10 @@ def _file_stat(st: os.stat_result) -> tuple[int, int, int, int]:
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
-#: the tables whose ``text`` column a worker can read from the snapshot itself (Corpus._snapshot_pieces)
-_SNAPSHOT_TEXT_TABLES = ("documents", "sentences")
-
-
-def _buffer_key(values: pd.Series) -> tuple | None:
+def _buffer_key(values: Any) -> tuple | None:
     """Where a column's Arrow buffers are (chunk offsets, lengths, buffer addresses), ``None`` when it has none: the
-    same key means the same, unedited, values."""
-    column = arrow_strings(values)
+    same key means the same, unedited, values. ``values``: a Series, or an Arrow (chunked) array."""
+    column = arrow_strings(values) if isinstance(values, pd.Series) else values
     if column is None:
         return None
     return tuple((c.offset, len(c), tuple(b.address if b is not None else 0 for b in c.buffers()))
@@ -1358,8 +1359,8 @@ class SnapshotRows:
     column: str
     start: int
     stop: int
-    #: the record batch holding row ``start`` and the row it begins with (from :func:`batch_starts`); else the file's
-    #: batches are looked through from the first
+    #: the record batch holding row ``start`` and the row it begins with (as :func:`batch_starts` gives them); else
+    #: the file's batches are looked through from the first
     batch: int = 0
     batch_start: int = 0
     #: only these rows, counted from ``start`` (all, if ``None``)

@@ -626,6 +626,8 @@ def test_snapshot_tables_not_yet_used_survive_rotation_copies_and_pickling(tmp_p
     corpus.sections  # noqa: B018 - made a DataFrame: pickled as that alone, not also as its Arrow table
     assert "sections" not in pickle.loads(pickle.dumps(corpus)).__dict__["_unread"]
     assert "sentences" in pickle.loads(pickle.dumps(corpus)).__dict__["_unread"]
+    corpus.sentences  # noqa: B018
+    assert copy.copy(corpus)._snapshot_pieces("sentences") is not None  # a shallow copy still names the snapshot's texts
     drop_snapshots(tmp_path)
     for other in (corpus, twin, thawed):
         for name, want in plain.items():
