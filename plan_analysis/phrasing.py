@@ -337,6 +337,7 @@ def extract_slogans(source: "Corpus | str", *, min_len: int = 2, max_len: int = 
     slot = {str(d): k for k, d in enumerate(sent_docs)}
     ids = docs["doc_id"].astype(str).tolist()
     offsets_of = corpus._piece_offsets()  # each worker maps its slogans to raw offsets
+    corpus._drop_pages()  # what was read of whole columns above is not held while the slogans pile up
 
     def pieces():  # each piece's texts are made only when the workers are ready for them
         for a, b in bounds:

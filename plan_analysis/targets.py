@@ -1159,6 +1159,8 @@ def _corpus_parts(docs: pd.DataFrame, corpus: Any, *, kept: Callable[[pd.DataFra
     offsets_of = corpus._piece_offsets() if corpus is not None else lambda a, b: None
     # here too in pieces: rows become a table a piece at a time
     n, bounds = plan_pieces(lengths, workers=workers, parallel_min=PARALLEL_MIN_CHARS, serial_piece=500_000)
+    if corpus is not None:
+        corpus._drop_pages()  # what was read of whole columns above is not held while the figures pile up
     if n > 1:
         _warm_up()  # here, once: the forked workers share it instead of each loading its own
 

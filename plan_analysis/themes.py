@@ -1312,6 +1312,7 @@ def _selected(corpus: Corpus, include_all: bool, themes, headings: bool, *, colu
     else:
         codes = _code_table(corpus, _themes(themes), headings=headings, workers=workers, fields=fields, rows=rows,
                             progress=progress)
+    corpus._drop_pages()  # the columns read whole to select and code the sentences: not held while they are scored
     return docs, s.reset_index(drop=True), codes
 
 

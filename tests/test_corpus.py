@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
 from pathlib import Path
 
@@ -618,7 +620,6 @@ def test_snapshot_tables_not_yet_used_survive_rotation_copies_and_pickling(tmp_p
     # a table not yet used is read from the snapshot's file mapped at the load: removing the snapshot (another load
     # rotating it out of the cache) loses nothing; a copy or a pickled corpus has every table too
     import copy
-    import pickle
 
     plain = _tables(load_corpus(RAW, cache=False, progress=False))
     corpus = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
@@ -674,7 +675,6 @@ def test_mapped_tables_read_their_numbers_from_the_file_as_the_map_has_them(tmp_
 def test_a_mapped_table_whose_file_was_replaced_or_that_was_pickled_converts_what_it_holds(tmp_path):
     # numbers are read from the file only while it is the file mapped: one replaced since (same size, other
     # numbers), or a table pickled to another process (no longer over the map), converts the values it holds
-    import pickle
 
     import pyarrow as pa
 
@@ -698,6 +698,71 @@ def test_a_mapped_table_whose_file_was_replaced_or_that_was_pickled_converts_wha
     assert mapped._read(["start"]) is None
     pd.testing.assert_frame_equal(mapped.frame(), want)
     assert MappedTable.open(path)._read(["start"])["start"].tolist() == (want["start"] + 1).tolist()
+
+
+def _resident_kb(path) -> int:
+    """The kB of this process's maps of ``path`` in memory now (Linux's /proc/self/smaps)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps", encoding="utf-8") as fh:
+        for line in fh:
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                inside = line.rstrip("\n").endswith(str(path))
+            elif inside and line.startswith("Rss:"):
+                total += int(line.split()[1])
+    return total
+
+
+linux_only = pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="reads /proc/self/smaps (Linux)")
+
+
+def _long_named_folder(folder: Path) -> Path:
+    """Four long-named plans of ten parts of 200 like lines, each with three half-width commas: 24,000 edits naming their file,
+    a 12 MB table of edits (the seeds' snapshot files are so small that reading a byte brings in all their pages)."""
+    line = "深入践行“八八战略”，全镇完成固定资产投资7.06亿元,同比增长12%,新建道路3条,改造农房20户。\n"
+    folder.mkdir()
+    parts = "".join(f"{n}、重点工作\n" + line * 200 for n in "一二三四五六七八九十")
+    for i in range(4):
+        (folder / f"{'某某镇二〇二三年工作总结和二〇二四年工作计划' * 3}_{i}.txt").write_text(
+            "某镇2024年工作计划\n" + parts, encoding="utf-8")
+    return folder
+
+
+@linux_only
+def test_a_mapped_table_gives_back_the_pages_it_read_and_reads_them_again(tmp_path):
+    # the pages a pass over a column brought into memory are given back; a value read after that is the same
+    from plan_analysis.corpus import MappedTable
+
+    corpus = load_corpus(_long_named_folder(tmp_path / "texts"), cache=True, cache_dir=tmp_path, progress=False)
+    path = corpus._snapshot_folder() / "edits.arrow"
+    mapped = MappedTable.open(path)
+    before = _resident_kb(path)
+    files = mapped.table.column("source_file").to_pylist()  # every page of the column read
+    assert _resident_kb(path) >= before + 4000  # (24,000 paths of some 230 bytes)
+    mapped.drop_pages()
+    assert _resident_kb(path) <= before
+    assert mapped.table.column("source_file").to_pylist() == files
+    assert pickle.loads(pickle.dumps(mapped)).pages is None  # pickled, there is no map to give pages back from
+    pickle.loads(pickle.dumps(mapped)).drop_pages()
+
+
+@linux_only
+def test_stages_give_back_the_snapshot_pages_their_passes_read(tmp_path):
+    # theme scores, slogans and figures read whole columns of the snapshot's tables (ids to select and group
+    # sentences, section ids, the edits' files) before their results pile up; those pages are not held after
+    from plan_analysis.phrasing import extract_slogans
+    from plan_analysis.targets import extract_targets
+    from plan_analysis.themes import score_themes
+
+    texts = _long_named_folder(tmp_path / "texts")
+    load_corpus(texts, cache=True, cache_dir=tmp_path, progress=False)
+    for stage, table, column in ((lambda c: score_themes(c, unit="document"), "sentences", "section_id"),
+                                 (extract_slogans, "sentences", "doc_id"), (extract_targets, "edits", "source_file")):
+        corpus = load_corpus(texts, cache=True, cache_dir=tmp_path, progress=False)
+        path = corpus._snapshot_folder() / f"{table}.arrow"
+        assert len(stage(corpus))
+        held = _resident_kb(path)
+        getattr(corpus, table)[column].tolist()  # read again: its pages come back
+        assert held + 256 <= _resident_kb(path), (table, column, held)
 
 
 def test_piece_offsets_map_spans_as_each_files_offset_map_does(corpus):
