@@ -697,7 +697,8 @@ def _slots(themes: Sequence[Theme]) -> list[list[int]]:
     return list(groups.values())
 
 
-#: rows ``(text index, name slot, hits, matched strings joined with 、)``, by text and then slot
+#: rows ``(text index, name slot, hits, matched strings joined with 、)``, by text and then slot (coded with
+#: ``terms=False``, the list of matched strings is empty)
 _Codes = tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]
 
 
@@ -716,7 +717,8 @@ def _code_joined(args: tuple[Any, np.ndarray, tuple[Theme, ...], bool]) -> _Code
     """Code each text of a piece (``text``: the texts joined, their UTF-8 bytes, a list of them, or a snapshot's rows
     to read: :class:`~plan_analysis.corpus.SnapshotRows`; ``lengths``: theirs in characters) with every theme: what
     :func:`_code` gives each text alone, as rows per (text, theme name) with a match, themes in dictionary order
-    (``terms=False``: matched strings left empty)."""
+    (``terms=False``: no matched strings, an empty list: a string per row is 7 MB of the 850,000 rows of the 100 MB
+    benchmark corpus, twice over while the pieces are joined)."""
     from .corpus import piece_texts
 
     text, lengths, themes, terms = args
@@ -740,7 +742,8 @@ def _code_joined(args: tuple[Any, np.ndarray, tuple[Theme, ...], bool]) -> _Code
     j = np.repeat(np.arange(len(rows), dtype=np.int64), [len(r[0]) for r in rows])
     matched = [x for r in rows for x in r[2]]
     order = np.lexsort((j, k))
-    return k[order], j[order], np.concatenate([r[1] for r in rows])[order], [matched[i] for i in order.tolist()]
+    return k[order], j[order], np.concatenate([r[1] for r in rows])[order], (
+        [matched[i] for i in order.tolist()] if terms else [])
 
 
 def _ancestors(sections: pd.DataFrame) -> dict[str, list[str]]:
@@ -991,15 +994,16 @@ def _inherited(key_section: np.ndarray, key_heading: np.ndarray, ids: pd.Index, 
         cuts = [*first.tolist(), len(got)]
         joined = ["、".join(matched[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
     else:
-        joined = [""] * len(first)
+        joined = []
     return key[first], g_slot[first], g_hits.astype(np.int64), joined
 
 
 def _inheritance(sids: pd.Series, roles: pd.Series, sections: pd.DataFrame, titles: _Codes, terms: bool,
-                 rows: np.ndarray | None = None) -> _Codes:
+                 rows: np.ndarray | None = None, read: Callable[[], None] | None = None) -> _Codes:
     """:func:`_inherited` rows per sentence (by sentence, then slot), for sentences of these section ids and
     roles (``titles``: the codes of the sections' titles); sentences sharing a section and role share the work.
-    With ``rows``, only the sentences at these positions, counted from 0 in the result.
+    With ``rows``, only the sentences at these positions, counted from 0 in the result. ``read()``, when given, is
+    called once both columns have been read (a snapshot's pages of them can go: ``Corpus._drop_pages``).
 
     The columns are encoded whole and the codes taken at ``rows``: taking the rows' strings first, then sorting a
     key per sentence, held about 60 MB more while this ran on the 100 MB benchmark corpus."""
@@ -1007,6 +1011,8 @@ def _inheritance(sids: pd.Series, roles: pd.Series, sections: pd.DataFrame, titl
     values = pd.Index(values).astype(str).append(pd.Index([""]))
     codes = np.where(codes < 0, len(values) - 1, codes).astype(np.int64)
     heads = (roles.astype(str) == "heading").to_numpy()
+    if read is not None:
+        read()
     if rows is not None:
         codes, heads = codes[rows], heads[rows]
     # the keys (section id, is a heading) present, in ascending order, and each sentence's among them
@@ -1023,7 +1029,7 @@ def _inheritance(sids: pd.Series, roles: pd.Series, sections: pd.DataFrame, titl
     counts = first[key_of + 1] - first[key_of]
     sent = np.repeat(np.arange(len(key_of), dtype=np.int64), counts)
     at = np.repeat(first[key_of] - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
-    return sent, slot[at], hits[at], [found[i] for i in at.tolist()] if terms else [""] * len(at)
+    return sent, slot[at], hits[at], [found[i] for i in at.tolist()] if terms else []
 
 
 def _own_and_inherited(corpus: Corpus, th: tuple[Theme, ...], *, headings: bool, workers: int | None, terms: bool,
@@ -1037,7 +1043,8 @@ def _own_and_inherited(corpus: Corpus, th: tuple[Theme, ...], *, headings: bool,
     if not (headings and len(sections) and len(rows)):
         return _code_many([own_text], th, workers, terms, progress)[0], _concat([])
     own, titles = _code_many([own_text, (sections["title"], None, None)], th, workers, terms, progress)
-    return own, _inheritance(sents["section_id"], sents["role"], sections, titles, terms, rows=rows)
+    return own, _inheritance(sents["section_id"], sents["role"], sections, titles, terms, rows=rows,
+                             read=corpus._drop_pages)
 
 
 def _merged(own: _Codes, inherited: _Codes, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1307,12 +1314,12 @@ def _selected(corpus: Corpus, include_all: bool, themes, headings: bool, *, colu
         s["part"] = sentence_parts(corpus).reindex(s["sent_id"]).to_numpy()
     # only the sentences scored are coded: the rows of the others would be dropped here
     rows = np.flatnonzero(keep)
+    corpus._drop_pages()  # the columns read whole to select the sentences: not held while they are coded
     if slots:
         codes = _code_slots(corpus, _themes(themes), headings=headings, workers=workers, rows=rows, progress=progress)
     else:
         codes = _code_table(corpus, _themes(themes), headings=headings, workers=workers, fields=fields, rows=rows,
                             progress=progress)
-    corpus._drop_pages()  # the columns read whole to select and code the sentences: not held while they are scored
     return docs, s.reset_index(drop=True), codes
 
 
@@ -1363,11 +1370,14 @@ def _unit_scores(unit: str, s: pd.DataFrame, members: tuple[np.ndarray, Any, Any
     unit_doc = doc_ids.get_indexer(s["doc_id"].array.take(pos[first]))
     unit_order = np.lexsort((np.arange(n_units), unit_doc))
     # each code meets every member of its sentence's units
-    by_pos = np.argsort(pos, kind="stable")
-    lo = np.searchsorted(pos[by_pos], code_pos, side="left")
-    count = np.searchsorted(pos[by_pos], code_pos, side="right") - lo
-    member = by_pos[_ranges(lo, count)]
-    code = np.repeat(np.arange(len(code_pos), dtype=np.int64), count)
+    if unit == "section":
+        by_pos = np.argsort(pos, kind="stable")
+        lo = np.searchsorted(pos[by_pos], code_pos, side="left")
+        count = np.searchsorted(pos[by_pos], code_pos, side="right") - lo
+        member = by_pos[_ranges(lo, count)]
+        code = np.repeat(np.arange(len(code_pos), dtype=np.int64), count)
+    else:  # a sentence is one member, at its own row (_membership): the code meets it alone, no index arrays made
+        member, code = code_pos, slice(None)
     coded = np.zeros(len(s), dtype=bool)
     coded[code_pos] = True
     uncoded = np.flatnonzero(~coded[pos])

@@ -765,6 +765,24 @@ def test_stages_give_back_the_snapshot_pages_their_passes_read(tmp_path):
         assert held + 256 <= _resident_kb(path), (table, column, held)
 
 
+@linux_only
+def test_theme_scores_give_back_the_ids_they_selected_by_before_the_sentences_are_coded(tmp_path, monkeypatch):
+    # selecting the sentences to score reads their document ids whole; coding them (a pool of workers) must not
+    # start holding those pages, nor the scores end with them
+    from plan_analysis import themes
+
+    texts = _long_named_folder(tmp_path / "texts")
+    load_corpus(texts, cache=True, cache_dir=tmp_path, progress=False)
+    corpus = load_corpus(texts, cache=True, cache_dir=tmp_path, progress=False)
+    path = corpus._snapshot_folder() / "sentences.arrow"
+    held = []
+    code_slots = themes._code_slots
+    monkeypatch.setattr(themes, "_code_slots", lambda *a, **k: held.append(_resident_kb(path)) or code_slots(*a, **k))
+    assert len(themes.score_themes(corpus, unit="document"))
+    corpus.sentences["doc_id"].tolist()  # read again: its pages come back
+    assert held and held[0] + 256 <= _resident_kb(path), held
+
+
 def test_piece_offsets_map_spans_as_each_files_offset_map_does(corpus):
     # what a worker gets to map its piece's spans (extract_targets) against the offset map of each file, built from
     # its edits one by one: the same raw spans, also for pieces that cut a compilation's documents apart

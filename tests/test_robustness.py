@@ -588,9 +588,13 @@ def test_a_half_written_or_damaged_snapshot_is_not_trusted(tmp_path, caplog):
     (snap / "sentences.arrow").write_bytes((snap / "sentences.arrow").read_bytes()[:200])  # damaged
     again = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
     assert "damaged corpus snapshot" in caplog.text
+    caplog.clear()
+    (snap / "edits.arrow").write_bytes(b"")  # emptied: nothing to map
+    emptied = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
+    assert "damaged corpus snapshot" in caplog.text
     (snap / "files.json").unlink()  # as if the folder had been copied without its last file
     third = load_corpus(RAW, cache=True, cache_dir=tmp_path, progress=False)
-    for other in (again, third):
+    for other in (again, emptied, third):
         for name in TABLES:
             pd.testing.assert_frame_equal(getattr(reference, name), getattr(other, name), check_exact=True)
 
