@@ -1268,8 +1268,8 @@ class MappedTable:
 
         with open(path, "rb") as fh:
             st = os.fstat(fh.fileno())
-            if not st.st_size:  # nothing to map (and no Arrow file): Arrow says what is wrong with it
-                return cls(pa.ipc.open_file(pa.py_buffer(b"")).read_all(), str(path), 0, _file_stat(st))
+            if not st.st_size:  # nothing to map, and no Arrow file
+                raise ValueError(f"{path} is empty: not an Arrow file")
             pages = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         view = pa.py_buffer(pages)  # Arrow reads the file through this map, without copying
         return cls(pa.ipc.open_file(view).read_all(), str(path), view.address, _file_stat(st), pages)
@@ -1389,8 +1389,8 @@ class SnapshotRows:
     column: str
     start: int
     stop: int
-    #: the record batch holding row ``start`` and the row it begins with (as :func:`batch_starts` gives them); else
-    #: the file's batches are looked through from the first
+    #: the record batch holding row ``start`` and the row it begins with (``Corpus._snapshot_pieces`` gives them from
+    #: the mapped table's chunks); else the file's batches are looked through from the first
     batch: int = 0
     batch_start: int = 0
     #: only these rows, counted from ``start`` (all, if ``None``)
@@ -1423,16 +1423,6 @@ class SnapshotRows:
         if self.take is not None:
             out = [out[i] for i in self.take.tolist()]
         return [t if t is not None else "" for t in out]
-
-
-def batch_starts(path: str | os.PathLike) -> np.ndarray:
-    """The first row of each record batch of an Arrow IPC file, and its number of rows last."""
-    import pyarrow as pa
-
-    with pa.memory_map(str(path)) as source:
-        reader = pa.ipc.open_file(source)
-        sizes = [reader.get_batch(i).num_rows for i in range(reader.num_record_batches)]
-    return np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64)
 
 
 def text_of(value: Any) -> str:

@@ -538,7 +538,7 @@ def _two_batch_corpus(tmp_path, monkeypatch):
 
 
 def test_snapshot_pieces_name_the_rows_the_tables_hold(tmp_path, monkeypatch):
-    from plan_analysis.corpus import batch_starts, piece_texts
+    from plan_analysis.corpus import piece_texts
 
     corpus = _two_batch_corpus(tmp_path, monkeypatch)
     for table in ("documents", "sentences"):
@@ -590,6 +590,17 @@ def test_stages_give_the_same_from_the_snapshot_as_from_the_tables(tmp_path):
         got, want = stage(snap), stage(plain)
         assert len(got) >= 5
         (pd.testing.assert_series_equal if isinstance(got, pd.Series) else pd.testing.assert_frame_equal)(got, want)
+
+
+def batch_starts(path) -> np.ndarray:
+    """The first row of each record batch of an Arrow IPC file, and its number of rows last: the tests' own reading
+    of what ``Corpus._snapshot_pieces`` takes from the mapped table's chunks."""
+    import pyarrow as pa
+
+    with pa.memory_map(str(path)) as source:
+        reader = pa.ipc.open_file(source)
+        sizes = [reader.get_batch(i).num_rows for i in range(reader.num_record_batches)]
+    return np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64)
 
 
 def _tables(corpus):
@@ -675,7 +686,6 @@ def test_mapped_tables_read_their_numbers_from_the_file_as_the_map_has_them(tmp_
 def test_a_mapped_table_whose_file_was_replaced_or_that_was_pickled_converts_what_it_holds(tmp_path):
     # numbers are read from the file only while it is the file mapped: one replaced since (same size, other
     # numbers), or a table pickled to another process (no longer over the map), converts the values it holds
-
     import pyarrow as pa
 
     from plan_analysis.corpus import MappedTable
@@ -832,7 +842,7 @@ def test_snapshot_rows_read_any_rows_of_any_text(tmp_path_factory, texts, batch,
     # any text (none missing: read as ""), any cut into record batches, any run of rows and selection of it
     import pyarrow as pa
 
-    from plan_analysis.corpus import SnapshotRows, batch_starts
+    from plan_analysis.corpus import SnapshotRows
 
     path = tmp_path_factory.mktemp("rows") / "t.arrow"
     table = pa.table({"n": pa.array(range(len(texts))), "text": pa.array(texts, type=pa.large_string())})
