@@ -1246,17 +1246,13 @@ class MappedTable:
     """A table of a corpus snapshot, memory-mapped: its layout read, none of its values yet.
 
     :meth:`frame` makes it a DataFrame: text columns stay over the map (the pages a stage reads are all it costs);
-    the numbers, which need copying into one array per column anyway (the file holds them in record batches), are
-    read from the file into that array rather than through the map, so the map's pages of them are not this
-    process's memory as well as the copy (30 MB of the sentences' 733,000 rows in the benchmark corpus).
+    the numbers are copied into one array per column (the file holds them in record batches), and the map's pages
+    they were copied from are then given back, so they are not this process's memory as well as the copy (30 MB of
+    the sentences' 733,000 rows in the benchmark corpus).
     """
 
     table: Any  # pyarrow.Table over the map
     path: str
-    #: the map's first byte's address and the file's (device, inode, size, mtime): a number's place in the file is
-    #: its buffer's address less ``base``, while the file at ``path`` is the one mapped
-    base: int
-    stat: tuple[int, int, int, int]
     #: the map itself (an ``mmap.mmap``), for :meth:`drop_pages`; ``None`` once pickled
     pages: Any = field(default=None, repr=False, compare=False)
 
@@ -1267,16 +1263,15 @@ class MappedTable:
         import pyarrow as pa
 
         with open(path, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            if not st.st_size:  # nothing to map, and no Arrow file
+            if not os.fstat(fh.fileno()).st_size:  # nothing to map, and no Arrow file
                 raise ValueError(f"{path} is empty: not an Arrow file")
             pages = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        view = pa.py_buffer(pages)  # Arrow reads the file through this map, without copying
-        return cls(pa.ipc.open_file(view).read_all(), str(path), view.address, _file_stat(st), pages)
+        # Arrow reads the file through this map, without copying
+        return cls(pa.ipc.open_file(pa.py_buffer(pages)).read_all(), str(path), pages)
 
     def __reduce__(self) -> tuple:
-        # pickled, the table travels by value: its buffers are no longer in a map of the file, so no base
-        return MappedTable, (self.table, self.path, -1, self.stat)
+        # pickled, the table travels by value: its buffers are no longer in a map of the file
+        return MappedTable, (self.table, self.path)
 
     def drop_pages(self) -> None:
         """Give back the pages of the map this process has read so far.
@@ -1297,73 +1292,10 @@ class MappedTable:
             log.debug("pages of %s kept: %s", self.path, exc)
 
     def frame(self) -> pd.DataFrame:
-        """The table as a DataFrame (the same one ``table.to_pandas(split_blocks=True)`` gives)."""
-        import pyarrow as pa
-
-        schema = self.table.schema
-        numbers = [name for name, typ in zip(schema.names, schema.types)
-                   if (pa.types.is_integer(typ) or pa.types.is_floating(typ)) and self.table.column(name).null_count == 0]
-        values = self._read(numbers) if numbers and len(self.table) else None
-        if values is None:
-            return self.table.to_pandas(split_blocks=True)
-        dtypes = self.table.slice(0, 0).to_pandas().dtypes  # as the schema's pandas metadata has them: Int64 …
-        rest = self.table.drop_columns(numbers).to_pandas(split_blocks=True)
-        columns = {}
-        for name in schema.names:
-            if name not in values:
-                columns[name] = rest[name]
-                continue
-            dtype, kind = dtypes[name], None
-            if isinstance(dtype, pd.api.extensions.ExtensionDtype):
-                kind = dtype.construct_array_type()
-            if kind is None:
-                array = values[name].astype(dtype, copy=False)
-            elif issubclass(kind, (pd.arrays.IntegerArray, pd.arrays.FloatingArray)):  # Int64: none missing (above)
-                array = kind(values[name].astype(dtype.numpy_dtype, copy=False), np.zeros(len(values[name]), dtype=bool))
-            else:
-                array = pd.array(values[name], dtype=dtype)
-            columns[name] = pd.Series(array, name=name, copy=False)
-        return pd.DataFrame(columns, copy=False)
-
-    def _read(self, names: Sequence[str]) -> dict[str, np.ndarray] | None:
-        """The values of the number columns ``names``, read from the file; ``None`` where that cannot be done (no
-        ``os.preadv``, the file removed or replaced since it was mapped, a buffer outside the map)."""
-        if self.base < 0 or not hasattr(os, "preadv"):
-            return None
-        try:
-            fd = os.open(self.path, os.O_RDONLY)
-        except OSError:
-            return None
-        try:
-            if _file_stat(os.fstat(fd)) != self.stat:
-                return None
-            out = {}
-            for name in names:
-                column = self.table.column(name)
-                width = column.type.byte_width
-                values = np.empty(len(column), dtype=column.type.to_pandas_dtype())
-                row = 0
-                for chunk in column.chunks:
-                    n = len(chunk) * width
-                    at = chunk.buffers()[1].address - self.base + chunk.offset * width if n else 0
-                    if at < 0 or at + n > self.stat[2]:
-                        return None
-                    view = memoryview(values[row:row + len(chunk)]).cast("B")
-                    done = 0
-                    while done < n:
-                        got = os.preadv(fd, [view[done:]], at + done)
-                        if got <= 0:
-                            return None
-                        done += got
-                    row += len(chunk)
-                out[name] = values
-            return out
-        finally:
-            os.close(fd)
-
-
-def _file_stat(st: os.stat_result) -> tuple[int, int, int, int]:
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+        """The table as a DataFrame (Arrow's ``to_pandas(split_blocks=True)``), the map's pages read for it given back."""
+        frame = self.table.to_pandas(split_blocks=True)
+        self.drop_pages()
+        return frame
 
 
 def _buffer_key(values: Any) -> tuple | None:

@@ -662,30 +662,22 @@ def test_a_table_replaced_before_its_first_use_is_not_read_from_the_snapshot(tmp
     assert not got.equals(unedited)
 
 
-def test_mapped_tables_read_their_numbers_from_the_file_as_the_map_has_them(tmp_path, monkeypatch):
-    # the numbers of a snapshot's table are read from the file at their buffers' places, batch by batch (the two-batch
-    # corpus), not copied through the map; the frame is the one Arrow's own conversion gives
-    import pyarrow as pa
-
+def test_a_mapped_tables_frame_is_arrows_own_conversion(tmp_path, monkeypatch):
+    # every table of a snapshot, numbers held batch by batch (the two-batch corpus) too, becomes the frame Arrow's own
+    # conversion gives
     from plan_analysis.corpus import MappedTable
 
     corpus = _two_batch_corpus(tmp_path, monkeypatch)
     for name in (*TABLES, "load_report"):
         mapped = MappedTable.open(corpus._snapshot_folder() / f"{name}.arrow")
-        numbers = [f.name for f in mapped.table.schema if pa.types.is_integer(f.type) and mapped.table[f.name].null_count == 0]
         if name == "sentences":
-            assert mapped.table.column("start").num_chunks == 2 and {"start", "end", "raw_start"} <= set(numbers)
-        if numbers and len(mapped.table):
-            read = mapped._read(numbers)
-            assert read is not None
-            for col in numbers:
-                assert read[col].tolist() == mapped.table.column(col).to_pylist(), (name, col)
+            assert mapped.table.column("start").num_chunks == 2
         pd.testing.assert_frame_equal(mapped.frame(), mapped.table.to_pandas(split_blocks=True), obj=name)
 
 
 def test_a_mapped_table_whose_file_was_replaced_or_that_was_pickled_converts_what_it_holds(tmp_path):
-    # numbers are read from the file only while it is the file mapped: one replaced since (same size, other
-    # numbers), or a table pickled to another process (no longer over the map), converts the values it holds
+    # a table pickled to another process (no longer over the map) converts the values it holds, and one whose file was
+    # replaced since (same size, other numbers) those of the file it mapped; the file opened again gives the new ones
     import pyarrow as pa
 
     from plan_analysis.corpus import MappedTable
@@ -695,7 +687,7 @@ def test_a_mapped_table_whose_file_was_replaced_or_that_was_pickled_converts_wha
     mapped = MappedTable.open(path)
     want = mapped.table.to_pandas(split_blocks=True)
     thawed = pickle.loads(pickle.dumps(mapped))
-    assert thawed._read(["start"]) is None
+    assert thawed.pages is None
     pd.testing.assert_frame_equal(thawed.frame(), want)
     shifted = mapped.table.set_column(mapped.table.schema.get_field_index("start"), "start",
                                       pa.compute.add(mapped.table.column("start"), 1))
@@ -705,9 +697,8 @@ def test_a_mapped_table_whose_file_was_replaced_or_that_was_pickled_converts_wha
             writer.write_batch(batch)
     assert other.stat().st_size == path.stat().st_size
     other.replace(path)
-    assert mapped._read(["start"]) is None
     pd.testing.assert_frame_equal(mapped.frame(), want)
-    assert MappedTable.open(path)._read(["start"])["start"].tolist() == (want["start"] + 1).tolist()
+    assert MappedTable.open(path).frame()["start"].tolist() == (want["start"] + 1).tolist()
 
 
 def _resident_kb(path) -> int:
@@ -753,6 +744,24 @@ def test_a_mapped_table_gives_back_the_pages_it_read_and_reads_them_again(tmp_pa
     assert mapped.table.column("source_file").to_pylist() == files
     assert pickle.loads(pickle.dumps(mapped)).pages is None  # pickled, there is no map to give pages back from
     pickle.loads(pickle.dumps(mapped)).drop_pages()
+
+
+@linux_only
+def test_a_mapped_tables_frame_gives_back_the_pages_its_numbers_were_copied_from(tmp_path):
+    # the numbers are copied into one array per column; the map's pages they were read from are not held as well
+    import pyarrow as pa
+
+    from plan_analysis.corpus import MappedTable
+
+    corpus = load_corpus(_long_named_folder(tmp_path / "texts"), cache=True, cache_dir=tmp_path, progress=False)
+    path = corpus._snapshot_folder() / "edits.arrow"
+    mapped = MappedTable.open(path)
+    assert pa.types.is_int64(mapped.table.schema.field("raw_start").type)
+    before = _resident_kb(path)
+    frame = mapped.frame()
+    assert _resident_kb(path) <= before
+    assert frame["raw_start"].tolist() == mapped.table.column("raw_start").to_pylist()  # read back after the drop
+    assert len(frame) >= 24_000
 
 
 @linux_only
