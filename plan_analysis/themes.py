@@ -998,21 +998,25 @@ def _inherited(key_section: np.ndarray, key_heading: np.ndarray, ids: pd.Index, 
     return key[first], g_slot[first], g_hits.astype(np.int64), joined
 
 
-def _inheritance(sids: pd.Series, roles: pd.Series, sections: pd.DataFrame, titles: _Codes, terms: bool,
-                 rows: np.ndarray | None = None, read: Callable[[], None] | None = None) -> _Codes:
-    """:func:`_inherited` rows per sentence (by sentence, then slot), for sentences of these section ids and
-    roles (``titles``: the codes of the sections' titles); sentences sharing a section and role share the work.
-    With ``rows``, only the sentences at these positions, counted from 0 in the result. ``read()``, when given, is
-    called once both columns have been read (a snapshot's pages of them can go: ``Corpus._drop_pages``).
+def _section_keys(sids: pd.Series, roles: pd.Series) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+    """The sentences' section ids encoded (codes into the index of their values; a missing one counts as ``""``) and
+    which sentences are headings, for :func:`_inheritance`.
 
-    The columns are encoded whole and the codes taken at ``rows``: taking the rows' strings first, then sorting a
-    key per sentence, held about 60 MB more while this ran on the 100 MB benchmark corpus."""
-    codes, values = pd.factorize(sids, use_na_sentinel=True)  # a missing section id (-1) counts as ""
+    The columns are encoded whole (and the codes taken at the rows wanted after): taking the rows' strings first,
+    then sorting a key per sentence, held about 60 MB more while theme scores ran on the 100 MB benchmark corpus."""
+    codes, values = pd.factorize(sids, use_na_sentinel=True)
     values = pd.Index(values).astype(str).append(pd.Index([""]))
     codes = np.where(codes < 0, len(values) - 1, codes).astype(np.int64)
-    heads = (roles.astype(str) == "heading").to_numpy()
-    if read is not None:
-        read()
+    return codes, values, (roles.astype(str) == "heading").to_numpy()
+
+
+def _inheritance(encoded: tuple[np.ndarray, pd.Index, np.ndarray], sections: pd.DataFrame, titles: _Codes, terms: bool,
+                 rows: np.ndarray | None = None) -> _Codes:
+    """:func:`_inherited` rows per sentence (by sentence, then slot), for sentences of these section ids and
+    roles (``encoded``: :func:`_section_keys` of them; ``titles``: the codes of the sections' titles); sentences sharing
+    a section and role share the work. With ``rows``, only the sentences at these positions, counted from 0 in the
+    result."""
+    codes, values, heads = encoded
     if rows is not None:
         codes, heads = codes[rows], heads[rows]
     # the keys (section id, is a heading) present, in ascending order, and each sentence's among them
@@ -1043,8 +1047,9 @@ def _own_and_inherited(corpus: Corpus, th: tuple[Theme, ...], *, headings: bool,
     if not (headings and len(sections) and len(rows)):
         return _code_many([own_text], th, workers, terms, progress)[0], _concat([])
     own, titles = _code_many([own_text, (sections["title"], None, None)], th, workers, terms, progress)
-    return own, _inheritance(sents["section_id"], sents["role"], sections, titles, terms, rows=rows,
-                             read=corpus._drop_pages)
+    keys = _section_keys(sents["section_id"], sents["role"])
+    corpus._drop_pages()  # the two columns, read whole: their pages are not held while the headings' codes are found
+    return own, _inheritance(keys, sections, titles, terms, rows=rows)
 
 
 def _merged(own: _Codes, inherited: _Codes, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

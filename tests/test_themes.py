@@ -287,7 +287,7 @@ def _inherited_by_walking(sids, roles, sections, themes):
 def test_inheriting_from_headings_equals_walking_up_each_sentences_sections(sections, sentences, taken):
     import numpy as np
 
-    from plan_analysis.themes import _code_many, _inheritance, _slots
+    from plan_analysis.themes import _code_many, _inheritance, _section_keys, _slots
 
     themes = (*_HARD_THEMES, *load_themes())
     names = [themes[m[0]].name for m in _slots(themes)]
@@ -295,8 +295,8 @@ def test_inheriting_from_headings_equals_walking_up_each_sentences_sections(sect
     sids, roles = [s for s, _ in sentences], [r for _, r in sentences]
     rows = None if taken is None else np.flatnonzero(taken[:len(sentences)])
     titles = _code_many([(table["title"], None, None)], themes, 1, True)[0]
-    sent, slot, hits, found = _inheritance(pd.Series(sids, dtype=object), pd.Series(roles, dtype=object), table,
-                                           titles, True, rows=rows)
+    keys = _section_keys(pd.Series(sids, dtype=object), pd.Series(roles, dtype=object))
+    sent, slot, hits, found = _inheritance(keys, table, titles, True, rows=rows)
     assert list(zip(sent.tolist(), slot.tolist())) == sorted(zip(sent.tolist(), slot.tolist()))
     got = {(i, names[j]): (n, f) for i, j, n, f in zip(sent.tolist(), slot.tolist(), hits.tolist(), found)}
     if rows is not None:  # the sentences at these rows only, counted from 0
