@@ -39,7 +39,7 @@ from .load import LoadError, RawText, decode_file, doc_stem, find_files, note_le
 from .meta import label_document, prepare_labelling
 from .normalize import EDIT_KINDS, clean_text, placeholder_spans
 from .offsets import OffsetMap, OffsetTable, offset_map_of, offset_table
-from .parallel import arrow_strings, default_workers, map_chunks, resolve_workers
+from .parallel import arrow_strings, default_workers, map_chunks, resolve_workers, use_system_allocator
 from .split import Heading, _lines, parse_heading, split_documents, split_sentences
 
 __all__ = ["Corpus", "RawTexts", "FileResult", "load_corpus", "process_text", "process_file", "decode_file", "TABLES",
@@ -1661,6 +1661,7 @@ def load_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], *, cache
     if max_file_mb is not None and not max_file_mb > 0:  # 0 or less skipped every file as "too large"
         raise ValueError(f"max_file_mb must be more than 0 (or None for no limit), got {max_file_mb!r}")
     found, problems = find_files(paths)
+    use_system_allocator()  # Arrow's tables of the load (and its workers') from the C heap: see there
     cdir = Path(cache_dir) if cache_dir else default_cache_dir()
     fp = code_fingerprint() if cache else ""
     max_bytes = None if max_file_mb is None else int(max_file_mb * 1e6)

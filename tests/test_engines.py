@@ -313,3 +313,60 @@ def test_the_targets_warm_up_leaves_workers_no_dictionary_to_read(monkeypatch):
     targets_mod._is_no_object.cache_clear()  # the words are segmented again, their tags looked up in the sets
     t = targets_mod.extract_targets("投资2亿元在我镇兴建厂房，新建2家企业，投入1065万元覆盖4个村。")
     assert t["figure"].tolist() == ["2亿元", "2家", "1065万元", "4个"]
+
+
+_ALLOCATOR_SCRIPT = """
+import os, sys
+import pyarrow as pa
+from plan_analysis import load_corpus
+from plan_analysis.parallel import map_chunks
+
+def pool_name(_chunk):
+    return pa.default_memory_pool().backend_name
+
+if __name__ == "__main__":
+    before = pa.default_memory_pool().backend_name
+    if sys.argv[1] == "load":
+        load_corpus(sys.argv[2], cache=False, progress=False, engine="serial")
+        print(before, pa.default_memory_pool().backend_name)
+    else:
+        print(before, *sorted(set(map_chunks(pool_name, [[1], [2], [3], [4]], workers=2))))
+"""
+
+
+def _pool_names(tmp_path, *args, env=None):
+    import os
+
+    script = tmp_path / "pools.py"
+    script.write_text(_ALLOCATOR_SCRIPT, encoding="utf-8")
+    environ = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    out = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=300,
+                         env={**environ, **(env or {})}, check=True)
+    return out.stdout.split()
+
+
+def test_the_load_and_the_pool_workers_allocate_arrow_memory_from_the_c_heap(tmp_path):
+    # Arrow's default pool keeps what it frees, and forked workers copy the pages it keeps; the load and every
+    # stage's workers allocate from malloc instead (each in a fresh process: the switch stays for the process)
+    before, after = _pool_names(tmp_path, "load", str(RAW))
+    assert after == "system", (before, after)
+    before, *workers = _pool_names(tmp_path, "pool")
+    assert workers == ["system"], (before, workers)
+
+
+def test_a_pool_chosen_with_the_environment_variable_is_left_alone(tmp_path):
+    import pyarrow as pa
+
+    chosen = next((name for name, make in (("mimalloc", pa.mimalloc_memory_pool), ("jemalloc", pa.jemalloc_memory_pool))
+                   if _available(make)), None)
+    assert chosen is not None, "this pyarrow has neither mimalloc nor jemalloc: nothing to choose but the C heap"
+    assert _pool_names(tmp_path, "load", str(RAW), env={"ARROW_DEFAULT_MEMORY_POOL": chosen}) == [chosen, chosen]
+    assert _pool_names(tmp_path, "pool", env={"ARROW_DEFAULT_MEMORY_POOL": chosen}) == [chosen, chosen]
+
+
+def _available(make) -> bool:
+    try:
+        make()
+    except NotImplementedError:
+        return False
+    return True
