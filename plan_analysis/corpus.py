@@ -1292,7 +1292,7 @@ class MappedTable:
             log.debug("pages of %s kept: %s", self.path, exc)
 
     def frame(self) -> pd.DataFrame:
-        """The table as a DataFrame (Arrow's ``to_pandas(split_blocks=True)``), the map's pages read for it given back."""
+        """The table as a DataFrame (Arrow's ``to_pandas(split_blocks=True)``); the map's pages read are given back."""
         frame = self.table.to_pandas(split_blocks=True)
         self.drop_pages()
         return frame
