@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import math
+import mmap
 import os
 import re
 import tempfile
@@ -1258,8 +1259,6 @@ class MappedTable:
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> "MappedTable":
-        import mmap
-
         import pyarrow as pa
 
         with open(path, "rb") as fh:
@@ -1282,8 +1281,6 @@ class MappedTable:
         once to select and group them, held 45 MB while the theme scores of the 100 MB benchmark corpus were
         made). Where ``madvise`` is missing (Windows) nothing happens.
         """
-        import mmap
-
         if self.pages is None or not hasattr(self.pages, "madvise") or not hasattr(mmap, "MADV_DONTNEED"):
             return
         try:
